@@ -1,0 +1,99 @@
+"""The command line: a thin layer over the package API (see DESIGN section 5)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .explain import explain
+from .scenario import ScenarioError, dump_scenario, load_scenario, scenario_names
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad input on the command line that is not a scenario problem."""
+
+
+def _list(args: argparse.Namespace) -> int:
+    for name in scenario_names():
+        description = load_scenario(name).description
+        first = description.split(". ")[0].rstrip(".") + "."
+        print(f"{name:<26}{textwrap.shorten(first, 100)}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    print(dump_scenario(load_scenario(args.scenario, args.set)), end="")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    problems = []
+    for file in args.files:
+        try:
+            load_scenario(Path(file))
+            print(f"ok: {file}")
+        except ScenarioError as err:
+            problems += err.problems
+    if problems:
+        raise ScenarioError(problems)
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    print(explain(load_scenario(args.scenario)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sim", description="Escalation scenario simulator.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    command("list", _list, "named scenarios with a one-line description")
+    show = command("show", _show, "the resolved scenario as YAML")
+    show.add_argument("scenario", metavar="NAME|FILE")
+    show.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a value")
+    validate = command("validate", _validate, "check scenario files and print every error")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    explain_cmd = command("explain", _explain, "red lines and commitments with their source quotes")
+    explain_cmd.add_argument("scenario", metavar="NAME|FILE")
+    for register in _EXTRA_COMMANDS:
+        register(command)
+    return parser
+
+
+_EXTRA_COMMANDS: list[Callable] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ScenarioError as err:
+        for problem in err.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:  # one line for users; --debug for developers
+        if args.debug:
+            raise
+        print(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL

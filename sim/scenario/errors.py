@@ -1,0 +1,36 @@
+"""Scenario problems: where they are and what is wrong, collected rather than raised one by one."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from collections.abc import Iterable
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario, located as precisely as the source allows."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        return f"{where}: {self.path or '<root>'}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """Raised with every problem found in one load, so users fix them all in one pass."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line, p.column, p.path, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A ' (did you mean X?)' suffix when a close match exists, else ''."""
+    matches = difflib.get_close_matches(str(word), sorted(set(choices)), n=1, cutoff=0.6)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""

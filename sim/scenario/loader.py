@@ -1,0 +1,271 @@
+"""Loading a scenario: find it, follow `extends`, apply overrides, validate, check references.
+
+Every problem found is reported at once, located at the file, line and column where the
+offending value was written (in the scenario itself, a file it extends, or a --set).
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..paths import data_dir
+from .errors import Problem, ScenarioError, did_you_mean
+from .references import check_references, raw_source_refs
+from .schema import Scenario
+from .sources import load_digest
+from .yamlio import Key, Locations, dotted, parse_yaml, read_yaml
+
+Overrides = Mapping[str, Any] | Sequence[str]
+
+
+def scenario_dir() -> Path:
+    return data_dir("scenarios")
+
+
+def scenario_names() -> list[str]:
+    """The named scenarios: every YAML file at the top of scenarios/."""
+    return sorted(p.stem for p in scenario_dir().glob("*.yaml"))
+
+
+def find_scenario(ref: str | Path, relative_to: Path | None = None) -> Path:
+    """A scenario file from a name (`baseline`) or a path (absolute, or relative to a file)."""
+    text = str(ref)
+    if isinstance(ref, Path) or text.endswith((".yaml", ".yml")) or "/" in text:
+        path = Path(text)
+        if relative_to is not None and not path.is_absolute():
+            path = relative_to.parent / path
+        return path
+    path = scenario_dir() / f"{text}.yaml"
+    if not path.is_file():
+        raise ScenarioError(
+            [
+                Problem(
+                    text,
+                    0,
+                    0,
+                    "",
+                    f"no such scenario (expected a name from 'sim list' or a .yaml file, got '{text}')"
+                    f"{did_you_mean(text, scenario_names())}",
+                )
+            ]
+        )
+    return path
+
+
+def load_scenario(ref: str | Path, overrides: Overrides | None = None) -> Scenario:
+    """The resolved, validated scenario `ref` (a name or a file), with `overrides` applied.
+
+    `overrides` maps dotted paths to values (`{"actors.south_korea.resolve": 0.8}`), or is a
+    list of `PATH=VALUE` strings as given to `--set`; values are validated like the file's.
+    """
+    data, locations = _resolve(find_scenario(ref), [])
+    if overrides:
+        _apply_overrides(data, locations, overrides)
+    return validate(data, locations)
+
+
+def validate(data: Any, locations: Locations) -> Scenario:
+    """Validate resolved scenario data; raise ScenarioError with every problem found."""
+    if not isinstance(data, dict):
+        file, line, col = locations.get((), ("<scenario>", 1, 1))
+        raise ScenarioError([Problem(file, line, col, "", f"expected a mapping of keys, got {type(data).__name__}")])
+    source_ids = load_digest().ids
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        findings = list(raw_source_refs(data, source_ids))
+        problems = [_locate(path, message, locations) for path, message in findings]
+        raise ScenarioError(_problems_from_pydantic(err, data, locations) + problems) from None
+    findings = check_references(scenario, source_ids)
+    if findings:
+        raise ScenarioError(_locate(path, message, locations) for path, message in findings)
+    return scenario
+
+
+def _resolve(path: Path, chain: list[Path]) -> tuple[dict, Locations]:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(p.name for p in [*chain, resolved])
+        raise ScenarioError([Problem(str(path), 1, 1, "extends", f"extends cycle (expected a chain, got {cycle})")])
+    data, locations = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [Problem(str(path), 1, 1, "", f"expected a mapping of keys, got {type(data).__name__}")]
+        )
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, locations
+    where = locations[("extends",)]
+    if not isinstance(parent, str):
+        raise ScenarioError([Problem(*where, "extends", f"expected a scenario name or path, got {parent!r}")])
+    try:
+        parent_path = find_scenario(parent, relative_to=path)
+    except ScenarioError as err:
+        raise ScenarioError([Problem(*where, "extends", err.problems[0].message)]) from None
+    if not parent_path.is_file():
+        raise ScenarioError(
+            [Problem(*where, "extends", f"no such file (expected an existing scenario file, got {parent_path})")]
+        )
+    base, base_locations = _resolve(parent_path, [*chain, resolved])
+    _merge(base, base_locations, data, locations, ())
+    return base, base_locations
+
+
+def _merge(base: dict, base_locs: Locations, over: dict, over_locs: Locations, prefix: tuple[Key, ...]) -> None:
+    """Deep-merge `over` into `base`: mappings merge key by key, anything else replaces."""
+    for key, value in over.items():
+        path = (*prefix, key)
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base_locs[path] = over_locs[path]
+            _merge(base[key], base_locs, value, over_locs, path)
+            continue
+        base[key] = value
+        for stale in [p for p in base_locs if p[: len(path)] == path]:
+            del base_locs[stale]
+        base_locs.update({p: loc for p, loc in over_locs.items() if p[: len(path)] == path})
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """`actors.south_korea.resolve=0.8` -> ('actors.south_korea.resolve', 0.8); values are YAML."""
+    path, sep, value = text.partition("=")
+    if not sep or not path.strip():
+        raise ScenarioError([Problem("--set", 0, 0, text, "expected PATH=VALUE, got no '='")])
+    parsed, _ = parse_yaml(value, "--set")
+    return path.strip(), parsed
+
+
+def _apply_overrides(data: dict, locations: Locations, overrides: Overrides) -> None:
+    pairs = [parse_assignment(o) for o in overrides] if not isinstance(overrides, Mapping) else overrides.items()
+    for i, (dotted_path, value) in enumerate(pairs, start=1):
+        node, keys = data, _split(data, dotted_path)
+        for key in keys[:-1]:
+            node = node.setdefault(key, {}) if isinstance(node, dict) else node
+            if not isinstance(node, dict):
+                raise ScenarioError(
+                    [Problem("--set", i, 1, dotted_path, f"cannot set inside a {type(node).__name__} (expected a mapping)")]
+                )
+        node[keys[-1]] = value
+        path = tuple(keys)
+        for stale in [p for p in locations if p[: len(path)] == path]:
+            del locations[stale]
+        locations[path] = ("--set", i, 1)
+
+
+def _split(data: dict, dotted_path: str) -> list[str]:
+    """Split a dotted path, keeping dots that belong to ids (`red_lines.south_korea.precision_weapons`)."""
+    parts, keys, node = dotted_path.split("."), [], data
+    i = 0
+    while i < len(parts):
+        key = parts[i]
+        if isinstance(node, dict):
+            for j in range(len(parts), i, -1):
+                if ".".join(parts[i:j]) in node:
+                    key, i = ".".join(parts[i:j]), j - 1
+                    break
+        keys.append(key)
+        node = node.get(key) if isinstance(node, dict) else None
+        i += 1
+    return keys
+
+
+def _locate(path: tuple[Key, ...], message: str, locations: Locations) -> Problem:
+    for n in range(len(path), -1, -1):
+        if path[:n] in locations:
+            return Problem(*locations[path[:n]], dotted(path), message)
+    return Problem("<scenario>", 0, 0, dotted(path), message)
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Key, ...]:
+    """Pydantic's error location as a path into the data, minus the union tags it inserts."""
+    path: list[Key] = []
+    node = data
+    for i, element in enumerate(loc):
+        inside_dict = isinstance(node, dict) and element in node
+        inside_list = isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node)
+        if inside_dict or inside_list:
+            path.append(element)
+            node = node[element]
+        elif i == len(loc) - 1:
+            path.append(element)
+    return tuple(path)
+
+
+def _problems_from_pydantic(err: ValidationError, data: Any, locations: Locations) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        path = _data_path(e["loc"], data)
+        problems.append(_locate(path, _message(e, path), locations))
+    return problems
+
+
+_SHOULD = re.compile(r"^(?:Input|String|List|Dictionary|Value|Tuple) should (?:be |have )?(.*)$")
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(e: Mapping[str, Any], path: tuple[Key, ...]) -> str:
+    kind, msg, ctx = e["type"], e["msg"], e.get("ctx") or {}
+    if kind == "missing":
+        return f"missing required key '{path[-1] if path else ''}' (expected a value, got nothing)"
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(path[:-1])
+        return f"unknown key '{path[-1]}' (expected one of: {', '.join(allowed)}){did_you_mean(str(path[-1]), allowed)}"
+    if kind == "union_tag_invalid":
+        tags = re.findall(r"'([^']+)'", str(ctx.get("expected_tags", "")))
+        return f"unknown policy (expected one of: {', '.join(tags)}, got '{ctx.get('tag')}'){did_you_mean(str(ctx.get('tag')), tags)}"
+    if kind == "literal_error":
+        options = re.findall(r"'([^']+)'", str(ctx.get("expected", "")))
+        return f"expected {ctx.get('expected')}, got {_show(e['input'])}{did_you_mean(str(e['input']), options)}"
+    if kind == "string_pattern_mismatch":
+        return f"expected an id of lowercase letters, digits, '_', '.' or '-', got {_show(e['input'])}"
+    if msg.startswith("Value error, "):
+        return msg.removeprefix("Value error, ")
+    match = _SHOULD.match(msg)
+    if match:
+        return f"expected {match.group(1)}, got {_show(e['input'])}"
+    return f"{msg} (got {_show(e['input'])})"
+
+
+def _allowed_keys(path: tuple[Key, ...]) -> list[str]:
+    """The keys a scenario accepts at `path`, found by walking the schema's type hints."""
+    kind: Any = Scenario
+    for key in path:
+        kind = _child_type(kind, key)
+    models = [m for m in _members(kind) if isinstance(m, type) and issubclass(m, BaseModel)]
+    return sorted({name for m in models for name in m.model_fields})
+
+
+def _members(kind: Any) -> list[Any]:
+    while typing.get_origin(kind) is typing.Annotated:
+        kind = typing.get_args(kind)[0]
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(kind) for m in _members(arg)]
+    return [kind]
+
+
+def _child_type(kind: Any, key: Key) -> Any:
+    for member in _members(kind):
+        origin = typing.get_origin(member)
+        if origin is dict:
+            return typing.get_args(member)[1]
+        if origin is list:
+            return typing.get_args(member)[0]
+        if isinstance(member, type) and issubclass(member, BaseModel) and key in member.model_fields:
+            return member.model_fields[key].annotation
+    return None
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """The resolved scenario as YAML that loads back to the same scenario."""
+    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, width=100, allow_unicode=True)

@@ -1,0 +1,185 @@
+"""Cross-references inside a scenario: every id it names must exist and every move be allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .errors import did_you_mean
+from .schema import Move, Scenario, ScriptedPolicy, TitForTatPolicy
+from .yamlio import Key
+
+Finding = tuple[tuple[Key, ...], str]
+
+
+def _unknown(kind: str, value: str, known: Mapping[str, Any] | set[str]) -> str:
+    return f"unknown {kind} (expected one of the scenario's {kind}s, got '{value}'){did_you_mean(value, known)}"
+
+
+def check_references(s: Scenario, source_ids: set[str]) -> list[Finding]:
+    """Every dangling id or disallowed move in `s`, as (path, message)."""
+    return [
+        *_actor_refs(s),
+        *_action_refs(s),
+        *_red_line_refs(s),
+        *_commitment_refs(s),
+        *_state_refs(s),
+        *_inject_refs(s),
+        *_outcome_refs(s),
+        *_source_refs(s, source_ids),
+    ]
+
+
+def _ref(kind: str, path: tuple[Key, ...], value: str, known: Mapping[str, Any]) -> Iterator[Finding]:
+    if value not in known:
+        yield path, _unknown(kind, value, known)
+
+
+def _move(s: Scenario, actor: str, move: Move, path: tuple[Key, ...]) -> Iterator[Finding]:
+    bad = list(_ref("action", (*path, "action"), move.action, s.actions))
+    bad += list(_ref("actor", (*path, "target"), move.target, s.actors))
+    yield from bad
+    if not bad and move.target not in s.actions[move.action].allowed.get(actor, []):
+        yield path, (
+            f"move not allowed (expected a target listed in actions.{move.action}.allowed.{actor}, "
+            f"got {actor} -> {move.target})"
+        )
+
+
+def _actor_refs(s: Scenario) -> Iterator[Finding]:
+    for aid, actor in s.actors.items():
+        base = ("actors", aid)
+        for other in actor.hostility:
+            yield from _ref("actor", (*base, "hostility", other), other, s.actors)
+        for action in actor.preferences:
+            yield from _ref("action", (*base, "preferences", action), action, s.actions)
+        policy = actor.policy
+        if isinstance(policy, ScriptedPolicy):
+            for i, move in enumerate(policy.moves):
+                yield from _move(s, aid, move, (*base, "policy", "moves", i))
+        if isinstance(policy, TitForTatPolicy):
+            yield from _ref("actor", (*base, "policy", "opponent"), policy.opponent, s.actors)
+            yield from _move(s, aid, policy.opening, (*base, "policy", "opening"))
+        if not any(aid in action.allowed for action in s.actions.values()):
+            yield base, "actor has no allowed action (expected it under some actions.*.allowed, got none)"
+
+
+def _action_refs(s: Scenario) -> Iterator[Finding]:
+    yield from _ref("action", ("ladder", "neutral_action"), s.ladder.neutral_action, s.actions)
+    for xid, action in s.actions.items():
+        for actor, targets in action.allowed.items():
+            path = ("actions", xid, "allowed", actor)
+            yield from _ref("actor", path, actor, s.actors)
+            for i, target in enumerate(targets):
+                yield from _ref("actor", (*path, i), target, s.actors)
+                if target == actor:
+                    yield (*path, i), f"an actor cannot target itself (expected another actor, got '{target}')"
+
+
+def _red_line_refs(s: Scenario) -> Iterator[Finding]:
+    for lid, line in s.red_lines.items():
+        base = ("red_lines", lid)
+        yield from _ref("actor", (*base, "owner"), line.owner, s.actors)
+        yield from _ref("actor", (*base, "trigger", "actor"), line.trigger.actor, s.actors)
+        yield from _ref("actor", (*base, "trigger", "target"), line.trigger.target, s.actors)
+        for i, action in enumerate(line.trigger.actions):
+            yield from _ref("action", (*base, "trigger", "actions", i), action, s.actions)
+        for i, action in enumerate(line.warning):
+            yield from _ref("action", (*base, "warning", i), action, s.actions)
+        if line.owner in s.actors:
+            yield from _move(s, line.owner, line.response, (*base, "response"))
+
+
+def _commitment_refs(s: Scenario) -> Iterator[Finding]:
+    for cid, c in s.commitments.items():
+        base = ("commitments", cid)
+        for i, party in enumerate(c.parties):
+            yield from _ref("actor", (*base, "parties", i), party, s.actors)
+        for i, attacker in enumerate(c.trigger.attackers):
+            yield from _ref("actor", (*base, "trigger", "attackers", i), attacker, s.actors)
+        for key in ("actions", "ambiguous"):
+            for i, action in enumerate(getattr(c.trigger, key)):
+                yield from _ref("action", (*base, "trigger", key, i), action, s.actions)
+        yield from _ref("action", (*base, "obligation", "action"), c.obligation.action, s.actions)
+        if c.nullification is not None:
+            yield from _ref("state variable", (*base, "nullification", "state"), c.nullification.state, s.state)
+        if c.obligation.action in s.actions and all(p in s.actors for p in c.parties):
+            allowed = s.actions[c.obligation.action].allowed
+            for party, other in (c.parties, c.parties[::-1]):
+                targets = [other] if c.obligation.toward == "party" else attackers_of(s, c.parties, c.trigger.attackers)
+                missing = [t for t in targets if t not in allowed.get(party, [])]
+                if missing:
+                    yield (*base, "obligation"), (
+                        f"obligation not allowed (expected actions.{c.obligation.action}.allowed.{party} "
+                        f"to include {', '.join(missing)})"
+                    )
+
+
+def attackers_of(s: Scenario, parties: list[str], attackers: list[str]) -> list[str]:
+    """Who can trigger a commitment: the listed attackers, or every actor outside it."""
+    return list(attackers) if attackers else [a for a in s.actors if a not in parties]
+
+
+def _state_refs(s: Scenario) -> Iterator[Finding]:
+    for vid, var in s.state.items():
+        for i, driver in enumerate(var.drivers):
+            path = ("state", vid, "drivers", i)
+            yield from _ref("actor", (*path, "actor"), driver.actor, s.actors)
+            for j, action in enumerate(driver.actions):
+                yield from _ref("action", (*path, "actions", j), action, s.actions)
+        for i, effect in enumerate(var.effects):
+            path = ("state", vid, "effects", i)
+            yield from _ref("actor", (*path, "actor"), effect.actor, s.actors)
+            yield from _ref("action", (*path, "action"), effect.action, s.actions)
+
+
+def _inject_refs(s: Scenario) -> Iterator[Finding]:
+    for iid, inject in s.injects.items():
+        base = ("injects", iid)
+        last = inject.until or inject.round
+        if last > s.rounds:
+            yield (*base, "round"), f"inject after the last round (expected <= {s.rounds}, got {last})"
+        for actor, move in inject.force.items():
+            if actor not in s.actors:
+                yield from _ref("actor", (*base, "force", actor), actor, s.actors)
+            else:
+                yield from _move(s, actor, move, (*base, "force", actor))
+        for vid in inject.set_state:
+            yield from _ref("state variable", (*base, "set_state", vid), vid, s.state)
+        for cid in inject.set_status:
+            yield from _ref("commitment", (*base, "set_status", cid), cid, s.commitments)
+
+
+def _outcome_refs(s: Scenario) -> Iterator[Finding]:
+    top = max(a.rung for a in s.actions.values())
+    last = list(s.outcomes.classes.values())[-1].max_rung
+    if last < top:
+        yield ("outcomes", "classes"), f"classes must cover the ladder (expected the last max_rung >= {top}, got {last})"
+
+
+def _source_refs(s: Scenario, source_ids: set[str]) -> Iterator[Finding]:
+    yield from raw_source_refs(s.model_dump(), source_ids)
+
+
+def raw_source_refs(data: Any, source_ids: set[str]) -> Iterator[Finding]:
+    """Unknown ids in every `sources` list, checked on raw data so it works on invalid files too."""
+    for path, sources in _all_sources(data, ()):
+        if not isinstance(sources, list):
+            continue
+        for i, source in enumerate(sources):
+            if source not in source_ids:
+                yield (*path, "sources", i), (
+                    f"unknown source (expected a claim id from seeds/ or a reference id, got '{source}')"
+                    f"{did_you_mean(source, source_ids)}"
+                )
+
+
+def _all_sources(node: Any, path: tuple[Key, ...]) -> Iterator[tuple[tuple[Key, ...], Any]]:
+    if isinstance(node, dict):
+        if "sources" in node:
+            yield path, node["sources"]
+        for key, value in node.items():
+            yield from _all_sources(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _all_sources(value, (*path, i))

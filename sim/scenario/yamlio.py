@@ -1,0 +1,135 @@
+"""Reading YAML safely, keeping the line and column of every key and value.
+
+Aliases are refused (they let a small file expand without bound), and so are very deep
+nesting, oversized files and duplicate keys: a scenario is data a person wrote, and none of
+these has a place in it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem, ScenarioError
+
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 40
+
+Key = str | int
+Location = tuple[str, int, int]
+Locations = dict[tuple[Key, ...], Location]
+
+
+class _RefusingLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses aliases and nesting deeper than MAX_DEPTH."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(
+                problem=f"YAML aliases are not allowed (expected a plain value, got alias *{event.anchor})",
+                problem_mark=event.start_mark,
+            )
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise yaml.MarkedYAMLError(
+                problem=f"nesting too deep (expected at most {MAX_DEPTH} levels, got more)",
+                problem_mark=self.peek_event().start_mark,
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, Locations]:
+    """Parse one YAML document into plain data plus the location of every path in it."""
+    loader = _RefusingLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise ScenarioError([Problem(file, line, col, "", _yaml_message(err))]) from None
+    except yaml.YAMLError as err:
+        raise ScenarioError([Problem(file, 1, 1, "", f"not valid YAML: {err}")]) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        return None, {(): (file, 1, 1)}
+    locations: Locations = {}
+    problems: list[Problem] = []
+    data = _construct(loader, node, (), file, locations, problems)
+    if problems:
+        raise ScenarioError(problems)
+    return data, locations
+
+
+def read_yaml(path: Path) -> tuple[Any, Locations]:
+    """Read and parse a YAML file, refusing oversized files before reading them."""
+    file = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise ScenarioError([Problem(file, 0, 0, "", f"cannot read file ({err.strerror})")]) from None
+    if size > MAX_BYTES:
+        raise ScenarioError(
+            [Problem(file, 1, 1, "", f"file too large (expected at most {MAX_BYTES} bytes, got {size})")]
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ScenarioError([Problem(file, 1, 1, "", f"not UTF-8 text ({err.reason})")]) from None
+    return parse_yaml(text, file)
+
+
+def _yaml_message(err: yaml.MarkedYAMLError) -> str:
+    parts = [p for p in (err.context, err.problem) if p]
+    message = "; ".join(parts) or "not valid YAML"
+    return message if "expected" in message else f"not valid YAML: {message}"
+
+
+def _construct(
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    path: tuple[Key, ...],
+    file: str,
+    locations: Locations,
+    problems: list[Problem],
+) -> Any:
+    locations.setdefault(path, (file, node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node)
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                key = str(key)
+            child = (*path, key)
+            where = (file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if key in result:
+                problems.append(
+                    Problem(*where, dotted(child), "duplicate key (expected each key once, got it again)")
+                )
+                continue
+            locations[child] = where
+            result[key] = _construct(loader, value_node, child, file, locations, problems)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _construct(loader, item, (*path, i), file, locations, problems) for i, item in enumerate(node.value)
+        ]
+    return loader.construct_object(node, deep=True)
+
+
+def dotted(path: tuple[Key, ...]) -> str:
+    """The dotted form of a path: actors.south_korea.policy.moves[2].action."""
+    out = ""
+    for key in path:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out

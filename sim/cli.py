@@ -51,6 +51,28 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {value}")
+    return value
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .api import run
+
+    try:
+        result = run(args.scenario, runs=args.runs, seed=args.seed, rounds=args.rounds, overrides=args.set,
+                     out=args.out, workers=args.workers, progress=True)
+    except (ValueError, FileExistsError) as err:
+        raise UsageError(str(err)) from None
+    print(result.summary())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sim", description="Escalation scenario simulator.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
@@ -69,12 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="+", metavar="FILE")
     explain_cmd = command("explain", _explain, "red lines and commitments with their source quotes")
     explain_cmd.add_argument("scenario", metavar="NAME|FILE")
-    for register in _EXTRA_COMMANDS:
-        register(command)
+    run = command("run", _run, "run a scenario, write a results directory, print a summary")
+    run.add_argument("scenario", metavar="NAME|FILE")
+    run.add_argument("--runs", type=_positive, default=10_000, help="number of runs (default 10,000)")
+    run.add_argument("--seed", type=_positive, default=0, help="root seed (default 0)")
+    run.add_argument("--rounds", type=_positive, help="rounds per run (default: the scenario's)")
+    run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a value")
+    run.add_argument("--out", type=Path, help="results directory (default results/<scenario>/<time>-<id>)")
+    run.add_argument("--workers", type=_positive, help="local processes (default: the machine's cores)")
     return parser
-
-
-_EXTRA_COMMANDS: list[Callable] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

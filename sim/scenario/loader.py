@@ -92,9 +92,6 @@ def validate(data: Any, locations: Locations) -> Scenario:
 
 def _resolve(path: Path, chain: list[Path]) -> tuple[dict, Locations]:
     resolved = path.resolve()
-    if resolved in chain:
-        cycle = " -> ".join(p.name for p in [*chain, resolved])
-        raise ScenarioError([Problem(str(path), 1, 1, "extends", f"extends cycle (expected a chain, got {cycle})")])
     data, locations = read_yaml(path)
     if not isinstance(data, dict):
         raise ScenarioError(
@@ -114,6 +111,9 @@ def _resolve(path: Path, chain: list[Path]) -> tuple[dict, Locations]:
         raise ScenarioError(
             [Problem(*where, "extends", f"no such file (expected an existing scenario file, got {parent_path})")]
         )
+    if parent_path.resolve() in [*chain, resolved]:
+        cycle = " -> ".join(p.name for p in [*chain, resolved, parent_path.resolve()])
+        raise ScenarioError([Problem(*where, "extends", f"extends cycle (expected a chain, got {cycle})")])
     base, base_locations = _resolve(parent_path, [*chain, resolved])
     _merge(base, base_locations, data, locations, ())
     return base, base_locations
@@ -143,7 +143,10 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 
 
 def _apply_overrides(data: dict, locations: Locations, overrides: Overrides) -> None:
-    pairs = [parse_assignment(o) for o in overrides] if not isinstance(overrides, Mapping) else overrides.items()
+    if isinstance(overrides, Mapping):
+        pairs = list(overrides.items())
+    else:
+        pairs = [_numbered_assignment(o, i) for i, o in enumerate(overrides, start=1)]
     for i, (dotted_path, value) in enumerate(pairs, start=1):
         node, keys = data, _split(data, dotted_path)
         for key in keys[:-1]:
@@ -157,6 +160,18 @@ def _apply_overrides(data: dict, locations: Locations, overrides: Overrides) -> 
         for stale in [p for p in locations if p[: len(path)] == path]:
             del locations[stale]
         locations[path] = ("--set", i, 1)
+
+
+def _numbered_assignment(text: str, i: int) -> tuple[str, Any]:
+    """parse_assignment for the i-th --set, its problems located at --set:i:COLUMN."""
+    try:
+        return parse_assignment(text)
+    except ScenarioError as err:
+        path, sep, _ = text.partition("=")
+        raise ScenarioError(
+            Problem("--set", i, len(path) + 1 + p.column if sep else 1, p.path or path.strip(), p.message)
+            for p in err.problems
+        ) from None
 
 
 def _split(data: dict, dotted_path: str) -> list[str]:
@@ -188,6 +203,8 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Key, ...]:
     path: list[Key] = []
     node = data
     for i, element in enumerate(loc):
+        if element == "[key]":
+            continue
         inside_dict = isinstance(node, dict) and element in node
         inside_list = isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node)
         if inside_dict or inside_list:
@@ -224,6 +241,8 @@ def _message(e: Mapping[str, Any], path: tuple[Key, ...]) -> str:
     if kind == "union_tag_invalid":
         tags = re.findall(r"'([^']+)'", str(ctx.get("expected_tags", "")))
         return f"unknown policy (expected one of: {', '.join(tags)}, got '{ctx.get('tag')}'){did_you_mean(str(ctx.get('tag')), tags)}"
+    if kind == "union_tag_not_found":
+        return f"missing required key '{ctx.get('discriminator', 'name').strip(chr(39))}' (expected a policy name, got nothing)"
     if kind == "literal_error":
         options = re.findall(r"'([^']+)'", str(ctx.get("expected", "")))
         return f"expected {ctx.get('expected')}, got {_show(e['input'])}{did_you_mean(str(e['input']), options)}"
@@ -233,7 +252,7 @@ def _message(e: Mapping[str, Any], path: tuple[Key, ...]) -> str:
         return msg.removeprefix("Value error, ")
     match = _SHOULD.match(msg)
     if match:
-        return f"expected {match.group(1)}, got {_show(e['input'])}"
+        return f"expected {match.group(1).split(', got ')[0]}, got {_show(e['input'])}"
     return f"{msg} (got {_show(e['input'])})"
 
 
@@ -269,3 +288,11 @@ def _child_type(kind: Any, key: Key) -> Any:
 def dump_scenario(scenario: Scenario) -> str:
     """The resolved scenario as YAML that loads back to the same scenario."""
     return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, width=100, allow_unicode=True)
+
+
+def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:
+    """A copy of an already loaded scenario with dotted-path overrides applied and validated."""
+    data = scenario.model_dump(mode="json")
+    locations: Locations = {(): ("<scenario>", 1, 1)}
+    _apply_overrides(data, locations, overrides)
+    return validate(data, locations)

@@ -94,7 +94,7 @@ class Action(Sourced):
     mid_level: Annotated[int, Field(ge=1, le=5)]
     goldstein: Annotated[float, Field(ge=-10, le=10, allow_inf_nan=False)]
     public: bool = True
-    detection: Unit = 1.0
+    detection: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 1.0
     allowed: dict[Id, list[Id]]
 
 

@@ -1,0 +1,97 @@
+"""The Python API behind `sim run`: run a scenario, write its results directory, summarise it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from . import __version__
+from .ensemble import BLOCK, MAX_RUNS, block_tasks, default_workers, execute
+from .model import ScenarioRef, resolve_scenario
+from .results import ResultsDir, command_line, default_out, environment, now, sha256
+from .scenario import Scenario, dump_scenario
+from .summary import Tally, format_summary
+
+
+@dataclass
+class RunResult:
+    """A finished run: where its results are, the scenario as run, and its tallies."""
+
+    path: Path
+    scenario: Scenario
+    seed: int
+    tally: Tally
+
+    def runs(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "runs.parquet")
+
+    def trajectories(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "trajectories.parquet")
+
+    def summary(self) -> str:
+        s = self.scenario
+        title = f"{s.name}: {self.tally.runs} runs, {s.rounds} rounds, seed {self.seed}  ->  {self.path}"
+        return format_summary(title, self.tally)
+
+
+def check_runs(runs: int, seed: int) -> None:
+    if not 1 <= runs <= MAX_RUNS:
+        raise ValueError(f"runs must be between 1 and {MAX_RUNS:,} (got {runs})")
+    if not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be a non-negative integer below 2**63 (got {seed})")
+
+
+def run(
+    scenario: ScenarioRef,
+    runs: int = 10_000,
+    seed: int = 0,
+    rounds: int | None = None,
+    overrides: Mapping[str, Any] | list[str] | None = None,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    progress: bool = False,
+) -> RunResult:
+    """Run `runs` replicates of `scenario` and write a results directory (DESIGN section 5)."""
+    check_runs(runs, seed)
+    changes: Any = overrides or {}
+    if rounds is not None:
+        changes = [*changes, f"rounds={rounds}"] if isinstance(changes, list) else {**changes, "rounds": rounds}
+    resolved = resolve_scenario(scenario, changes)
+    text = dump_scenario(resolved)
+    digest = sha256(text)
+    target = Path(out) if out is not None else default_out(resolved.name, sha256(f"{digest}/{seed}/{runs}"))
+    workers = workers or default_workers()
+    tally = Tally(list(resolved.outcomes.classes), list(resolved.red_lines), resolved.rounds)
+    started = now()
+    with ResultsDir(target) as results, tqdm(total=runs, unit="run", disable=None if progress else True) as bar:
+        for block in execute(block_tasks(resolved, runs, seed), workers):
+            results.append("runs.parquet", block.runs)
+            results.append("trajectories.parquet", block.trajectories)
+            tally.add(block.runs)
+            bar.update(block.task.size)
+        results.write_text("scenario.yaml", text)
+        results.write_json(
+            "manifest.json",
+            {
+                "kind": "run",
+                "scenario": resolved.name,
+                "scenario_sha256": digest,
+                "seed": seed,
+                "runs": runs,
+                "rounds": resolved.rounds,
+                "block_size": BLOCK,
+                "workers": workers,
+                "version": __version__,
+                "command": command_line(),
+                **environment(),
+                "started": started,
+                "finished": now(),
+            },
+        )
+    return RunResult(target, resolved, seed, tally)
+

@@ -1,0 +1,98 @@
+"""Blocks of replicates, their seeds, and the executors that run them.
+
+Runs are cut into blocks of a fixed size, BLOCK; block b of sweep point p draws from
+SeedSequence(seed, spawn_key=(p, b)). Blocks are independent and results are consumed in block
+order, so the numbers are the same whatever the number of workers or the executor.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from .model import EscalationModel, block_generator
+from .outcomes import runs_table, trajectory_table
+from .scenario import Scenario
+
+BLOCK = 10_000
+MAX_RUNS = 100_000_000
+
+
+@dataclass(frozen=True)
+class BlockTask:
+    """One block: `size` replicates of `scenario`, run ids from block * BLOCK."""
+
+    scenario: Scenario
+    seed: int
+    point: int
+    block: int
+    size: int
+    crn: bool = False
+    trajectories: bool = True
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    task: BlockTask
+    runs: pa.Table
+    trajectories: pa.Table | None
+
+
+def block_tasks(scenario: Scenario, runs: int, seed: int, point: int = 0, crn: bool = False,
+                trajectories: bool = True) -> list[BlockTask]:
+    """The blocks that make up `runs` runs; the last one may be short."""
+    return [
+        BlockTask(scenario, seed, point, b, min(BLOCK, runs - b * BLOCK), crn, trajectories)
+        for b in range((runs + BLOCK - 1) // BLOCK)
+    ]
+
+
+def simulate_block(task: BlockTask) -> BlockResult:
+    """Run one block to its last round and tabulate it."""
+    rng = block_generator(task.seed, 0 if task.crn else task.point, task.block)
+    model = EscalationModel(task.scenario, replicates=task.size, rng=rng)
+    while model.running:
+        model.step()
+    first = task.block * BLOCK
+    return BlockResult(task, runs_table(model, first), trajectory_table(model, first) if task.trajectories else None)
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C is handled once, in the parent, which cancels the pool and removes partial output.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def execute(tasks: Iterable[BlockTask], workers: int = 1) -> Iterator[BlockResult]:
+    """Run blocks on `workers` local processes (1: in this process), yielding them in task order."""
+    tasks = list(tasks)
+    if workers <= 1 or len(tasks) <= 1:
+        yield from map(simulate_block, tasks)
+        return
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_interrupts)
+    pending: deque[Future[BlockResult]] = deque()
+    queue = iter(tasks)
+    try:
+        for task in queue:
+            pending.append(pool.submit(simulate_block, task))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            result = pending.popleft().result()
+            for task in queue:
+                pending.append(pool.submit(simulate_block, task))
+                break
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

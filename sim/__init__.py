@@ -3,4 +3,19 @@
 from .scenario import Scenario, ScenarioError, load_scenario
 
 __version__ = "0.1.0"
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "__version__"]
+
+
+def __getattr__(name: str):
+    # The engine and its dependencies load on first use, so `sim list` and friends start fast.
+    if name == "run":
+        from .api import run
+
+        return run
+    if name == "EscalationModel":
+        from .model import EscalationModel
+
+        return EscalationModel
+    raise AttributeError(name)
+
+
+__all__ = ["EscalationModel", "Scenario", "ScenarioError", "load_scenario", "run", "__version__"]

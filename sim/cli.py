@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -73,10 +75,19 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its complaints look like every other bad-input error: `error: ...`, exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"error: {self.prog}: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sim", description="Escalation scenario simulator.")
+    parser = _Parser(prog="sim", description="Escalation scenario simulator.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
@@ -99,7 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a value")
     run.add_argument("--out", type=Path, help="results directory (default results/<scenario>/<time>-<id>)")
     run.add_argument("--workers", type=_positive, help="local processes (default: the machine's cores)")
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).add_commands(command)
     return parser
+
+
+# Modules that add their own commands: each defines add_commands(command), where
+# command(name, handler, help) returns the new subcommand's argparse parser.
+COMMAND_MODULES = [m for m in ("sim.sweep_cli", "sim.plot_cli") if importlib.util.find_spec(m) is not None]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (sim list | head); nothing more to say
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -62,6 +62,7 @@ class EscalationModel(mesa.Model):
         self.replicates = int(replicates)
         self.round = 0
         self.tables = compile_tables(self.scenario)
+        self._nearest_offset = np.arange(len(self.tables.actors)) * (self.tables.top + 1)
         self.draws = Draws(self.scenario, self.rng, self.replicates)
         self._init_dynamics()
         self._init_state()
@@ -196,19 +197,22 @@ class EscalationModel(mesa.Model):
         t, R, n = self.tables, self.replicates, len(self.tables.actors)
         intelligence = np.stack([a.intelligence for a in self.actors_by_index], axis=1)  # (R, observer)
         true_rung = t.rung[self.action]  # (R, actor)
-        sd = self.perception["misperception"][:, None] * (1.0 - intelligence)
-        bias = self.perception["spiral_bias"][:, None, None] * self.hostility
-        noise = self.rng.standard_normal((R, n, n)) * sd[:, :, None] + bias
-        read_rung = np.clip(np.rint(true_rung[:, None, :] + noise), 0, t.top).astype(np.int64)
-        misread = t.nearest[np.arange(n)[None, None, :], read_rung]
+        sd = (self.perception["misperception"][:, None] * (1.0 - intelligence)).astype(np.float32)
+        reading = self.rng.standard_normal((R, n, n), dtype=np.float32)
+        reading *= sd[:, :, None]
+        reading += (self.perception["spiral_bias"][:, None, None] * self.hostility).astype(np.float32)
+        reading += true_rung[:, None, :]
+        read_rung = np.clip(np.rint(reading), 0, t.top).astype(np.intp)
+        misread = t.nearest.ravel()[read_rung + self._nearest_offset]
         perceived = np.where(read_rung == true_rung[:, None, :], self.action[:, None, :], misread)
-        visibility = t.detection[self.action][:, None, :] * intelligence[:, :, None]
-        covert = ~t.public[self.action][:, None, :]
-        unseen = covert & (self.rng.random((R, 1, n)) >= visibility)
-        self.perceived = np.where(unseen, t.neutral, perceived)
+        covert = ~t.public[self.action]
+        if covert.any():
+            visibility = t.detection[self.action][:, None, :] * intelligence[:, :, None]
+            unseen = covert[:, None, :] & (self.rng.random((R, 1, n)) >= visibility)
+            perceived[unseen] = t.neutral
+        self.perceived = perceived
         aimed_at_observer = self.target[:, None, :] == np.arange(n)[None, :, None]
-        neutral = t.rung[t.neutral]
-        self.pressure = np.where(aimed_at_observer, t.rung[self.perceived], neutral) / t.top
+        self.pressure = np.where(aimed_at_observer, t.rung[perceived], t.rung[t.neutral]) / t.top
 
     def _chance(self) -> None:
         """The threat that leaves something to chance: the highest move may slip one step up the

@@ -1,0 +1,233 @@
+"""Two scenarios (or two run directories) side by side: outcome and red-line rates and their differences.
+
+`compare("precision-weapons", "lethal-aid", runs=100_000, seed=1)` runs both scenarios with
+the same root seed. `sim.api.run` gives every scenario the block seeds of point 0, so the two
+share common random numbers (DESIGN section 2): the same draws drive both, and a difference
+between them is the scenarios' doing rather than noise.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .figure_data import Meta, ResultsDirError, load_run_scenario, meta_from_manifest, outcome_table, read_manifest
+from .figure_data import red_line_rates
+from .summary import wilson
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def newcombe_difference(xa: int, na: int, xb: int, nb: int) -> tuple[float, float, float]:
+    """B − A for two proportions xa/na and xb/nb, with a 95% interval: (difference, low, high).
+
+    Newcombe's hybrid score interval (method 10 of Newcombe 1998, "Interval estimation for the
+    difference between independent proportions", Statistics in Medicine 17:873-890), built
+    from each proportion's Wilson interval (la, ua), (lb, ub):
+
+        low  = d − sqrt((pb − lb)² + (ua − pa)²)
+        high = d + sqrt((ub − pb)² + (pa − la)²)
+
+    It treats the two samples as independent. Under common random numbers the runs of A and
+    B are positively correlated, which narrows the true sampling spread of the difference, so
+    this interval is conservative (wider than it need be), never too narrow. NaN when either
+    sample is empty.
+    """
+    if na <= 0 or nb <= 0:
+        return float("nan"), float("nan"), float("nan")
+    pa, pb = xa / na, xb / nb
+    la, ua = wilson(xa, na)
+    lb, ub = wilson(xb, nb)
+    d = pb - pa
+    low = d - math.sqrt((pb - lb) ** 2 + (ua - pa) ** 2)
+    high = d + math.sqrt((ub - pb) ** 2 + (pa - la) ** 2)
+    return d, max(-1.0, low), min(1.0, high)
+
+
+@dataclass
+class Side:
+    """One side of a comparison: its identity and its counts (the runs themselves are not kept)."""
+
+    name: str
+    path: Path | None
+    meta: Meta
+    outcomes: pd.DataFrame
+    red_lines: pd.DataFrame
+
+
+def read_side(path: str | Path, keep: bool = True) -> Side:
+    """Counts from a run directory: outcome classes and red-line rates."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    if manifest["kind"] != "run":
+        raise ResultsDirError(f"{path}: a {manifest['kind']} directory (expected a run directory from sim run)")
+    scenario = load_run_scenario(path)
+    lines = list(scenario.red_lines)
+    columns = ["outcome", *[f"{k}.{lid}" for lid in lines for k in ("crossed", "enforced")]]
+    runs = pd.read_parquet(path / "runs.parquet", columns=columns)
+    classes = {cid: c.label or cid for cid, c in scenario.outcomes.classes.items()}
+    return Side(scenario.name, path if keep else None, meta_from_manifest(manifest),
+                outcome_table(runs, list(classes), classes), red_line_rates(runs, lines))
+
+
+def _row(kind: str, key: str, label: str, a: tuple[float, float] | None, b: tuple[float, float] | None) -> dict:
+    row: dict = {"kind": kind, "id": key, "label": label}
+    for side, counts in (("a", a), ("b", b)):
+        x, n = counts if counts is not None else (float("nan"), float("nan"))
+        low, high = wilson(int(x), int(n)) if counts is not None else (float("nan"), float("nan"))
+        row.update({f"{side}_count": x, f"{side}_n": n, f"{side}_p": x / n if n else float("nan"),
+                    f"{side}_low": low, f"{side}_high": high})
+    if a is not None and b is not None:
+        d, low, high = newcombe_difference(int(a[0]), int(a[1]), int(b[0]), int(b[1]))
+    else:
+        d, low, high = float("nan"), float("nan"), float("nan")
+    row.update({"diff": d, "diff_low": low, "diff_high": high})
+    return row
+
+
+def comparison_table(a: Side, b: Side) -> pd.DataFrame:
+    """One row per outcome class, then per red line its crossing and enforcement rates, in A and B.
+
+    Columns: kind (outcome, crossed, enforced), id, label, then for each side a_/b_ count, n,
+    p, low, high (Wilson 95%), and diff = B − A with diff_low, diff_high (Newcombe 95%).
+    Enforcement is a share of the runs that crossed the line. A class or red line that only
+    one side has gets NaN on the other.
+    """
+
+    def index(frame: pd.DataFrame, key: str) -> Mapping[str, pd.Series]:
+        return {row[key]: row for _, row in frame.iterrows()}
+
+    rows = []
+    ao, bo = index(a.outcomes, "outcome"), index(b.outcomes, "outcome")
+    for cid in dict.fromkeys([*ao, *bo]):
+        label = (ao.get(cid) if cid in ao else bo[cid])["label"]
+        rows.append(_row("outcome", cid, label, _counts(ao.get(cid), "count", "n"), _counts(bo.get(cid), "count", "n")))
+    ar, br = index(a.red_lines, "red_line"), index(b.red_lines, "red_line")
+    for lid in dict.fromkeys([*ar, *br]):
+        rows.append(_row("crossed", lid, f"crossed: {lid}", _counts(ar.get(lid), "crossed_count", "n"),
+                         _counts(br.get(lid), "crossed_count", "n")))
+        rows.append(_row("enforced", lid, f"enforced | crossed: {lid}",
+                         _counts(ar.get(lid), "enforced_count", "crossed_count"),
+                         _counts(br.get(lid), "enforced_count", "crossed_count")))
+    return pd.DataFrame(rows)
+
+
+def _counts(row: pd.Series | None, x: str, n: str) -> tuple[float, float] | None:
+    return None if row is None else (float(row[x]), float(row[n]))
+
+
+@dataclass
+class Comparison:
+    """Two sides and their comparison table; `figure()` draws it."""
+
+    a: Side
+    b: Side
+    table: pd.DataFrame
+
+    def figure(self) -> Figure:
+        from .plots import comparison_figure
+
+        return comparison_figure(self.table, a=f"A: {self.a.name}", b=f"B: {self.b.name}", meta=self.caption())
+
+    def caption(self) -> str:
+        return f"A: {self.a.meta.caption()}    B: {self.b.meta.caption()}"
+
+    def save_figure(self, file: str | Path) -> Path:
+        """Write the figure; the file's suffix (.png, .svg or .pdf) picks the format."""
+        file = Path(file)
+        suffix = file.suffix.lower().lstrip(".")
+        if suffix not in FIGURE_FORMATS:
+            raise ValueError(f"{file}: unknown figure format (expected a .png, .svg or .pdf file, got '{file.suffix}')")
+        file.parent.mkdir(parents=True, exist_ok=True)
+        self.figure().savefig(file, format=suffix, metadata={"Date": None} if suffix != "png" else None)
+        return file
+
+
+def compare(a: str | Path, b: str | Path, runs: int | None = None, seed: int | None = None,
+            rounds: int | None = None, out: str | Path | None = None, workers: int | None = None) -> Comparison:
+    """Compare A and B, each a run directory or a scenario (name or file) to run now.
+
+    Scenarios are run with the same seed (common random numbers). Unset runs, seed and
+    rounds come from a run directory given as the other side, else 10,000 runs, seed 0 and
+    the scenario's rounds. Results of scenarios run here go under `out` (as A-<name> and
+    B-<name>) or are discarded.
+    """
+    refs = {"A": a, "B": b}
+    dirs = {k: Path(v) for k, v in refs.items() if Path(v).is_dir()}
+    if len(dirs) == 2 and any(v is not None for v in (runs, seed, rounds)):
+        raise ValueError("--runs, --seed and --rounds apply to scenarios run now (expected a scenario as A or B, "
+                         "got two results directories)")
+    sides: dict[str, Side] = {}
+    for key, path in dirs.items():
+        sides[key] = read_side(path)
+    if dirs:
+        first = sides["A" if "A" in sides else "B"].meta
+        runs = first.runs if runs is None else runs
+        seed = first.seed if seed is None else seed
+        rounds = first.rounds if rounds is None else rounds
+    runs = 10_000 if runs is None else runs
+    seed = 0 if seed is None else seed
+    pending = {k: v for k, v in refs.items() if k not in dirs}
+    if pending:
+        from .api import run
+
+        with tempfile.TemporaryDirectory(prefix="sim-compare-") as scratch:
+            base = Path(out) if out is not None else Path(scratch)
+            for key, ref in pending.items():
+                target = base / f"{key}-{_slug(Path(str(ref)).stem)}"
+                result = run(ref, runs=runs, seed=seed, rounds=rounds, out=target, workers=workers)
+                sides[key] = read_side(result.path, keep=out is not None)
+    return Comparison(sides["A"], sides["B"], comparison_table(sides["A"], sides["B"]))
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text).strip("-") or "scenario"
+
+
+def _fmt(p: float, low: float, high: float, signed: bool = False) -> str:
+    if not np.isfinite(p):
+        return "-"
+    sign = "+" if signed else ""
+    return f"{p:{sign}.4f} [{low:{sign}.4f}, {high:{sign}.4f}]"
+
+
+def format_comparison(comparison: Comparison) -> str:
+    """The table `sim compare` prints: A, B and B − A for each outcome and red-line rate."""
+    a, b, table = comparison.a, comparison.b, comparison.table
+    lines = [f"A: {a.meta.caption()}" + (f"  ({a.path})" if a.path else ""),
+             f"B: {b.meta.caption()}" + (f"  ({b.path})" if b.path else "")]
+    if a.meta.seed == b.meta.seed:
+        lines.append(f"Both use seed {a.meta.seed}: common random numbers. Intervals treat A and B as independent, "
+                     "so the B − A intervals are conservative.")
+    else:
+        lines.append(f"note: A and B use different seeds ({a.meta.seed}, {b.meta.seed}): no common random numbers.")
+    width = max([len("outcome"), *(len(_name(r)) for _, r in table.iterrows())]) + 2
+    header = f"{'':<{width}}{'A':<27}{'B':<27}B − A  (95% interval)"
+    sections = [("outcome", table[table["kind"] == "outcome"]), ("red line", table[table["kind"] != "outcome"])]
+    for title, rows in sections:
+        if rows.empty:
+            continue
+        lines += ["", title + header[len(title):]]
+        for _, r in rows.iterrows():
+            marker = " *" if np.isfinite(r["diff_low"]) and (r["diff_low"] > 0 or r["diff_high"] < 0) else ""
+            lines.append(f"{_name(r):<{width}}{_fmt(r['a_p'], r['a_low'], r['a_high']):<27}"
+                         f"{_fmt(r['b_p'], r['b_low'], r['b_high']):<27}"
+                         f"{_fmt(r['diff'], r['diff_low'], r['diff_high'], signed=True)}{marker}")
+    lines += ["", "* the 95% interval of B − A excludes zero. Enforcement is a share of the runs that crossed."]
+    return "\n".join(lines)
+
+
+def _name(row: pd.Series) -> str:
+    return {"outcome": row["id"], "crossed": f"crossed {row['id']}",
+            "enforced": f"enforced|crossed {row['id']}"}[row["kind"]]
+
+
+__all__ = ["Comparison", "Side", "compare", "comparison_table", "format_comparison", "newcombe_difference",
+           "read_side"]

@@ -1,0 +1,115 @@
+"""Every figure for a results directory, by name: what `sim plot` draws and saves.
+
+`run_figures` and `sweep_figures` read a directory with `sim.figure_data` and draw with
+`sim.plots`; `write_figures` saves them. From Python:
+
+    from sim.figures import figures_for
+    figures = figures_for("results/gallery")      # {"outcomes": Figure, ...}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from . import figure_data as fd
+from . import plots
+
+FORMATS = ("png", "svg", "pdf")
+
+
+def run_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
+    """(name, Figure) for each figure of a run directory, one at a time so each can be saved and freed."""
+    path = Path(path)
+    manifest = fd.read_manifest(path)
+    scenario = fd.load_run_scenario(path)
+    meta = fd.meta_from_manifest(manifest)
+    classes = {cid: c.label or cid for cid, c in scenario.outcomes.classes.items()}
+    actors = {aid: a.label for aid, a in scenario.actors.items()}
+    red_lines = list(scenario.red_lines)
+    columns = ["outcome", "peak_rung", "escalation_score"]
+    columns += [f"{k}.{lid}" for lid in red_lines for k in ("crossed", "enforced", "round")]
+    runs = pd.read_parquet(path / "runs.parquet", columns=columns)
+    rounds = int(manifest.get("rounds") or scenario.rounds)
+
+    yield "outcomes", plots.outcome_bars(fd.outcome_table(runs, list(classes), classes), meta=meta)
+    curves = fd.red_line_curves(runs, red_lines, rounds)
+    yield "red-lines", plots.red_line_figure(curves, meta=meta, descriptions=fd.describe_red_lines(scenario))
+    peak = fd.peak_rung_distribution(runs, scenario)
+    yield "distributions", plots.distributions_figure(peak, fd.score_histogram(runs), meta=meta, classes=classes,
+                                                      marks=fd.score_summary(runs))
+    if not (path / "trajectories.parquet").is_file():
+        return
+    summary = fd.summarise_trajectories(path, scenario)
+    labels = {fd.ALL: "All actors (highest of any)", **actors}
+    ladder = fd.ladder_labels(scenario)
+    yield "escalation-fan", plots.fan_figure(fd.fan_data(summary, cumulative=True), meta=meta, ladder=ladder,
+                                             labels=labels, title="Escalation: highest rung reached so far")
+    yield "rung-by-round", plots.fan_figure(fd.fan_data(summary, cumulative=False), meta=meta, ladder=ladder,
+                                            labels=labels, title="Escalation: rung taken in each round")
+    matrices = {a: fd.transition_matrix(summary.transitions[a], scenario) for a in actors}
+    counts = {a: summary.transitions[a].sum(axis=1) for a in actors}
+    yield "transitions", plots.transitions_figure(matrices, meta=meta, labels=actors, counts=counts)
+
+
+def sweep_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
+    """(name, Figure) for each figure of a sweep directory: a response figure per varied
+    parameter, and outcome heatmaps when exactly two parameters vary."""
+    path = Path(path)
+    manifest = fd.read_manifest(path)
+    points, summary = fd.read_sweep(path)
+    meta = fd.meta_from_manifest(manifest, points=int((points["status"].astype(str) == "ok").sum())
+                                 if "status" in points else len(points))
+    classes = None
+    if (path / "scenario.yaml").is_file():
+        scenario = fd.load_run_scenario(path)
+        classes = list(scenario.outcomes.classes)
+        labels = {f"outcome.{cid}": c.label or cid for cid, c in scenario.outcomes.classes.items()}
+    else:
+        labels = {}
+    metrics = fd.metric_order(summary, classes)
+    outcomes = [m for m in metrics if m.startswith("outcome.")]
+    red_lines = [m for m in metrics if m.startswith(("crossed.", "enforced."))]
+    curves = fd.response_curves(points, summary)
+    varied = fd.varied_parameters(points)
+    for parameter in varied or fd.parameter_columns(points):
+        yield f"response-{_slug(parameter)}", plots.response_figure(
+            curves, parameter, meta=meta, outcomes=outcomes, red_lines=red_lines, labels=labels)
+    if len(varied) == 2:
+        shown = [m for m in outcomes if summary.loc[summary["metric"].astype(str) == m, "p"].max() > 0]
+        x, y = varied
+        yield "heatmap", plots.heatmap_figure(points, summary, shown, x, y, meta=meta, labels=labels)
+
+
+def figures_for(path: str | Path) -> Iterator[tuple[str, Figure]]:
+    """The figures of a run or sweep directory, whichever it is (see read_manifest for errors)."""
+    kind = fd.read_manifest(path)["kind"]
+    return sweep_figures(path) if kind == "sweep" else run_figures(path)
+
+
+def write_figures(figures: Iterator[tuple[str, Figure]] | Mapping[str, Figure], out: str | Path,
+                  format: str = "png") -> list[Path]:
+    """Save each figure as out/<name>.<format> and return the paths, in order."""
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)} (got {format!r})")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    items = figures.items() if isinstance(figures, Mapping) else figures
+    written = []
+    for name, figure in items:
+        target = out / f"{name}.{format}"
+        # No creation date in SVG and PDF files, so the same results give the same bytes.
+        metadata = {"Date": None} if format in ("svg", "pdf") else None
+        figure.savefig(target, format=format, metadata=metadata)
+        written.append(target)
+    return written
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text).strip("-")
+
+
+__all__ = ["FORMATS", "figures_for", "run_figures", "sweep_figures", "write_figures"]

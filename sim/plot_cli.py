@@ -1,0 +1,78 @@
+"""`sim plot` and `sim compare`: figures and comparisons on the command line (DESIGN section 5)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+Command = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+
+
+def _whole(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {value}")
+    return value
+
+
+def _agg() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: never open a window, whatever the environment says
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from .cli import UsageError
+    from .figure_data import ResultsDirError, read_manifest
+    from .figures import figures_for, write_figures
+
+    _agg()
+    try:
+        read_manifest(args.dir)
+        out = args.out if args.out is not None else args.dir / "figures"
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"{out}: not a directory (expected a directory for the figures, got a file)")
+        for path in write_figures(figures_for(args.dir), out, args.format):
+            print(path, flush=True)
+    except ResultsDirError as err:
+        raise UsageError(str(err)) from None
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .cli import UsageError
+    from .compare import compare, format_comparison
+    from .figure_data import ResultsDirError
+
+    _agg()
+    try:
+        comparison = compare(args.a, args.b, runs=args.runs, seed=args.seed, rounds=args.rounds, out=args.out,
+                             workers=args.workers)
+        print(format_comparison(comparison))
+        if args.plot is not None:
+            print(comparison.save_figure(args.plot))
+    except (ResultsDirError, ValueError, FileExistsError) as err:
+        raise UsageError(str(err)) from None
+    return 0
+
+
+def add_commands(command: Command) -> None:
+    """Register `plot` and `compare` with the `sim` parser (see sim.cli.COMMAND_MODULES)."""
+    plot = command("plot", _plot, "figures for a run or sweep directory; prints the files it writes")
+    plot.add_argument("dir", metavar="DIR", type=Path, help="a results directory from sim run or sim sweep")
+    plot.add_argument("--out", type=Path, help="directory for the figures (default DIR/figures)")
+    plot.add_argument("--format", choices=("png", "svg", "pdf"), default="png", help="image format (default png)")
+
+    cmp = command("compare", _compare, "two scenarios or result directories side by side, with differences")
+    cmp.add_argument("a", metavar="A", help="scenario name or file, or a run directory")
+    cmp.add_argument("b", metavar="B", help="scenario name or file, or a run directory")
+    cmp.add_argument("--runs", type=_whole, help="runs per scenario (default: a directory's, else 10,000)")
+    cmp.add_argument("--seed", type=_whole, help="root seed shared by both (default: a directory's, else 0)")
+    cmp.add_argument("--rounds", type=_whole, help="rounds per run (default: a directory's, else the scenario's)")
+    cmp.add_argument("--workers", type=_whole, help="local processes (default: the machine's cores)")
+    cmp.add_argument("--plot", type=Path, metavar="FILE", help="also write a side-by-side figure (.png, .svg, .pdf)")
+    cmp.add_argument("--out", type=Path, metavar="DIR", help="keep the scenarios' results under DIR (default: discard)")

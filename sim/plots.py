@@ -1,0 +1,639 @@
+"""Figures: functions of data (the DataFrames of `sim.figure_data`) that return a matplotlib Figure.
+
+Every function takes its data and an optional `ax=`; without one it makes its own Figure
+(never through pyplot, so nothing global changes and nothing is shown). One style throughout:
+the Okabe-Ito colour-blind-safe palette, outcome classes coloured from calm to severe, a
+title, labelled axes, and, given `meta=`, a caption with the scenario, seed and run count.
+Multi-panel figures (`*_figure`) draw one panel per actor, red line or outcome with the
+single-panel functions.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from cycler import cycler
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from .figure_data import QUANTILE_COLUMNS, Meta, heatmap_data, is_grid
+
+# Okabe and Ito (2008), "Color universal design": distinguishable with any colour vision.
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
+BLUE, SKY, GREEN, ORANGE, VERMILLION, PURPLE, BLACK = "#0072B2", "#56B4E9", "#009E73", "#E69F00", "#D55E00", "#CC79A7", "#000000"
+SEVERITY = (BLUE, SKY, GREEN, ORANGE, VERMILLION, PURPLE, BLACK)
+CMAP = "cividis"  # perceptually uniform and readable with colour-vision deficiency
+GREY = "#555555"
+CAPTION_INCHES = 0.28
+RARE = 30  # transition rows seen fewer times than this are faded
+
+STYLE: dict[str, Any] = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "figure.titlesize": 12,
+    "figure.titleweight": "bold",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.6,
+    "axes.axisbelow": True,
+    "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
+    "image.cmap": CMAP,
+    "savefig.dpi": 150,
+    "svg.fonttype": "none",
+}
+
+F = TypeVar("F", bound=Callable[..., Figure])
+
+
+def styled(function: F) -> F:
+    """Draw under the package style without touching the caller's rcParams."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Figure:
+        with mpl.rc_context(STYLE):
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def severity_colours(n: int) -> list[str]:
+    """n colours from calm to severe for ordered outcome classes (the last is always black)."""
+    if n <= 1:
+        return [BLUE][:n]
+    if n <= len(SEVERITY):
+        return [*SEVERITY[: n - 1], BLACK]
+    return [SEVERITY[i % (len(SEVERITY) - 1)] for i in range(n - 1)] + [BLACK]
+
+
+def percent(p: float) -> str:
+    """A probability as a percentage with as many decimals as a small value needs."""
+    if p is None or not np.isfinite(p):
+        return "–"
+    value = 100 * p
+    if value == 0:
+        return "0%"
+    if abs(value) >= 10:
+        return f"{value:.1f}%"
+    if abs(value) >= 1:
+        return f"{value:.2f}%"
+    return f"{value:.2g}%" if abs(value) >= 0.01 else f"{value:.1g}%"
+
+
+def _new(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes, bool]:
+    if ax is not None:
+        return ax.get_figure(), ax, False
+    figure = Figure(figsize=size, layout="constrained")
+    return figure, figure.add_subplot(), True
+
+
+def _grid(n: int, ncols: int, panel: tuple[float, float], **kwargs: Any) -> tuple[Figure, list[Axes]]:
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    figure = Figure(figsize=(panel[0] * ncols, panel[1] * nrows + 0.9), layout="constrained")
+    axes = figure.subplots(nrows, ncols, squeeze=False, **kwargs).ravel().tolist()
+    for extra in axes[n:]:
+        extra.set_visible(False)
+    return figure, axes[:n]
+
+
+def caption(figure: Figure, meta: Meta | str | None) -> Figure:
+    """Write the run's identity (scenario, seed, runs) in small grey type under the figure."""
+    if meta is None:
+        return figure
+    text = meta if isinstance(meta, str) else meta.caption()
+    figure.text(0.01, 0.01, text, ha="left", va="bottom", fontsize=7.5, color=GREY)
+    engine = figure.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        bottom = CAPTION_INCHES / figure.get_figheight()
+        engine.set(rect=(0, bottom, 1, 1 - bottom))
+    return figure
+
+
+def _subtitle(ax: Axes, text: str, width: int = 90, lines: int = 1) -> None:
+    """A smaller grey line of explanation between an axes and its (left) title, padded to `lines` lines."""
+    text = _wrap(text, width)
+    ax.annotate(text, (0, 1), xycoords="axes fraction", xytext=(0, 5), textcoords="offset points",
+                fontsize=8, color=GREY, va="bottom", ha="left")
+    ax.set_title(ax.get_title(loc="left"), loc="left", pad=9 + 10.5 * max(lines, text.count("\n") + 1))
+
+
+def _percent_axis(axis: Any, decimals: int | None = None) -> None:
+    axis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
+
+
+def _wrap(label: str, width: int = 22) -> str:
+    return "\n".join(textwrap.wrap(label, width)) or label
+
+
+# --- outcomes ---------------------------------------------------------------------------------
+
+
+@styled
+def outcome_bars(table: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = None,
+                 title: str = "Probability of each outcome") -> Figure:
+    """Horizontal bars of each outcome's probability (table from `outcome_table`) with 95% Wilson intervals."""
+    figure, ax, own = _new(ax, (7.5, 0.45 * len(table) + 1.6))
+    y = np.arange(len(table))[::-1]
+    p, low, high = (table[c].to_numpy(dtype=float) for c in ("p", "low", "high"))
+    colours = severity_colours(len(table))
+    ax.barh(y, p, color=colours, height=0.62, edgecolor="white")
+    ax.errorbar(p, y, xerr=[p - low, high - p], fmt="none", ecolor=BLACK, elinewidth=1, capsize=3)
+    top = float(np.nanmax(high)) if len(table) and np.isfinite(high).any() else 1.0
+    limit = min(1.0, top * 1.6) if top > 0 else 1.0
+    for yi, pi, lo, hi in zip(y, p, low, high):
+        text = f"{percent(pi)}  ({percent(lo)} to {percent(hi)})"
+        if hi > 0.6 * limit:  # no room on the right: write it inside the bar's end
+            ax.text(lo - limit * 0.015, yi, text, va="center", ha="right", fontsize=8, color="white")
+        else:
+            ax.text(hi + limit * 0.015, yi, text, va="center", fontsize=8, color=GREY)
+    ax.set_yticks(y, [_wrap(str(v)) for v in table["label"]])
+    ax.set_xlim(0, limit)
+    _percent_axis(ax.xaxis)
+    ax.set_xlabel("probability (share of runs); whiskers: 95% Wilson interval")
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title, loc="left")
+    if own:
+        caption(figure, meta)
+    return figure
+
+
+# --- fan charts -------------------------------------------------------------------------------
+
+
+def _rung_axis(ax: Axes, ladder: Mapping[int, str] | None, labels: bool = True) -> None:
+    if ladder:
+        rungs = sorted(ladder)
+        ax.set_yticks(rungs, [f"{ladder[r]} {r}" for r in rungs])
+        ax.set_ylim(rungs[0] - 0.6, rungs[-1] + 0.6)
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if not labels:  # a shared axis: hide this panel's labels without clearing the shared ticks
+        ax.tick_params(labelleft=False)
+    ax.grid(axis="y", alpha=0.15)
+
+
+@styled
+def fan_chart(fan: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = None, title: str = "Escalation",
+              ladder: Mapping[int, str] | None = None, ylabel: str = "rung", colour: str = BLUE,
+              legend: bool = True, rung_labels: bool = True) -> Figure:
+    """One fan chart: the median rung by round and the bands holding the middle 50% and 90% of runs.
+
+    `fan` has columns round, q05, q25, q50, q75, q95 (one series of `fan_data`). Rungs are
+    discrete, so each band covers whole rungs (a cell from half a rung below its lower
+    quantile to half a rung above its upper one) and the median is a step line.
+    """
+    figure, ax, own = _new(ax, (7.5, 5.0))
+    rounds = fan["round"].to_numpy()
+    # each round is a cell from round - 0.5 to round + 0.5: repeat the last value to close the last cell
+    edges = np.r_[rounds - 0.5, rounds[-1] + 0.5] if len(rounds) else rounds
+    q05, q25, q50, q75, q95 = (np.r_[v, v[-1:]] for v in (fan[c].to_numpy(dtype=float) for c in QUANTILE_COLUMNS))
+    ax.fill_between(edges, q05 - 0.5, q95 + 0.5, step="post", color=colour, alpha=0.18, linewidth=0,
+                    label="90% of runs (5th to 95th percentile)")
+    ax.fill_between(edges, q25 - 0.5, q75 + 0.5, step="post", color=colour, alpha=0.38, linewidth=0,
+                    label="50% of runs (25th to 75th)")
+    ax.step(edges, q50, where="post", color=colour, linewidth=2, label="median")
+    ax.set_xlim(rounds.min() - 0.5, rounds.max() + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _rung_axis(ax, ladder, rung_labels)
+    ax.set_xlabel("round")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, loc="left")
+    if legend:
+        ax.legend(loc="lower right")
+    if own:
+        caption(figure, meta)
+    return figure
+
+
+@styled
+def fan_figure(fan: pd.DataFrame, *, meta: Meta | None = None, ladder: Mapping[int, str] | None = None,
+               labels: Mapping[str, str] | None = None, title: str = "Highest rung reached so far",
+               ylabel: str = "rung") -> Figure:
+    """Small multiples of `fan_chart`, one per series of `fan_data` (all actors first, then each actor)."""
+    series = list(dict.fromkeys(fan["series"]))
+    figure, axes = _grid(len(series), 3, (4.6, 3.6), sharex=True, sharey=True)
+    colours = [BLACK, *[c for c in OKABE_ITO if c not in (BLACK, "#F0E442")]]
+    ncols = figure.axes[0].get_gridspec().ncols
+    for i, (name, ax) in enumerate(zip(series, axes)):
+        fan_chart(fan[fan["series"] == name], ax=ax, ladder=ladder, colour=colours[i % len(colours)],
+                  title=(labels or {}).get(name, name), legend=False, rung_labels=i % ncols == 0,
+                  ylabel=ylabel if i % ncols == 0 else "")
+        if i < len(series) - ncols:
+            ax.set_xlabel("")
+    handles = [mpl.patches.Patch(color=GREY, alpha=0.18, label="90% of runs"),
+               mpl.patches.Patch(color=GREY, alpha=0.45, label="50% of runs"),
+               mpl.lines.Line2D([], [], color=GREY, linewidth=2, label="median")]
+    figure.legend(handles=handles, loc="outside upper right", ncols=3)
+    figure.suptitle(title, x=0.01, ha="left")
+    return caption(figure, meta)
+
+
+# --- red lines ------------------------------------------------------------------------------
+
+
+@styled
+def red_line_panel(curve: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = None,
+                   title: str = "Red line", legend: bool = True) -> Figure:
+    """Cumulative share of runs that crossed one red line (with its 95% band) and had it enforced, by round."""
+    figure, ax, own = _new(ax, (6.5, 4.0))
+    rounds = curve["round"].to_numpy()
+    crossed, enforced = curve["crossed"].to_numpy(dtype=float), curve["enforced"].to_numpy(dtype=float)
+    ax.fill_between(rounds, curve["crossed_low"], curve["crossed_high"], step="post", color=BLUE, alpha=0.2,
+                    linewidth=0)
+    ax.step(rounds, crossed, where="post", color=BLUE, linewidth=2, label="crossed")
+    ax.step(rounds, enforced, where="post", color=VERMILLION, linewidth=2, linestyle="--",
+            label="crossed and enforced at the first crossing")
+    if len(rounds):
+        for value, colour, offset in ((crossed[-1], BLUE, 4), (enforced[-1], VERMILLION, -4)):
+            ax.annotate(percent(value), (rounds[-1], value), xytext=(4, offset), textcoords="offset points",
+                        color=colour, fontsize=8, va="center", annotation_clip=False)
+        ax.set_xlim(rounds.min(), rounds.max() + max(1, 0.12 * (rounds.max() - rounds.min())))
+    ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _percent_axis(ax.yaxis, 0)
+    ax.set_xlabel("round")
+    ax.set_ylabel("share of runs (cumulative)")
+    ax.set_title(title, loc="left")
+    if legend:
+        ax.legend(loc="center right")
+    if own:
+        caption(figure, meta)
+    return figure
+
+
+@styled
+def red_line_figure(curves: pd.DataFrame, *, meta: Meta | None = None,
+                    descriptions: Mapping[str, str] | None = None) -> Figure:
+    """One `red_line_panel` per red line, side by side."""
+    lines = list(dict.fromkeys(curves["red_line"]))
+    if not lines:
+        figure = Figure(figsize=(6, 2), layout="constrained")
+        figure.text(0.5, 0.5, "This scenario has no red lines.", ha="center", va="center")
+        return caption(figure, meta)
+    figure, axes = _grid(len(lines), 2, (5.6, 3.9), sharey=True)
+    lines_needed = max((_wrap(d, 90).count("\n") + 1 for d in (descriptions or {}).values()), default=1)
+    for i, (lid, ax) in enumerate(zip(lines, axes)):
+        red_line_panel(curves[curves["red_line"] == lid], ax=ax, title=lid, legend=False)
+        if descriptions and lid in descriptions:
+            _subtitle(ax, descriptions[lid], lines=lines_needed)
+        if i % 2:
+            ax.set_ylabel("")
+    handles, labels = axes[0].get_legend_handles_labels()
+    handles.append(mpl.patches.Patch(color=BLUE, alpha=0.2))
+    labels.append("95% interval of the crossed share")
+    figure.legend(handles, labels, loc="outside upper right", ncols=3)
+    figure.suptitle("Red lines: when they are crossed, and enforced", x=0.01, ha="left")
+    return caption(figure, meta)
+
+
+# --- distributions ------------------------------------------------------------------------------
+
+
+@styled
+def peak_rung_bars(dist: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = None,
+                   classes: Mapping[str, str] | None = None, title: str = "Highest rung reached") -> Figure:
+    """Share of runs by peak rung (from `peak_rung_distribution`), coloured by the outcome class it implies.
+
+    `classes` maps outcome ids to labels, in ladder order; it fixes colours and the legend.
+    """
+    figure, ax, own = _new(ax, (7.5, 4.5))
+    order = list(classes) if classes else list(dict.fromkeys(dist["outcome"]))
+    colour = dict(zip(order, severity_colours(len(order))))
+    x = np.arange(len(dist))
+    share = dist["share"].to_numpy(dtype=float)
+    ax.bar(x, share, color=[colour.get(o, GREY) for o in dist["outcome"]], width=0.75)
+    top = float(np.nanmax(share)) if len(share) and np.isfinite(share).any() else 1.0
+    limit = min(1.0, top * 1.25) if top > 0 else 1.0
+    for xi, s in zip(x, share):
+        if s > 0.75 * limit:  # a tall bar: write its share inside, at the top
+            ax.text(xi, s - limit * 0.02, percent(s), ha="center", va="top", fontsize=7, rotation=90, color="white")
+        elif s > 0:
+            ax.text(xi, s + limit * 0.02, percent(s), ha="center", va="bottom", fontsize=7, rotation=90, color=GREY)
+    ax.set_ylim(0, limit)
+    ax.set_xticks(x, [f"{a} {r}" for a, r in zip(dist["action"], dist["rung"])], rotation=50, ha="right",
+                  rotation_mode="anchor")
+    _percent_axis(ax.yaxis)
+    ax.set_ylabel("share of runs")
+    ax.set_xlabel("highest rung any actor reached")
+    ax.grid(axis="x", visible=False)
+    present = [o for o in order if o in set(dist["outcome"])]
+    handles = [mpl.patches.Patch(color=colour[o], label=(classes or {}).get(o, o)) for o in present]
+    ax.legend(handles=handles, title="outcome class", loc="upper left")
+    ax.set_title(title, loc="left")
+    if own:
+        caption(figure, meta)
+    return figure
+
+
+@styled
+def score_histogram_plot(hist: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = None,
+                         title: str = "Escalation score", marks: Mapping[str, float] | None = None) -> Figure:
+    """Histogram of the escalation score (from `score_histogram`) as shares of runs.
+
+    `marks` ({"median": 7.1, ...}) draws labelled vertical lines, e.g. from `score_summary`.
+    """
+    figure, ax, own = _new(ax, (6.5, 4.5))
+    left, right = hist["left"].to_numpy(dtype=float), hist["right"].to_numpy(dtype=float)
+    ax.bar(left, hist["share"], width=right - left, align="edge", color=SKY, edgecolor=BLUE, linewidth=0.5)
+    styles = ["-", "--", ":", "-."]
+    for i, (name, value) in enumerate((marks or {}).items()):
+        ax.axvline(value, color=BLACK, linestyle=styles[i % len(styles)], linewidth=1, label=f"{name} {value:.2f}")
+    if marks:
+        ax.legend(loc="upper right")
+    _percent_axis(ax.yaxis)
+    ax.set_ylabel("share of runs")
+    ax.set_xlabel("escalation score (escalation points per round, all actors)")
+    ax.grid(axis="x", visible=False)
+    ax.set_title(title, loc="left")
+    if own:
+        caption(figure, meta)
+    return figure
+
+
+@styled
+def distributions_figure(peak: pd.DataFrame, hist: pd.DataFrame, *, meta: Meta | None = None,
+                         classes: Mapping[str, str] | None = None, marks: Mapping[str, float] | None = None) -> Figure:
+    """Peak rung and escalation score distributions side by side."""
+    figure = Figure(figsize=(13, 5.0), layout="constrained")
+    left, right = figure.subplots(1, 2, width_ratios=[1.35, 1])
+    peak_rung_bars(peak, ax=left, classes=classes)
+    score_histogram_plot(hist, ax=right, marks=marks)
+    figure.suptitle("How far runs escalate", x=0.01, ha="left")
+    return caption(figure, meta)
+
+
+# --- transitions ---------------------------------------------------------------------------------
+
+
+@styled
+def transition_heatmap(matrix: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = None,
+                       title: str = "Action transitions", colorbar: bool = True,
+                       counts: pd.Series | None = None, rare: int = RARE) -> Figure:
+    """Heatmap of a row-normalised transition matrix (from `transition_matrix`): P(next action | action).
+
+    Cells of 1% or more are written as whole percentages. `counts` (how often each action
+    was followed by another) labels the rows, and rows seen fewer than `rare` times are
+    faded, so a 100% drawn from two cases does not read like one drawn from a million.
+    """
+    figure, ax, own = _new(ax, (6.0, 5.2))
+    values = matrix.to_numpy(dtype=float)
+    seen = np.array([counts.get(a, 0) for a in matrix.index]) if counts is not None else None
+    alpha = np.ones_like(values)
+    if seen is not None:
+        alpha[seen < rare] = 0.3
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=CMAP, vmin=0, vmax=1, aspect="auto",
+                      alpha=np.where(np.isfinite(values), alpha, 1.0))
+    for (i, j), v in np.ndenumerate(values):
+        if np.isfinite(v) and v >= 0.01:
+            faint = alpha[i, j] < 1
+            ax.text(j, i, f"{100 * v:.0f}", ha="center", va="center", fontsize=6.5,
+                    color=GREY if faint else "black" if v > 0.55 else "white")
+    rows = [str(a) for a in matrix.index]
+    if counts is not None:
+        rows = [f"{a} ({_count(counts.get(a, 0))})" for a in matrix.index]
+    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=50, ha="right",
+                  rotation_mode="anchor")
+    ax.set_yticks(range(matrix.shape[0]), rows)
+    ax.grid(False)
+    ax.set_xlabel("next round's action")
+    ax.set_ylabel("action (times seen)" if counts is not None else "action")
+    ax.set_title(title, loc="left")
+    if colorbar:
+        bar = figure.colorbar(image, ax=ax, shrink=0.8)
+        bar.set_label("P(next action | action)")
+        _percent_axis(bar.ax.yaxis, 0)
+    if own:
+        caption(figure, meta)
+    return figure
+
+
+def _count(n: float) -> str:
+    n = int(n)
+    return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n / 1e3:.0f}k" if n >= 1e4 else f"{n:,}"
+
+
+@styled
+def transitions_figure(matrices: Mapping[str, pd.DataFrame], *, meta: Meta | None = None,
+                       labels: Mapping[str, str] | None = None,
+                       counts: Mapping[str, pd.Series] | None = None) -> Figure:
+    """One `transition_heatmap` per actor, sharing one colour scale."""
+    actors = list(matrices)
+    figure, axes = _grid(len(actors), 3, (5.2, 4.9))
+    for actor, ax in zip(actors, axes):
+        transition_heatmap(matrices[actor], ax=ax, title=(labels or {}).get(actor, actor), colorbar=False,
+                           counts=(counts or {}).get(actor))
+    image = axes[0].images[0] if axes and axes[0].images else None
+    if image is not None:
+        bar = figure.colorbar(image, ax=axes, shrink=0.6, aspect=30)
+        bar.set_label("P(next round's action | this round's action), cells in %")
+        _percent_axis(bar.ax.yaxis, 0)
+    figure.suptitle("Which action follows which, per actor", x=0.01, ha="left")
+    if counts is not None:
+        figure.text(0.99, 0.01, f"faded rows: actions seen fewer than {RARE} times", ha="right", va="bottom",
+                    fontsize=7.5, color=GREY)
+    return caption(figure, meta)
+
+
+# --- sweeps --------------------------------------------------------------------------------------
+
+
+def _metric_label(metric: str, labels: Mapping[str, str] | None) -> str:
+    if labels and metric in labels:
+        return labels[metric]
+    kind, _, name = metric.partition(".")
+    return {"crossed": f"crossed: {name}", "enforced": f"enforced | crossed: {name}"}.get(kind, name or metric)
+
+
+@styled
+def response_curve(curves: pd.DataFrame, metrics: Sequence[str], *, ax: Axes | None = None,
+                   meta: Meta | None = None, labels: Mapping[str, str] | None = None,
+                   colours: Sequence[str] | None = None, styles: Sequence[str] | None = None,
+                   title: str = "Response", xlabel: str = "parameter", legend: bool = True) -> Figure:
+    """Probability of each metric against one parameter's value, with its 95% interval.
+
+    `curves` holds one parameter's rows of `response_curves`. With one point per value the
+    interval is a band; when other parameters vary too (several points per value) each
+    point is drawn with its interval and a line joins the mean over the other parameters.
+    """
+    figure, ax, own = _new(ax, (6.5, 4.5))
+    colours = list(colours or OKABE_ITO)
+    for i, metric in enumerate(metrics):
+        rows = curves[curves["metric"] == metric].sort_values("value")
+        if rows.empty:
+            continue
+        colour, style = colours[i % len(colours)], (styles[i] if styles else "-")
+        x = pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype=float)
+        p, low, high = (rows[c].to_numpy(dtype=float) for c in ("p", "low", "high"))
+        label = _metric_label(metric, labels)
+        if rows["value"].is_unique:
+            ax.fill_between(x, low, high, color=colour, alpha=0.18, linewidth=0)
+            ax.plot(x, p, color=colour, linestyle=style, marker="o", markersize=3.5, linewidth=1.8, label=label)
+        else:
+            ax.errorbar(x, p, yerr=[p - low, high - p], fmt="o", color=colour, alpha=0.35, markersize=3,
+                        elinewidth=0.8)
+            mean = rows.assign(x=x).groupby("x")["p"].mean()
+            ax.plot(mean.index, mean.to_numpy(), color=colour, linestyle=style, linewidth=1.8,
+                    label=f"{label} (mean over other parameters)")
+    ax.set_ylim(-0.02, 1.02)
+    _percent_axis(ax.yaxis, 0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("probability")
+    ax.set_title(title, loc="left")
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    if own:
+        caption(figure, meta)
+    return figure
+
+
+@styled
+def response_figure(curves: pd.DataFrame, parameter: str, *, meta: Meta | None = None,
+                    outcomes: Sequence[str] = (), red_lines: Sequence[str] = (),
+                    labels: Mapping[str, str] | None = None) -> Figure:
+    """Outcome probabilities (left) and red-line rates (right) against one varied parameter."""
+    rows = curves[curves["parameter"] == parameter]
+    seen = [m for m in outcomes if rows.loc[rows["metric"] == m, "high"].max() > 0]
+    hidden = [m for m in outcomes if m not in seen]
+    panels = [("Outcomes", seen, severity_colours(len(outcomes)), None)]
+    if red_lines:
+        line_ids = list(dict.fromkeys(m.partition(".")[2] for m in red_lines))
+        palette = [BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY]
+        colours = [palette[line_ids.index(m.partition(".")[2]) % len(palette)] for m in red_lines]
+        styles = ["-" if m.startswith("crossed.") else "--" for m in red_lines]
+        panels.append(("Red lines", list(red_lines), colours, styles))
+    figure = Figure(figsize=(13, 4.8), layout="constrained")
+    axes = figure.subplots(1, len(panels), sharey=True)
+    axes = np.atleast_1d(axes)
+    outcome_colours = dict(zip(outcomes, severity_colours(len(outcomes))))
+    for ax, (name, metrics, colours, styles) in zip(axes, panels):
+        if name == "Outcomes":
+            colours = [outcome_colours[m] for m in metrics]
+        response_curve(rows, metrics, ax=ax, labels=labels, colours=colours, styles=styles, title=name,
+                       xlabel=parameter)
+    if hidden:
+        axes[0].text(0.0, -0.2, "never occurred at any point: " + ", ".join(_metric_label(m, labels) for m in hidden),
+                     transform=axes[0].transAxes, fontsize=7.5, color=GREY, va="top")
+    figure.suptitle(f"Response to {parameter} (bands: 95% intervals)", x=0.01, ha="left")
+    return caption(figure, meta)
+
+
+@styled
+def sweep_heatmap(points: pd.DataFrame, summary: pd.DataFrame, metric: str, x: str, y: str, *,
+                  ax: Axes | None = None, meta: Meta | None = None, title: str | None = None) -> Figure:
+    """`metric`'s probability over two varied parameters: a grid heatmap, or coloured points off a grid."""
+    figure, ax, own = _new(ax, (6.0, 5.0))
+    if is_grid(points, x, y):
+        table = heatmap_data(points, summary, metric, x, y)
+        values = table.to_numpy(dtype=float)
+        high = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
+        image = ax.imshow(values, origin="lower", aspect="auto", cmap=CMAP, vmin=0, vmax=high or 1.0)
+        if values.size <= 144:
+            for (i, j), v in np.ndenumerate(values):
+                if np.isfinite(v):
+                    ax.text(j, i, percent(v), ha="center", va="center", fontsize=6.5,
+                            color="black" if v > 0.55 * (high or 1.0) else "white")
+        ax.set_xticks(range(len(table.columns)), [_number(v) for v in table.columns], rotation=45, ha="right",
+                      rotation_mode="anchor")
+        ax.set_yticks(range(len(table.index)), [_number(v) for v in table.index])
+    else:
+        rows = summary[summary["metric"].astype(str) == metric].merge(points[["point", x, y]], on="point")
+        image = ax.scatter(rows[x], rows[y], c=rows["p"], cmap=CMAP, s=40, edgecolor="white", linewidth=0.5)
+    ax.grid(False)
+    bar = figure.colorbar(image, ax=ax, shrink=0.85)
+    bar.set_label("probability")
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: percent(v)))
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(title or metric, loc="left")
+    if own:
+        caption(figure, meta)
+    return figure
+
+
+def _number(v: Any) -> str:
+    return f"{v:.3g}" if isinstance(v, float | np.floating) else str(v)
+
+
+@styled
+def heatmap_figure(points: pd.DataFrame, summary: pd.DataFrame, metrics: Sequence[str], x: str, y: str, *,
+                   meta: Meta | None = None, labels: Mapping[str, str] | None = None) -> Figure:
+    """One `sweep_heatmap` per metric (each with its own colour scale, since rare outcomes are small)."""
+    figure, axes = _grid(len(metrics), 3, (4.8, 4.0))
+    for metric, ax in zip(metrics, axes):
+        sweep_heatmap(points, summary, metric, x, y, ax=ax, title=_metric_label(metric, labels))
+    figure.suptitle(f"Outcome probabilities over {x} and {y}", x=0.01, ha="left")
+    return caption(figure, meta)
+
+
+# --- comparison -----------------------------------------------------------------------------------
+
+
+@styled
+def comparison_figure(table: pd.DataFrame, *, a: str = "A", b: str = "B", meta: str | Meta | None = None) -> Figure:
+    """Paired bars of A and B with 95% intervals (left) and B − A with Newcombe intervals (right).
+
+    `table` is `sim.compare.comparison_table`: one row per outcome, then per red-line rate.
+    """
+    rows = table.reset_index(drop=True)
+    n = len(rows)
+    figure = Figure(figsize=(12, 0.42 * n + 1.9), layout="constrained")
+    left, right = figure.subplots(1, 2, sharey=True, width_ratios=[1.3, 1])
+    y = np.arange(n)[::-1].astype(float)
+    h = 0.38
+    for offset, side, colour, name in ((h / 2, "a", SKY, a), (-h / 2, "b", ORANGE, b)):
+        p, low, high = (rows[f"{side}_{c}"].to_numpy(dtype=float) for c in ("p", "low", "high"))
+        left.barh(y + offset, np.nan_to_num(p), height=h, color=colour, label=name)
+        left.errorbar(p, y + offset, xerr=[p - low, high - p], fmt="none", ecolor=BLACK, elinewidth=0.8,
+                      capsize=2)
+    left.set_yticks(y, [_wrap(str(v), 30) for v in rows["label"]])
+    left.set_xlim(0, 1)
+    _percent_axis(left.xaxis, 0)
+    left.set_xlabel("probability (95% Wilson interval)")
+    left.legend(loc="lower right")
+    left.grid(axis="y", visible=False)
+    left.set_title("A and B", loc="left")
+    d, low, high = (rows[c].to_numpy(dtype=float) for c in ("diff", "diff_low", "diff_high"))
+    significant = (low > 0) | (high < 0)
+    colours = [VERMILLION if s else GREY for s in significant]
+    right.axvline(0, color=BLACK, linewidth=0.8)
+    right.errorbar(d, y, xerr=[d - low, high - d], fmt="none", ecolor=colours, elinewidth=1.2, capsize=3)
+    right.scatter(d, y, color=colours, zorder=3, s=18)
+    span = float(np.nanmax(np.abs(np.r_[low, high, 0.01])))
+    right.set_xlim(-span * 1.1, span * 1.1)
+    right.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.0f} pp" if span > 0.05
+                                                  else f"{100 * v:+.1f} pp"))
+    right.set_xlabel("B − A, percentage points (95% Newcombe interval)")
+    right.grid(axis="y", visible=False)
+    right.set_title("Difference", loc="left")
+    kinds = rows["kind"].tolist() if "kind" in rows else []
+    for i in range(1, n):
+        if kinds and kinds[i] != kinds[i - 1]:
+            for ax in (left, right):
+                ax.axhline(y[i] + 0.5, color=GREY, linewidth=0.6, linestyle=":")
+    figure.suptitle(f"{a} against {b}", x=0.01, ha="left")
+    return caption(figure, meta)
+
+
+__all__ = [
+    "OKABE_ITO", "STYLE", "caption", "comparison_figure", "distributions_figure", "fan_chart", "fan_figure",
+    "heatmap_figure", "outcome_bars", "peak_rung_bars", "percent", "red_line_figure", "red_line_panel",
+    "response_curve", "response_figure", "score_histogram_plot", "severity_colours", "styled", "sweep_heatmap",
+    "transition_heatmap", "transitions_figure",
+]

@@ -1,4 +1,4 @@
-"""Blocks of replicates, their seeds, and the executors that run them.
+"""Blocks of replicates, their seeds, and running them on local processes (see executors.py).
 
 Runs are cut into blocks of a fixed size, BLOCK; block b of sweep point p draws from
 SeedSequence(seed, spawn_key=(p, b)). Blocks are independent and results are consumed in block
@@ -7,16 +7,13 @@ order, so the numbers are the same whatever the number of workers or the executo
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import pyarrow as pa
 
+from .executors import LocalExecutor
 from .model import EscalationModel, block_generator
 from .outcomes import runs_table, trajectory_table
 from .scenario import Scenario
@@ -68,31 +65,8 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def _ignore_interrupts() -> None:
-    # Ctrl-C is handled once, in the parent, which cancels the pool and removes partial output.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def execute(tasks: Iterable[BlockTask], workers: int = 1) -> Iterator[BlockResult]:
     """Run blocks on `workers` local processes (1: in this process), yielding them in task order."""
     tasks = list(tasks)
-    if workers <= 1 or len(tasks) <= 1:
-        yield from map(simulate_block, tasks)
-        return
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_interrupts)
-    pending: deque[Future[BlockResult]] = deque()
-    queue = iter(tasks)
-    try:
-        for task in queue:
-            pending.append(pool.submit(simulate_block, task))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            result = pending.popleft().result()
-            for task in queue:
-                pending.append(pool.submit(simulate_block, task))
-                break
-            yield result
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    with LocalExecutor(workers if len(tasks) > 1 else 1) as executor:
+        yield from executor.map(simulate_block, tasks)

@@ -1,0 +1,173 @@
+"""Executors: apply a function to work items on local processes or a Dask cluster, results in order.
+
+Both keep a bounded number of items in flight (about two per worker), so memory does not grow
+with the number of items, and both yield results in the order of the items: callers never see
+how the work was spread, which is what makes results identical across worker counts and
+executors. Dask is imported only when asked for; it is the optional `dask` extra.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from types import TracebackType
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+EXECUTORS = ("local", "dask")
+DASK_MISSING = "--executor dask needs the dask extra: pip install 'escalation-sim[dask]'"
+
+
+class ExecutorError(ValueError):
+    """An executor cannot be set up as asked (a missing extra, an unreachable scheduler)."""
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C is handled once, in the parent, which stops handing out work and cleans up.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Executor:
+    """Runs `fn` over items with `workers` workers; `map` yields results in item order."""
+
+    kind = "base"
+    workers: int = 1
+    address: str | None = None
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release workers; safe to call twice."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, kind: type | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+def _ordered(submit: Callable[[T], Any], result: Callable[[Any], R], items: Iterable[T], in_flight: int,
+             cancel: Callable[[Any], None]) -> Iterator[R]:
+    """Submit items lazily, at most `in_flight` at a time, and yield their results in order."""
+    pending: deque[Any] = deque()
+    queue = iter(items)
+    try:
+        for item in queue:
+            pending.append(submit(item))
+            if len(pending) >= in_flight:
+                break
+        while pending:
+            value = result(pending.popleft())
+            for item in queue:
+                pending.append(submit(item))
+                break
+            yield value
+    finally:
+        for future in pending:
+            cancel(future)
+
+
+class LocalExecutor(Executor):
+    """Local processes (fork where available); one worker runs in this process, with no pool."""
+
+    kind = "local"
+
+    def __init__(self, workers: int = 1):
+        self.workers = max(1, int(workers))
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_interrupts)
+        return self._pool
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        if self.workers == 1:
+            yield from map(fn, items)
+            return
+        pool = self._ensure_pool()
+
+        def submit(item: T) -> Future[R]:
+            return pool.submit(fn, item)
+
+        yield from _ordered(submit, Future.result, items, 2 * self.workers, Future.cancel)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor(Executor):
+    """Dask distributed: a LocalCluster of `workers` single-threaded processes, or the scheduler
+    at `address` (started elsewhere with `dask scheduler` and `dask worker ADDRESS`)."""
+
+    kind = "dask"
+
+    def __init__(self, workers: int = 1, address: str | None = None, timeout: str = "10s"):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ExecutorError(DASK_MISSING) from None
+        self.address = address
+        self._cluster = None
+        if address is None:
+            self._cluster = LocalCluster(
+                n_workers=max(1, int(workers)),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
+        try:
+            self._client = Client(self._cluster if self._cluster is not None else address, timeout=timeout)
+        except (OSError, TimeoutError) as err:
+            self._close_cluster()
+            raise ExecutorError(f"--address: cannot reach a Dask scheduler at {address} ({err})") from None
+        self.workers = max(1, sum(self._client.nthreads().values()))
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        client = self._client
+
+        def submit(item: T) -> Any:
+            return client.submit(fn, item, pure=False)
+
+        def cancel(future: Any) -> None:
+            future.cancel()
+
+        # Workers that join later get work too: keep at least a few chunks queued.
+        yield from _ordered(submit, lambda f: f.result(), items, max(2 * self.workers, 4), cancel)
+
+    def _close_cluster(self) -> None:
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def close(self) -> None:
+        if getattr(self, "_client", None) is not None:
+            self._client.close()
+            self._client = None
+        self._close_cluster()
+
+
+def make_executor(kind: str, workers: int, address: str | None = None) -> Executor:
+    """The executor named `kind` ('local' or 'dask'); ExecutorError if it cannot be set up."""
+    if kind not in EXECUTORS:
+        raise ExecutorError(f"--executor: expected one of {', '.join(EXECUTORS)}, got '{kind}'")
+    if kind == "local":
+        if address is not None:
+            raise ExecutorError("--address names a Dask scheduler (expected it with --executor dask)")
+        return LocalExecutor(workers)
+    return DaskExecutor(workers, address)
+
+
+__all__ = ["DASK_MISSING", "DaskExecutor", "Executor", "ExecutorError", "LocalExecutor", "make_executor"]

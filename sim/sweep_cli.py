@@ -1,0 +1,144 @@
+"""`sim sweep`: the command line over sim.sweep (see DESIGN section 5 and docs/sweeps.md)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DESCRIPTION = """\
+Run a scenario at every point of a design and write a sweep directory: manifest.json,
+points.parquet, runs.parquet (with a `point` column) and summary.parquet (per point, each
+outcome's probability and each red line's crossing and enforcement rates, with 95% intervals).
+
+SPEC is lo:hi:n (n evenly spaced values, both ends included) or v1,v2,... (a single value fixes
+the path). --design grid runs every combination; lhs and sobol draw --points points in the
+box [lo, hi] of each range (a list spans [min, max]; n is for grids only).
+
+Example:  sim sweep baseline --vary actors.south_korea.resolve=0.2:0.9:8 \\
+              --vary actors.russia.risk_tolerance=0.3,0.6,0.9 --runs 2000 --seed 1
+"""
+
+SHOWN_POINTS = 30
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {value}")
+    return value
+
+
+def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
+    sweep = command("sweep", _sweep, "run a scenario over a design of parameter values")
+    sweep.description = DESCRIPTION
+    sweep.formatter_class = argparse.RawDescriptionHelpFormatter
+    sweep.add_argument("scenario", nargs="?", metavar="NAME|FILE", help="a named scenario or a scenario file")
+    sweep.add_argument("--vary", action="append", default=None, metavar="PATH=SPEC",
+                       help="a dotted path and its values: lo:hi:n or v1,v2,... (repeat for more paths)")
+    sweep.add_argument("--design", choices=["grid", "lhs", "sobol"], default=None, help="grid (default), lhs or sobol")
+    sweep.add_argument("--points", type=_count, help="points to draw with --design lhs or sobol")
+    sweep.add_argument("--runs", type=_count, help="runs per point (default 2,000)")
+    sweep.add_argument("--seed", type=_count, help="root seed (default 0)")
+    sweep.add_argument("--workers", type=_count, help="worker processes (default: the machine's cores)")
+    sweep.add_argument("--executor", choices=["local", "dask"], default=None,
+                       help="local processes (default) or Dask distributed")
+    sweep.add_argument("--address", metavar="ADDR", help="a Dask scheduler, e.g. tcp://HOST:8786 (implies --executor dask)")
+    sweep.add_argument("--crn", action="store_true", default=None,
+                       help="common random numbers: every point reuses the same block seeds")
+    sweep.add_argument("--resume", type=Path, metavar="DIR", help="finish the interrupted sweep in DIR")
+    sweep.add_argument("--out", type=Path, metavar="DIR",
+                       help="sweep directory (default results/<scenario>/sweep-<time>-<id>)")
+
+
+def _show_warning(message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    from tqdm import tqdm
+
+    tqdm.write(f"warning: {message}", file=sys.stderr)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .cli import UsageError
+    from .designs import SweepInputError, SweepWarning
+    from .executors import ExecutorError
+    from .sweep import resume_mismatches, sweep
+
+    executor = args.executor or ("dask" if args.address else "local")
+    try:
+        if args.resume is not None:
+            if args.out is not None:
+                raise SweepInputError("--out cannot be used with --resume (the sweep finishes where it was going)")
+            resume_mismatches(args.resume, {"runs": args.runs, "seed": args.seed, "design": args.design,
+                                            "points": args.points, "crn": args.crn})
+        elif args.scenario is None:
+            raise SweepInputError("expected a scenario NAME|FILE (or --resume DIR)")
+        elif not args.vary:
+            raise SweepInputError("expected at least one --vary PATH=SPEC, e.g. --vary actors.south_korea.resolve=0.2:0.9:8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", SweepWarning)
+            warnings.showwarning = _show_warning
+            result = sweep(
+                args.scenario,
+                args.vary,
+                design=args.design or "grid",
+                points=args.points,
+                runs=2000 if args.runs is None else args.runs,
+                seed=args.seed or 0,
+                workers=args.workers,
+                executor=executor,
+                address=args.address,
+                crn=bool(args.crn),
+                resume=args.resume,
+                out=args.out,
+                progress=True,
+            )
+    except (SweepInputError, ExecutorError) as err:
+        raise UsageError(str(err)) from None
+    print(format_sweep(result))
+    if result.ok == 0:
+        print(f"error: every point of the sweep failed (errors in {result.path / 'points.parquet'})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def format_sweep(result: Any) -> str:
+    """A header and one line per point: its values and each outcome's probability."""
+    manifest, points, summary = result.manifest(), result.points(), result.summary()
+    crn = "on" if manifest["crn"] else "off"
+    lines = [
+        f"{manifest['scenario']}: {manifest['design']} sweep, {result.n_points} points ({result.ok} ok, "
+        f"{len(result.failed)} failed) x {manifest['runs']} runs, seed {manifest['seed']}, crn {crn}  ->  {result.path}",
+        "",
+    ]
+    outcomes = summary[summary["metric"].str.startswith("outcome.")]
+    table = outcomes.pivot(index="point", columns="metric", values="p")
+    classes = list(dict.fromkeys(outcomes["metric"]))
+    names = ["point", *manifest["paths"], *(c.removeprefix("outcome.") for c in classes)]
+    widths = [max(len(n), 7) for n in names]
+    lines.append("  ".join(f"{n:>{w}}" for n, w in zip(names, widths)))
+    d = len(manifest["paths"])
+    for row in points.head(SHOWN_POINTS).itertuples(index=False):
+        cells = [str(row[0]), *(_number(v) for v in row[1 : 1 + d])]
+        if row.status == "ok":
+            cells += [f"{table.loc[row[0], c]:.4f}" for c in classes]
+        else:
+            cells.append(f"failed: {row.error}")
+        lines.append("  ".join(f"{c:>{w}}" for c, w in zip(cells, widths)))
+    if len(points) > SHOWN_POINTS:
+        lines.append(f"... {len(points) - SHOWN_POINTS} more points in points.parquet and summary.parquet")
+    if result.failed:
+        lines.append(f"{len(result.failed)} point(s) failed: their errors are in points.parquet")
+    return "\n".join(lines)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and not math.isnan(value) and value != int(value):
+        return f"{value:.4g}"
+    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -25,6 +25,7 @@ from .summary import wilson
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QUANTILE_COLUMNS = ("q05", "q25", "q50", "q75", "q95")
 SWEEP_RESERVED = ("point", "status", "error")
+RESPONSE_COLUMNS = ("parameter", "value", "point", "metric", "p", "low", "high", "n")
 ALL = "all actors"
 EXPECTED = "expected a run or sweep directory with manifest.json"
 
@@ -405,18 +406,22 @@ def metric_order(summary: pd.DataFrame, classes: Sequence[str] | None = None) ->
 
 
 def response_curves(points: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
-    """Long table: one row per varied parameter, finished point and metric, with p and its interval."""
+    """Long table: one row per varied parameter, finished point and metric, with p and its interval.
+
+    Columns: parameter, value (that parameter's value at the point), point, metric, p, low,
+    high, n, and every varied parameter's value, so curves can be split by another parameter.
+    """
     ok = _ok(points)
     params = varied_parameters(points) or parameter_columns(points)
     merged = summary.merge(ok[["point", *params]], on="point", how="inner")
     frames = []
     for param in params:
-        frame = merged[["point", "metric", "p", "low", "high", *(["n"] if "n" in merged else [])]].copy()
+        frame = merged[["point", "metric", "p", "low", "high", *(["n"] if "n" in merged else []), *params]].copy()
         frame.insert(0, "value", merged[param].to_numpy())
         frame.insert(0, "parameter", param)
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["parameter", "value", "point", "metric", "p", "low", "high"])
+        return pd.DataFrame(columns=list(RESPONSE_COLUMNS))
     out = pd.concat(frames, ignore_index=True)
     out["metric"] = out["metric"].astype(str)
     return out.sort_values(["parameter", "metric", "value", "point"], kind="stable").reset_index(drop=True)
@@ -441,7 +446,7 @@ def is_grid(points: pd.DataFrame, x: str, y: str) -> bool:
 
 
 __all__ = [
-    "ALL", "Meta", "QUANTILES", "ResultsDirError", "TrajectorySummary", "describe_red_lines", "fan_data",
+    "ALL", "Meta", "QUANTILES", "RESPONSE_COLUMNS", "ResultsDirError", "TrajectorySummary", "describe_red_lines", "fan_data",
     "heatmap_data", "histogram_quantiles", "is_grid", "ladder_labels", "load_run_scenario", "meta_from_manifest",
     "metric_order", "outcome_of_rung", "outcome_table", "parameter_columns", "peak_rung_distribution", "read_manifest",
     "read_sweep", "red_line_curves", "red_line_rates", "response_curves", "score_histogram", "score_summary", "summarise_trajectories",

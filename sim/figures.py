@@ -19,6 +19,7 @@ from . import figure_data as fd
 from . import plots
 
 FORMATS = ("png", "svg", "pdf")
+MAX_LEVELS = 8  # split response curves by the other parameter of a 2-D grid when it has at most this many values
 
 
 def run_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
@@ -72,14 +73,20 @@ def sweep_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
         labels = {}
     metrics = fd.metric_order(summary, classes)
     outcomes = [m for m in metrics if m.startswith("outcome.")]
-    red_lines = [m for m in metrics if m.startswith(("crossed.", "enforced."))]
+    colours = dict(zip(outcomes, plots.severity_colours(len(outcomes))))
+    colours.update({m: plots.BLUE if m.startswith("crossed.") else plots.VERMILLION
+                    for m in metrics if m not in colours})
     curves = fd.response_curves(points, summary)
     varied = fd.varied_parameters(points)
+    grid = len(varied) == 2 and fd.is_grid(points, *varied)
     for parameter in varied or fd.parameter_columns(points):
+        other = [v for v in varied if v != parameter]
+        by = other[0] if grid and points[other[0]].nunique() <= MAX_LEVELS else None
         yield f"response-{_slug(parameter)}", plots.response_figure(
-            curves, parameter, meta=meta, outcomes=outcomes, red_lines=red_lines, labels=labels)
+            curves, parameter, metrics, meta=meta, labels=labels, colours=colours, by=by)
     if len(varied) == 2:
-        shown = [m for m in outcomes if summary.loc[summary["metric"].astype(str) == m, "p"].max() > 0]
+        happened = summary.groupby(summary["metric"].astype(str))["p"].max()
+        shown = [m for m in metrics if m.startswith(("outcome.", "crossed.")) and happened.get(m, 0) > 0]
         x, y = varied
         yield "heatmap", plots.heatmap_figure(points, summary, shown, x, y, meta=meta, labels=labels)
 

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from .figure_data import QUANTILE_COLUMNS, Meta, heatmap_data, is_grid
+from .figure_data import QUANTILE_COLUMNS, RESPONSE_COLUMNS, Meta, heatmap_data, is_grid
 
 # Okabe and Ito (2008), "Color universal design": distinguishable with any colour vision.
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
@@ -134,8 +134,25 @@ def _subtitle(ax: Axes, text: str, width: int = 90, lines: int = 1) -> None:
     ax.set_title(ax.get_title(loc="left"), loc="left", pad=9 + 10.5 * max(lines, text.count("\n") + 1))
 
 
+def _whiskers(p: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Error-bar lengths below and above p: never negative (rounding), zero where undefined."""
+    below, above = np.nan_to_num(p - low), np.nan_to_num(high - p)
+    return np.clip(np.vstack([below, above]), 0, None)
+
+
 def _percent_axis(axis: Any, decimals: int | None = None) -> None:
-    axis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
+    """Label a 0-1 axis in percent; without `decimals`, as few as the tick spacing needs."""
+    if decimals is not None:
+        axis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
+        return
+
+    def label(value: float, _: int) -> str:
+        ticks = np.diff(axis.get_majorticklocs())
+        step = float(np.min(ticks)) * 100 if len(ticks) and np.min(ticks) > 0 else 1.0
+        places = max(0, -math.floor(math.log10(step) + 1e-9))
+        return f"{100 * value:.{places}f}%"
+
+    axis.set_major_formatter(FuncFormatter(label))
 
 
 def _wrap(label: str, width: int = 22) -> str:
@@ -154,7 +171,7 @@ def outcome_bars(table: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | No
     p, low, high = (table[c].to_numpy(dtype=float) for c in ("p", "low", "high"))
     colours = severity_colours(len(table))
     ax.barh(y, p, color=colours, height=0.62, edgecolor="white")
-    ax.errorbar(p, y, xerr=[p - low, high - p], fmt="none", ecolor=BLACK, elinewidth=1, capsize=3)
+    ax.errorbar(p, y, xerr=_whiskers(p, low, high), fmt="none", ecolor=BLACK, elinewidth=1, capsize=3)
     top = float(np.nanmax(high)) if len(table) and np.isfinite(high).any() else 1.0
     limit = min(1.0, top * 1.6) if top > 0 else 1.0
     for yi, pi, lo, hi in zip(y, p, low, high):
@@ -461,104 +478,151 @@ def _metric_label(metric: str, labels: Mapping[str, str] | None) -> str:
     return {"crossed": f"crossed: {name}", "enforced": f"enforced | crossed: {name}"}.get(kind, name or metric)
 
 
-@styled
-def response_curve(curves: pd.DataFrame, metrics: Sequence[str], *, ax: Axes | None = None,
-                   meta: Meta | None = None, labels: Mapping[str, str] | None = None,
-                   colours: Sequence[str] | None = None, styles: Sequence[str] | None = None,
-                   title: str = "Response", xlabel: str = "parameter", legend: bool = True) -> Figure:
-    """Probability of each metric against one parameter's value, with its 95% interval.
+def level_colours(n: int) -> list[str]:
+    """n ordered colours (dark to light) from the colour-blind-safe cividis map, for a parameter's levels."""
+    cmap = mpl.colormaps[CMAP]
+    return [mpl.colors.to_hex(cmap(v)) for v in np.linspace(0.0, 0.8, max(n, 1))][:n]
 
-    `curves` holds one parameter's rows of `response_curves`. With one point per value the
-    interval is a band; when other parameters vary too (several points per value) each
-    point is drawn with its interval and a line joins the mean over the other parameters.
+
+@styled
+def response_curve(curves: pd.DataFrame, metric: str, *, ax: Axes | None = None, meta: Meta | None = None,
+                   by: str | None = None, colour: str = BLUE, title: str | None = None,
+                   xlabel: str = "parameter", labels: Mapping[str, str] | None = None) -> Figure:
+    """One metric's probability against one parameter's value, with 95% intervals.
+
+    `curves` holds one parameter's rows of `response_curves`. When only this parameter
+    varies, a line joins the points inside a band of their intervals. With `by` (another
+    varied parameter, a column of `curves`) there is one such line per level of `by`, dark to
+    light. When other parameters vary otherwise (a design with more parameters, or Latin
+    hypercube points), each point is drawn with its interval and a line follows the mean over
+    the other parameters (per value on a grid, per bin of values otherwise).
     """
-    figure, ax, own = _new(ax, (6.5, 4.5))
-    colours = list(colours or OKABE_ITO)
-    for i, metric in enumerate(metrics):
-        rows = curves[curves["metric"] == metric].sort_values("value")
-        if rows.empty:
-            continue
-        colour, style = colours[i % len(colours)], (styles[i] if styles else "-")
-        x = pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype=float)
+    figure, ax, own = _new(ax, (5.0, 3.6))
+    rows = curves[curves["metric"] == metric]
+    rows = rows.assign(_x=pd.to_numeric(rows["value"], errors="coerce")).sort_values("_x")
+    others = [c for c in _varied_columns(curves) if c != rows["parameter"].iloc[0]] if len(rows) else []
+    if by is not None:
+        levels = sorted(rows[by].dropna().unique())
+        alpha = 0.15 if len(levels) <= 3 else 0.07  # many overlapping bands: lighter, so lines stay readable
+        for level, shade in zip(levels, level_colours(len(levels))):
+            _line_with_band(ax, rows[rows[by] == level], shade, f"{_number(level)}", alpha)
+    elif not others:
+        _line_with_band(ax, rows, colour, None)
+    else:
         p, low, high = (rows[c].to_numpy(dtype=float) for c in ("p", "low", "high"))
-        label = _metric_label(metric, labels)
-        if rows["value"].is_unique:
-            ax.fill_between(x, low, high, color=colour, alpha=0.18, linewidth=0)
-            ax.plot(x, p, color=colour, linestyle=style, marker="o", markersize=3.5, linewidth=1.8, label=label)
-        else:
-            ax.errorbar(x, p, yerr=[p - low, high - p], fmt="o", color=colour, alpha=0.35, markersize=3,
-                        elinewidth=0.8)
-            mean = rows.assign(x=x).groupby("x")["p"].mean()
-            ax.plot(mean.index, mean.to_numpy(), color=colour, linestyle=style, linewidth=1.8,
-                    label=f"{label} (mean over other parameters)")
-    ax.set_ylim(-0.02, 1.02)
-    _percent_axis(ax.yaxis, 0)
+        ax.errorbar(rows["_x"], p, yerr=_whiskers(p, low, high), fmt="o", color=colour, alpha=0.4, markersize=3,
+                    elinewidth=0.8)
+        trend = _trend(rows)
+        ax.plot(trend.index, trend.to_numpy(), color=colour, linewidth=1.8)
+    _percent_axis(ax.yaxis)
+    ax.yaxis.set_major_locator(MaxNLocator(5))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("probability")
-    ax.set_title(title, loc="left")
-    if legend:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    ax.set_title(_wrap(title or _metric_label(metric, labels), 36), loc="left")
     if own:
         caption(figure, meta)
     return figure
 
 
+TREND_BINS = 6
+
+
+def _varied_columns(curves: pd.DataFrame) -> list[str]:
+    """The parameter columns `response_curves` carries that vary in these rows."""
+    return [c for c in curves.columns if c not in RESPONSE_COLUMNS and not c.startswith("_") and curves[c].nunique() > 1]
+
+
+def _trend(rows: pd.DataFrame) -> pd.Series:
+    """Mean p per distinct x when values repeat (a grid), else per bin of x (bin centres)."""
+    if rows["_x"].nunique() <= TREND_BINS or not rows["_x"].is_unique:
+        return rows.groupby("_x")["p"].mean()
+    bins = pd.qcut(rows["_x"], TREND_BINS, duplicates="drop")
+    grouped = rows.groupby(bins, observed=True)
+    return pd.Series(grouped["p"].mean().to_numpy(), index=grouped["_x"].mean().to_numpy())
+
+
+def _line_with_band(ax: Axes, rows: pd.DataFrame, colour: str, label: str | None, alpha: float = 0.15) -> None:
+    x = rows["_x"].to_numpy(dtype=float)
+    p, low, high = (rows[c].to_numpy(dtype=float) for c in ("p", "low", "high"))
+    ax.fill_between(x, low, high, color=colour, alpha=alpha, linewidth=0)
+    ax.plot(x, p, color=colour, marker="o", markersize=3, linewidth=1.6, label=label)
+
+
 @styled
-def response_figure(curves: pd.DataFrame, parameter: str, *, meta: Meta | None = None,
-                    outcomes: Sequence[str] = (), red_lines: Sequence[str] = (),
-                    labels: Mapping[str, str] | None = None) -> Figure:
-    """Outcome probabilities (left) and red-line rates (right) against one varied parameter."""
+def response_figure(curves: pd.DataFrame, parameter: str, metrics: Sequence[str], *, meta: Meta | None = None,
+                    labels: Mapping[str, str] | None = None, colours: Mapping[str, str] | None = None,
+                    by: str | None = None) -> Figure:
+    """Small multiples of `response_curve` against one parameter, one panel per metric, each on its own scale.
+
+    Metrics that never happened at any point are listed under the figure instead of drawn.
+    """
     rows = curves[curves["parameter"] == parameter]
-    seen = [m for m in outcomes if rows.loc[rows["metric"] == m, "high"].max() > 0]
-    hidden = [m for m in outcomes if m not in seen]
-    panels = [("Outcomes", seen, severity_colours(len(outcomes)), None)]
-    if red_lines:
-        line_ids = list(dict.fromkeys(m.partition(".")[2] for m in red_lines))
-        palette = [BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY]
-        colours = [palette[line_ids.index(m.partition(".")[2]) % len(palette)] for m in red_lines]
-        styles = ["-" if m.startswith("crossed.") else "--" for m in red_lines]
-        panels.append(("Red lines", list(red_lines), colours, styles))
-    figure = Figure(figsize=(13, 4.8), layout="constrained")
-    axes = figure.subplots(1, len(panels), sharey=True)
-    axes = np.atleast_1d(axes)
-    outcome_colours = dict(zip(outcomes, severity_colours(len(outcomes))))
-    for ax, (name, metrics, colours, styles) in zip(axes, panels):
-        if name == "Outcomes":
-            colours = [outcome_colours[m] for m in metrics]
-        response_curve(rows, metrics, ax=ax, labels=labels, colours=colours, styles=styles, title=name,
-                       xlabel=parameter)
+    peak = rows.groupby("metric")["p"].max()
+    shown = [m for m in metrics if peak.get(m, 0) > 0]
+    hidden = [m for m in metrics if m not in shown]
+    if not shown:
+        figure = Figure(figsize=(6, 2), layout="constrained")
+        figure.text(0.5, 0.5, "No outcome or red-line event occurred at any point.", ha="center", va="center")
+        return caption(figure, meta)
+    figure, axes = _grid(len(shown), 4, (3.6, 2.9))
+    ncols = axes[0].get_gridspec().ncols
+    for i, (metric, ax) in enumerate(zip(shown, axes)):
+        response_curve(rows, metric, ax=ax, by=by, colour=(colours or {}).get(metric, BLUE), labels=labels,
+                       xlabel=parameter if i >= len(shown) - ncols else "")
+        ax.title.set_fontsize(9)
+        if i % ncols:
+            ax.set_ylabel("")
+    others = [c for c in _varied_columns(rows) if c != parameter]
+    notes = ["each panel has its own scale"]
+    if by is None and others:
+        notes.append("points: sweep points with 95% intervals; line: mean over the other parameters "
+                     f"({', '.join(others)})")
+    else:
+        notes.append("bands: 95% intervals")
     if hidden:
-        axes[0].text(0.0, -0.2, "never occurred at any point: " + ", ".join(_metric_label(m, labels) for m in hidden),
-                     transform=axes[0].transAxes, fontsize=7.5, color=GREY, va="top")
-    figure.suptitle(f"Response to {parameter} (bands: 95% intervals)", x=0.01, ha="left")
+        notes.append("never happened at any point: " + ", ".join(_metric_label(m, labels) for m in hidden))
+    if by is not None:
+        handles, names = axes[0].get_legend_handles_labels()
+        figure.legend(handles, names, title=by, loc="outside right upper")
+    figure.suptitle(f"Response to {parameter}", x=0.01, ha="left")
+    figure.text(0.99, 0.01, _wrap("; ".join(notes), 150), ha="right", va="bottom", fontsize=7.5, color=GREY)
     return caption(figure, meta)
 
 
 @styled
 def sweep_heatmap(points: pd.DataFrame, summary: pd.DataFrame, metric: str, x: str, y: str, *,
                   ax: Axes | None = None, meta: Meta | None = None, title: str | None = None) -> Figure:
-    """`metric`'s probability over two varied parameters: a grid heatmap, or coloured points off a grid."""
+    """`metric`'s probability over two varied parameters: a grid heatmap, or coloured points off a grid.
+
+    The colour scale runs from zero to this metric's highest value, so a rare outcome's
+    variation shows while noise around a common one stays flat; cells give the value in percent.
+    """
     figure, ax, own = _new(ax, (6.0, 5.0))
+    rows = summary[summary["metric"].astype(str) == metric].merge(points[["point", x, y]], on="point")
+    values = rows["p"].to_numpy(dtype=float)
+    low = 0.0  # anchored at zero, so sampling noise around a large probability does not look like a pattern
+    high = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
+    high = high if high > 0 else 0.01
+    decimals = 1 if high >= 0.1 else 2 if high >= 0.01 else 3
     if is_grid(points, x, y):
         table = heatmap_data(points, summary, metric, x, y)
-        values = table.to_numpy(dtype=float)
-        high = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
-        image = ax.imshow(values, origin="lower", aspect="auto", cmap=CMAP, vmin=0, vmax=high or 1.0)
-        if values.size <= 144:
-            for (i, j), v in np.ndenumerate(values):
+        grid = table.to_numpy(dtype=float)
+        image = ax.imshow(grid, origin="lower", aspect="auto", cmap=CMAP, vmin=low, vmax=high)
+        if grid.size <= 144:
+            for (i, j), v in np.ndenumerate(grid):
                 if np.isfinite(v):
-                    ax.text(j, i, percent(v), ha="center", va="center", fontsize=6.5,
-                            color="black" if v > 0.55 * (high or 1.0) else "white")
-        ax.set_xticks(range(len(table.columns)), [_number(v) for v in table.columns], rotation=45, ha="right",
-                      rotation_mode="anchor")
+                    light = (v - low) / (high - low) > 0.6
+                    ax.text(j, i, f"{100 * v:.{decimals}f}", ha="center", va="center", fontsize=7,
+                            color="black" if light else "white")
+        ax.set_xticks(range(len(table.columns)), [_number(v) for v in table.columns])
         ax.set_yticks(range(len(table.index)), [_number(v) for v in table.index])
     else:
-        rows = summary[summary["metric"].astype(str) == metric].merge(points[["point", x, y]], on="point")
-        image = ax.scatter(rows[x], rows[y], c=rows["p"], cmap=CMAP, s=40, edgecolor="white", linewidth=0.5)
+        image = ax.scatter(rows[x], rows[y], c=values, cmap=CMAP, vmin=low, vmax=high, s=40, edgecolor="white",
+                           linewidth=0.5)
     ax.grid(False)
     bar = figure.colorbar(image, ax=ax, shrink=0.85)
-    bar.set_label("probability")
-    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: percent(v)))
+    bar.set_label("probability, %")
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.{decimals}f}"))
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.set_title(title or metric, loc="left")
@@ -574,11 +638,18 @@ def _number(v: Any) -> str:
 @styled
 def heatmap_figure(points: pd.DataFrame, summary: pd.DataFrame, metrics: Sequence[str], x: str, y: str, *,
                    meta: Meta | None = None, labels: Mapping[str, str] | None = None) -> Figure:
-    """One `sweep_heatmap` per metric (each with its own colour scale, since rare outcomes are small)."""
-    figure, axes = _grid(len(metrics), 3, (4.8, 4.0))
-    for metric, ax in zip(metrics, axes):
+    """One `sweep_heatmap` per metric, each with its own colour scale (rare outcomes are small)."""
+    figure, axes = _grid(len(metrics), 3, (4.8, 3.9), sharex=True, sharey=True)
+    ncols = axes[0].get_gridspec().ncols if axes else 1
+    for i, (metric, ax) in enumerate(zip(metrics, axes)):
         sweep_heatmap(points, summary, metric, x, y, ax=ax, title=_metric_label(metric, labels))
-    figure.suptitle(f"Outcome probabilities over {x} and {y}", x=0.01, ha="left")
+        if i % ncols:
+            ax.set_ylabel("")
+        if i < len(metrics) - ncols:
+            ax.set_xlabel("")
+    figure.suptitle(f"Probabilities over {x} and {y}", x=0.01, ha="left")
+    figure.text(0.99, 0.01, "cells: probability in %; each panel's colour scale runs from 0 to its highest value", ha="right",
+                va="bottom", fontsize=7.5, color=GREY)
     return caption(figure, meta)
 
 
@@ -600,7 +671,7 @@ def comparison_figure(table: pd.DataFrame, *, a: str = "A", b: str = "B", meta: 
     for offset, side, colour, name in ((h / 2, "a", SKY, a), (-h / 2, "b", ORANGE, b)):
         p, low, high = (rows[f"{side}_{c}"].to_numpy(dtype=float) for c in ("p", "low", "high"))
         left.barh(y + offset, np.nan_to_num(p), height=h, color=colour, label=name)
-        left.errorbar(p, y + offset, xerr=[p - low, high - p], fmt="none", ecolor=BLACK, elinewidth=0.8,
+        left.errorbar(p, y + offset, xerr=_whiskers(p, low, high), fmt="none", ecolor=BLACK, elinewidth=0.8,
                       capsize=2)
     left.set_yticks(y, [_wrap(str(v), 30) for v in rows["label"]])
     left.set_xlim(0, 1)
@@ -613,7 +684,7 @@ def comparison_figure(table: pd.DataFrame, *, a: str = "A", b: str = "B", meta: 
     significant = (low > 0) | (high < 0)
     colours = [VERMILLION if s else GREY for s in significant]
     right.axvline(0, color=BLACK, linewidth=0.8)
-    right.errorbar(d, y, xerr=[d - low, high - d], fmt="none", ecolor=colours, elinewidth=1.2, capsize=3)
+    right.errorbar(d, y, xerr=_whiskers(d, low, high), fmt="none", ecolor=colours, elinewidth=1.2, capsize=3)
     right.scatter(d, y, color=colours, zorder=3, s=18)
     span = float(np.nanmax(np.abs(np.r_[low, high, 0.01])))
     right.set_xlim(-span * 1.1, span * 1.1)
@@ -633,7 +704,7 @@ def comparison_figure(table: pd.DataFrame, *, a: str = "A", b: str = "B", meta: 
 
 __all__ = [
     "OKABE_ITO", "STYLE", "caption", "comparison_figure", "distributions_figure", "fan_chart", "fan_figure",
-    "heatmap_figure", "outcome_bars", "peak_rung_bars", "percent", "red_line_figure", "red_line_panel",
+    "heatmap_figure", "level_colours", "outcome_bars", "peak_rung_bars", "percent", "red_line_figure", "red_line_panel",
     "response_curve", "response_figure", "score_histogram_plot", "severity_colours", "styled", "sweep_heatmap",
     "transition_heatmap", "transitions_figure",
 ]

@@ -63,6 +63,7 @@ class EscalationModel(mesa.Model):
         self.round = 0
         self.tables = compile_tables(self.scenario)
         self._nearest_offset = np.arange(len(self.tables.actors)) * (self.tables.top + 1)
+        self._rows = np.arange(self.replicates)
         self.draws = Draws(self.scenario, self.rng, self.replicates)
         self._init_dynamics()
         self._init_state()
@@ -119,8 +120,8 @@ class EscalationModel(mesa.Model):
             axis=1,
         ) if s.red_lines else np.zeros((R, 0, n))
         self.audience_cost = np.zeros((R, n))
-        self.status = np.array([[STATUSES.index(c.status) for c in s.commitments.values()]] * R, dtype=np.int64)
-        self.status = self.status.reshape(R, len(s.commitments))
+        initial_status = [STATUSES.index(c.status) for c in s.commitments.values()]
+        self.status = np.tile(np.array(initial_status, dtype=np.int64), (R, 1))
         self.state_values = np.stack(
             [self.draws(f"state.{vid}.initial", v.initial) for vid, v in s.state.items()], axis=1
         ) if s.state else np.zeros((R, 0))
@@ -173,6 +174,10 @@ class EscalationModel(mesa.Model):
         self._update()
         self.datacollector.collect(self)
         self.running = self.round < self.scenario.rounds
+        if not self.running:
+            # Mesa 3.3 keeps every model alive in a class-level id counter keyed by model
+            # (mesa.Agent._ids); drop ours when the run ends so memory stays flat over blocks.
+            mesa.Agent._ids.pop(self, None)
 
     def _apply_injects(self) -> None:
         t = self.tables
@@ -211,8 +216,18 @@ class EscalationModel(mesa.Model):
             unseen = covert[:, None, :] & (self.rng.random((R, 1, n)) >= visibility)
             perceived[unseen] = t.neutral
         self.perceived = perceived
-        aimed_at_observer = self.target[:, None, :] == np.arange(n)[None, :, None]
-        self.pressure = np.where(aimed_at_observer, t.rung[perceived], t.rung[t.neutral]) / t.top
+        self.pressure.fill(t.rung[t.neutral] / t.top)
+        for j, observer, seen in self._aimed_moves():
+            self.pressure[self._rows, observer, j] = t.rung[seen] / t.top
+
+    def _aimed_moves(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """For each actor j that aimed its last move at someone: (j, that observer, what it saw)."""
+        aimed = []
+        for j in range(len(self.tables.actors)):
+            observer = self.target[:, j]
+            if (observer >= 0).all():  # before the first round nobody has aimed at anyone
+                aimed.append((j, observer, self.perceived[self._rows, observer, j]))
+        return aimed
 
     def _chance(self) -> None:
         """The threat that leaves something to chance: the highest move may slip one step up the
@@ -232,11 +247,11 @@ class EscalationModel(mesa.Model):
         self.next_action[rows, leader] = moved
 
     def _update(self) -> None:
-        t, n = self.tables, len(self.tables.actors)
-        aimed = self.target[:, None, :] == np.arange(n)[None, :, None]
-        felt = np.where(aimed, t.points[self.perceived], 0.0)
-        h = self.hostility
-        h += self.reaction[:, None, None] * felt * np.where(felt > 0, 1 - h, h)
+        t, h = self.tables, self.hostility
+        for j, observer, seen in self._aimed_moves():
+            felt = t.points[seen]
+            before = h[self._rows, observer, j]
+            h[self._rows, observer, j] = before + self.reaction * felt * np.where(felt > 0, 1 - before, before)
         h -= self.fatigue[:, None, None] * (h - self.hostility_start)
         np.clip(h, 0.0, 1.0, out=h)
         self._update_state_variables()

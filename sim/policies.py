@@ -61,13 +61,15 @@ class UtilityPolicy:
             if line.trigger_actor == i
         ]
         self.effects = [(v, self.actions == k, w) for v, k, w in model.effects_on(i)]
+        # What does not change during a run: preferences and the cost of escalating.
+        caution = 1.0 - actor.risk_tolerance
+        aversion = model.utility_weights["escalation_aversion"] * caution
+        self.fixed = actor.preferences[:, self.actions] - aversion[:, None] * np.maximum(self.points, 0.0)
 
     def utilities(self, actor: Actor) -> np.ndarray:
         model, w = actor.model, actor.model.utility_weights
         caution = 1.0 - actor.risk_tolerance
-        u = actor.preferences[:, self.actions].copy()
-        u += w["hostility"][:, None] * model.hostility[:, actor.index, self.targets] * self.points
-        u -= w["escalation_aversion"][:, None] * caution[:, None] * np.maximum(self.points, 0.0)
+        u = self.fixed + (w["hostility"][:, None] * model.hostility[:, actor.index, self.targets]) * self.points
         u -= actor.reciprocity[:, None] * np.abs(self.rung - model.pressure[:, actor.index, self.targets])
         for line, crosses, severity in self.red_lines:
             fear = w["deterrence"] * caution * model.credibility[:, line, actor.index] * severity

@@ -134,9 +134,8 @@ def audience_stake(model: EscalationModel, line: RedLine) -> np.ndarray:
 
 
 def check_red_lines(model: EscalationModel) -> None:
-    seen_by_owner = model.perceived
     for line in model.red_lines:
-        seen = seen_by_owner[:, line.owner, line.trigger_actor]
+        seen = model.perceived[:, line.owner, line.trigger_actor]
         at_target = model.target[:, line.trigger_actor] == line.trigger_target
         crossed = at_target & np.isin(seen, line.trigger_actions)
         approaching = at_target & np.isin(seen, line.warning)

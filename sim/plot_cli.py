@@ -45,18 +45,21 @@ def _plot(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     from .cli import UsageError
-    from .compare import compare, format_comparison
+    from .compare import FIGURE_FORMATS, compare, format_comparison
     from .figure_data import ResultsDirError
 
     _agg()
+    if args.plot is not None and args.plot.suffix.lower().lstrip(".") not in FIGURE_FORMATS:
+        raise UsageError(f"{args.plot}: unknown figure format (expected a .png, .svg or .pdf file, "
+                         f"got '{args.plot.suffix}')")
     try:
         comparison = compare(args.a, args.b, runs=args.runs, seed=args.seed, rounds=args.rounds, out=args.out,
                              workers=args.workers)
-        print(format_comparison(comparison))
-        if args.plot is not None:
-            print(comparison.save_figure(args.plot))
     except (ResultsDirError, ValueError, FileExistsError) as err:
         raise UsageError(str(err)) from None
+    print(format_comparison(comparison))
+    if args.plot is not None:
+        print(comparison.save_figure(args.plot))
     return 0
 
 

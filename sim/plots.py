@@ -677,25 +677,31 @@ def comparison_figure(table: pd.DataFrame, *, a: str = "A", b: str = "B", meta: 
     left.set_xlim(0, 1)
     _percent_axis(left.xaxis, 0)
     left.set_xlabel("probability (95% Wilson interval)")
-    left.legend(loc="lower right")
+    figure.legend(*left.get_legend_handles_labels(), loc="outside upper right", ncols=2)
     left.grid(axis="y", visible=False)
     left.set_title("A and B", loc="left")
     d, low, high = (rows[c].to_numpy(dtype=float) for c in ("diff", "diff_low", "diff_high"))
     significant = (low > 0) | (high < 0)
     colours = [VERMILLION if s else GREY for s in significant]
     right.axvline(0, color=BLACK, linewidth=0.8)
-    right.errorbar(d, y, xerr=_whiskers(d, low, high), fmt="none", ecolor=colours, elinewidth=1.2, capsize=3)
-    right.scatter(d, y, color=colours, zorder=3, s=18)
+    whiskers = _whiskers(d, low, high)
+    for i, colour in enumerate(colours):
+        right.errorbar(d[i:i + 1], y[i:i + 1], xerr=whiskers[:, i:i + 1], fmt="o", color=colour, markersize=4,
+                       elinewidth=1.2, capsize=3)
     span = float(np.nanmax(np.abs(np.r_[low, high, 0.01])))
     right.set_xlim(-span * 1.1, span * 1.1)
     right.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.0f} pp" if span > 0.05
                                                   else f"{100 * v:+.1f} pp"))
     right.set_xlabel("B − A, percentage points (95% Newcombe interval)")
     right.grid(axis="y", visible=False)
-    right.set_title("Difference", loc="left")
-    kinds = rows["kind"].tolist() if "kind" in rows else []
+    right.set_title("Difference (coloured: interval excludes 0)", loc="left")
+    for i, (value, lo, hi) in enumerate(zip(d, low, high)):
+        if np.isfinite(value):
+            right.annotate(f"{100 * value:+.1f}" if abs(value) >= 0.0005 else "0.0", (value, y[i]), xytext=(0, 5), textcoords="offset points",
+                           ha="center", va="bottom", fontsize=7, color=GREY)
+    groups = ["outcome" if k == "outcome" else "red line" for k in rows["kind"]] if "kind" in rows else []
     for i in range(1, n):
-        if kinds and kinds[i] != kinds[i - 1]:
+        if groups and groups[i] != groups[i - 1]:
             for ax in (left, right):
                 ax.axhline(y[i] + 0.5, color=GREY, linewidth=0.6, linestyle=":")
     figure.suptitle(f"{a} against {b}", x=0.01, ha="left")

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 DESIGNS = ("grid", "lhs", "sobol")
 MAX_POINTS = 100_000
@@ -177,6 +176,8 @@ def _rng_keyword(sampler: type) -> str:
 
 def _unit_sample(design: str, d: int, n: int, seed: int) -> np.ndarray:
     """n points in [0, 1)^d from the seeded sampler."""
+    from scipy.stats import qmc  # imported here: scipy.stats takes half a second to load
+
     kind = qmc.LatinHypercube if design == "lhs" else qmc.Sobol
     kwargs: dict[str, Any] = {_rng_keyword(kind): _design_rng(seed)}
     if design == "sobol":

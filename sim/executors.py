@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -31,6 +33,20 @@ class ExecutorError(ValueError):
 def _ignore_interrupts() -> None:
     # Ctrl-C is handled once, in the parent, which stops handing out work and cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _interrupts_ignored_by_children() -> Iterator[None]:
+    """Processes started meanwhile inherit an ignored SIGINT (it survives exec), so Ctrl-C in a
+    terminal, which reaches the whole process group, stops only the parent, which shuts them down."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class Executor:
@@ -121,13 +137,14 @@ class DaskExecutor(Executor):
         self.address = address
         self._cluster = None
         if address is None:
-            self._cluster = LocalCluster(
-                n_workers=max(1, int(workers)),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                silence_logs=logging.ERROR,
-            )
+            with _interrupts_ignored_by_children():
+                self._cluster = LocalCluster(
+                    n_workers=max(1, int(workers)),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    silence_logs=logging.ERROR,
+                )
         try:
             self._client = Client(self._cluster if self._cluster is not None else address, timeout=timeout)
         except (OSError, TimeoutError) as err:

@@ -1,0 +1,134 @@
+"""Sweep benchmark (DESIGN section 6): wall time, worker speedup and peak memory of `sim sweep`.
+
+    python benchmarks/sweep_benchmark.py            # the full measurement (a few minutes on 2 cores)
+    python benchmarks/sweep_benchmark.py --quick    # fewer runs for the 1,000-point memory check
+
+Each measurement runs the real command line, `python -m sim sweep baseline ...` (24 rounds),
+in a fresh process, end to end: start-up, planning, simulation, the streamed parts and the
+final assembly. Peak memory is the largest sum of the resident set sizes of the command and
+all its worker processes, sampled every 20 ms with psutil (RSS counts pages that forked workers
+share with the parent once per process, so the sum is an upper bound).
+
+Targets: 100 grid points x 2,000 runs in at most 30 s with 2 workers; 2 workers at least 1.6
+times as fast as 1; 10 times more points at most 1.5 times the peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+try:
+    import psutil
+except ImportError:  # memory figures are then not available
+    psutil = None
+
+SAMPLE_SECONDS = 0.02
+
+
+def grid(points: int) -> list[str]:
+    """A grid of `points` points over two paths (points = a * b)."""
+    a = 10
+    b = points // a
+    return ["--vary", f"actors.south_korea.resolve=0.2:0.9:{a}", "--vary", f"actors.russia.risk_tolerance=0.1:0.9:{b}"]
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def measure(points: int, runs: int, workers: int, out: Path) -> dict:
+    """Run one sweep; its wall time in seconds and peak memory of the process tree in MB."""
+    command = [sys.executable, "-m", "sim", "sweep", "baseline", *grid(points), "--runs", str(runs),
+               "--seed", "1", "--workers", str(workers), "--out", str(out)]
+    peak = 0
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        if psutil is None:
+            return
+        watched = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                peak = max(peak, tree_rss(watched))
+            except psutil.Error:
+                pass
+            time.sleep(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"sweep failed ({proc.returncode}): {err}")
+    return {"points": points, "runs": runs, "workers": workers, "wall": wall, "peak_mb": peak / 2**20 if psutil else None}
+
+
+def startup_seconds() -> float:
+    """Interpreter start and imports, which every measured command pays once."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import sim.sweep, sim.cli"], check=True)
+    return time.perf_counter() - start
+
+
+def show(m: dict) -> str:
+    memory = f"{m['peak_mb']:.0f} MB" if m["peak_mb"] is not None else "n/a (pip install psutil)"
+    return (f"{m['points']:>5} points x {m['runs']:>5} runs, {m['workers']} worker(s): {m['wall']:6.1f} s wall, "
+            f"{m['points'] * m['runs'] / m['wall']:>8,.0f} runs/s, peak memory {memory}")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="200 runs per point for the 100 vs 1,000 point memory check")
+    args = parser.parse_args()
+    memory_runs = 200 if args.quick else 2000
+    print(f"sweep benchmark, {dt.date.today()}, Python {platform.python_version()}, {os.cpu_count()} cores "
+          f"({len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'} usable), "
+          f"load average {os.getloadavg()[0]:.2f}")
+    print(f"start-up (python + imports): {startup_seconds():.1f} s per command")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        two = measure(100, 2000, 2, root / "two")
+        print(show(two))
+        one = measure(100, 2000, 1, root / "one")
+        print(show(one))
+        small = two if memory_runs == 2000 else measure(100, memory_runs, 2, root / "small")
+        if small is not two:
+            print(show(small))
+        large = measure(1000, memory_runs, 2, root / "large")
+        print(show(large))
+    speedup = one["wall"] / two["wall"]
+    print()
+    print(f"100 x 2,000 with 2 workers: {two['wall']:.1f} s (target <= 30 s: {verdict(two['wall'] <= 30)})")
+    print(f"speedup 2 workers over 1: {speedup:.2f}x (target >= 1.6x: {verdict(speedup >= 1.6)})")
+    if small["peak_mb"] is not None:
+        ratio = large["peak_mb"] / small["peak_mb"]
+        print(f"peak memory 1,000 vs 100 points ({memory_runs} runs each): {large['peak_mb']:.0f} MB / "
+              f"{small['peak_mb']:.0f} MB = {ratio:.2f}x (target <= 1.5x: {verdict(ratio <= 1.5)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,8 @@
 Every function takes its data and an optional `ax=`; without one it makes its own Figure
 (never through pyplot, so nothing global changes and nothing is shown). One style throughout:
 the Okabe-Ito colour-blind-safe palette, outcome classes coloured from calm to severe, a
-title, labelled axes, and, given `meta=`, a caption with the scenario, seed and run count.
+title, labelled axes, and, given `meta=` (a `figure_data.Meta`), a caption under the figure
+with the scenario, seed and run count.
 Multi-panel figures (`*_figure`) draw one panel per actor, red line or outcome with the
 single-panel functions.
 """
@@ -96,11 +97,12 @@ def percent(p: float) -> str:
     return f"{value:.2g}%" if abs(value) >= 0.01 else f"{value:.1g}%"
 
 
-def _new(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes, bool]:
+def _new(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
+    """The caller's axes and its figure, or a new constrained-layout Figure (not a pyplot one) and axes."""
     if ax is not None:
-        return ax.get_figure(), ax, False
+        return ax.get_figure(), ax
     figure = Figure(figsize=size, layout="constrained")
-    return figure, figure.add_subplot(), True
+    return figure, figure.add_subplot()
 
 
 def _grid(n: int, ncols: int, panel: tuple[float, float], **kwargs: Any) -> tuple[Figure, list[Axes]]:
@@ -166,7 +168,7 @@ def _wrap(label: str, width: int = 22) -> str:
 def outcome_bars(table: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = None,
                  title: str = "Probability of each outcome") -> Figure:
     """Horizontal bars of each outcome's probability (table from `outcome_table`) with 95% Wilson intervals."""
-    figure, ax, own = _new(ax, (7.5, 0.45 * len(table) + 1.6))
+    figure, ax = _new(ax, (7.5, 0.45 * len(table) + 1.6))
     y = np.arange(len(table))[::-1]
     p, low, high = (table[c].to_numpy(dtype=float) for c in ("p", "low", "high"))
     colours = severity_colours(len(table))
@@ -186,8 +188,7 @@ def outcome_bars(table: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | No
     ax.set_xlabel("probability (share of runs); whiskers: 95% Wilson interval")
     ax.grid(axis="y", visible=False)
     ax.set_title(title, loc="left")
-    if own:
-        caption(figure, meta)
+    caption(figure, meta)
     return figure
 
 
@@ -216,7 +217,7 @@ def fan_chart(fan: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = 
     discrete, so each band covers whole rungs (a cell from half a rung below its lower
     quantile to half a rung above its upper one) and the median is a step line.
     """
-    figure, ax, own = _new(ax, (7.5, 5.0))
+    figure, ax = _new(ax, (7.5, 5.0))
     rounds = fan["round"].to_numpy()
     # each round is a cell from round - 0.5 to round + 0.5: repeat the last value to close the last cell
     edges = np.r_[rounds - 0.5, rounds[-1] + 0.5] if len(rounds) else rounds
@@ -234,8 +235,7 @@ def fan_chart(fan: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = 
     ax.set_title(title, loc="left")
     if legend:
         ax.legend(loc="lower right")
-    if own:
-        caption(figure, meta)
+    caption(figure, meta)
     return figure
 
 
@@ -269,29 +269,37 @@ def fan_figure(fan: pd.DataFrame, *, meta: Meta | None = None, ladder: Mapping[i
 def red_line_panel(curve: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = None,
                    title: str = "Red line", legend: bool = True) -> Figure:
     """Cumulative share of runs that crossed one red line (with its 95% band) and had it enforced, by round."""
-    figure, ax, own = _new(ax, (6.5, 4.0))
+    figure, ax = _new(ax, (6.5, 4.0))
     rounds = curve["round"].to_numpy()
-    crossed, enforced = curve["crossed"].to_numpy(dtype=float), curve["enforced"].to_numpy(dtype=float)
-    ax.fill_between(rounds, curve["crossed_low"], curve["crossed_high"], step="post", color=BLUE, alpha=0.2,
+    # each round is a cell from round - 0.5 to round + 0.5 holding the share by the end of that round
+    edges = np.r_[rounds - 0.5, rounds[-1] + 0.5] if len(rounds) else rounds
+
+    def cells(column: str) -> np.ndarray:
+        values = curve[column].to_numpy(dtype=float)
+        return np.r_[values, values[-1:]]
+
+    crossed, enforced = cells("crossed"), cells("enforced")
+    ax.fill_between(edges, cells("crossed_low"), cells("crossed_high"), step="post", color=BLUE, alpha=0.2,
                     linewidth=0)
-    ax.step(rounds, crossed, where="post", color=BLUE, linewidth=2, label="crossed")
-    ax.step(rounds, enforced, where="post", color=VERMILLION, linewidth=2, linestyle="--",
-            label="crossed and enforced at the first crossing")
+    ax.step(edges, crossed, where="post", color=BLUE, linewidth=2, label="crossed")
+    ax.step(edges, enforced, where="post", color=VERMILLION, linewidth=2, linestyle="--",
+            label="enforced (at the first crossing)")
     if len(rounds):
-        for value, colour, offset in ((crossed[-1], BLUE, 4), (enforced[-1], VERMILLION, -4)):
-            ax.annotate(percent(value), (rounds[-1], value), xytext=(4, offset), textcoords="offset points",
+        gap = abs(crossed[-1] - enforced[-1]) < 0.06  # keep the two end labels apart
+        for value, colour, offset in ((crossed[-1], BLUE, 6 if gap else 0), (enforced[-1], VERMILLION, -6 if gap else 0)):
+            ax.annotate(percent(value), (edges[-1], value), xytext=(4, offset), textcoords="offset points",
                         color=colour, fontsize=8, va="center", annotation_clip=False)
-        ax.set_xlim(rounds.min(), rounds.max() + max(1, 0.12 * (rounds.max() - rounds.min())))
+        ax.set_xlim(edges[0], edges[-1] + max(1, 0.12 * (edges[-1] - edges[0])))
+        ticks = MaxNLocator(integer=True).tick_values(rounds.min(), rounds.max())
+        ax.set_xticks(ticks[(ticks >= rounds.min()) & (ticks <= rounds.max())])  # none in the labels' margin
     ax.set_ylim(0, 1.02)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _percent_axis(ax.yaxis, 0)
     ax.set_xlabel("round")
     ax.set_ylabel("share of runs (cumulative)")
     ax.set_title(title, loc="left")
     if legend:
         ax.legend(loc="center right")
-    if own:
-        caption(figure, meta)
+    caption(figure, meta)
     return figure
 
 
@@ -304,7 +312,8 @@ def red_line_figure(curves: pd.DataFrame, *, meta: Meta | None = None,
         figure = Figure(figsize=(6, 2), layout="constrained")
         figure.text(0.5, 0.5, "This scenario has no red lines.", ha="center", va="center")
         return caption(figure, meta)
-    figure, axes = _grid(len(lines), 2, (5.6, 3.9), sharey=True)
+    # one panel is drawn wider, so the title and the legend above it have room side by side
+    figure, axes = _grid(len(lines), 2, (5.6, 3.9) if len(lines) > 1 else (10.0, 4.2), sharey=True)
     lines_needed = max((_wrap(d, 90).count("\n") + 1 for d in (descriptions or {}).values()), default=1)
     for i, (lid, ax) in enumerate(zip(lines, axes)):
         red_line_panel(curves[curves["red_line"] == lid], ax=ax, title=lid, legend=False)
@@ -314,9 +323,9 @@ def red_line_figure(curves: pd.DataFrame, *, meta: Meta | None = None,
             ax.set_ylabel("")
     handles, labels = axes[0].get_legend_handles_labels()
     handles.append(mpl.patches.Patch(color=BLUE, alpha=0.2))
-    labels.append("95% interval of the crossed share")
+    labels.append("95% interval (crossed)")
     figure.legend(handles, labels, loc="outside upper right", ncols=3)
-    figure.suptitle("Red lines: when they are crossed, and enforced", x=0.01, ha="left")
+    figure.suptitle("Red lines: crossing and enforcement by round", x=0.01, ha="left")
     return caption(figure, meta)
 
 
@@ -330,7 +339,7 @@ def peak_rung_bars(dist: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | N
 
     `classes` maps outcome ids to labels, in ladder order; it fixes colours and the legend.
     """
-    figure, ax, own = _new(ax, (7.5, 4.5))
+    figure, ax = _new(ax, (7.5, 4.5))
     order = list(classes) if classes else list(dict.fromkeys(dist["outcome"]))
     colour = dict(zip(order, severity_colours(len(order))))
     x = np.arange(len(dist))
@@ -354,8 +363,7 @@ def peak_rung_bars(dist: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | N
     handles = [mpl.patches.Patch(color=colour[o], label=(classes or {}).get(o, o)) for o in present]
     ax.legend(handles=handles, title="outcome class", loc="upper left")
     ax.set_title(title, loc="left")
-    if own:
-        caption(figure, meta)
+    caption(figure, meta)
     return figure
 
 
@@ -366,7 +374,7 @@ def score_histogram_plot(hist: pd.DataFrame, *, ax: Axes | None = None, meta: Me
 
     `marks` ({"median": 7.1, ...}) draws labelled vertical lines, e.g. from `score_summary`.
     """
-    figure, ax, own = _new(ax, (6.5, 4.5))
+    figure, ax = _new(ax, (6.5, 4.5))
     left, right = hist["left"].to_numpy(dtype=float), hist["right"].to_numpy(dtype=float)
     ax.bar(left, hist["share"], width=right - left, align="edge", color=SKY, edgecolor=BLUE, linewidth=0.5)
     styles = ["-", "--", ":", "-."]
@@ -379,8 +387,7 @@ def score_histogram_plot(hist: pd.DataFrame, *, ax: Axes | None = None, meta: Me
     ax.set_xlabel("escalation score (escalation points per round, all actors)")
     ax.grid(axis="x", visible=False)
     ax.set_title(title, loc="left")
-    if own:
-        caption(figure, meta)
+    caption(figure, meta)
     return figure
 
 
@@ -409,7 +416,7 @@ def transition_heatmap(matrix: pd.DataFrame, *, ax: Axes | None = None, meta: Me
     was followed by another) labels the rows, and rows seen fewer than `rare` times are
     faded, so a 100% drawn from two cases does not read like one drawn from a million.
     """
-    figure, ax, own = _new(ax, (6.0, 5.2))
+    figure, ax = _new(ax, (6.0, 5.2))
     values = matrix.to_numpy(dtype=float)
     seen = np.array([counts.get(a, 0) for a in matrix.index]) if counts is not None else None
     alpha = np.ones_like(values)
@@ -436,8 +443,7 @@ def transition_heatmap(matrix: pd.DataFrame, *, ax: Axes | None = None, meta: Me
         bar = figure.colorbar(image, ax=ax, shrink=0.8)
         bar.set_label("P(next action | action)")
         _percent_axis(bar.ax.yaxis, 0)
-    if own:
-        caption(figure, meta)
+    caption(figure, meta)
     return figure
 
 
@@ -497,7 +503,7 @@ def response_curve(curves: pd.DataFrame, metric: str, *, ax: Axes | None = None,
     hypercube points), each point is drawn with its interval and a line follows the mean over
     the other parameters (per value on a grid, per bin of values otherwise).
     """
-    figure, ax, own = _new(ax, (5.0, 3.6))
+    figure, ax = _new(ax, (5.0, 3.6))
     rows = curves[curves["metric"] == metric]
     rows = rows.assign(_x=pd.to_numeric(rows["value"], errors="coerce")).sort_values("_x")
     others = [c for c in _varied_columns(curves) if c != rows["parameter"].iloc[0]] if len(rows) else []
@@ -519,8 +525,7 @@ def response_curve(curves: pd.DataFrame, metric: str, *, ax: Axes | None = None,
     ax.set_xlabel(xlabel)
     ax.set_ylabel("probability")
     ax.set_title(_wrap(title or _metric_label(metric, labels), 36), loc="left")
-    if own:
-        caption(figure, meta)
+    caption(figure, meta)
     return figure
 
 
@@ -597,7 +602,7 @@ def sweep_heatmap(points: pd.DataFrame, summary: pd.DataFrame, metric: str, x: s
     The colour scale runs from zero to this metric's highest value, so a rare outcome's
     variation shows while noise around a common one stays flat; cells give the value in percent.
     """
-    figure, ax, own = _new(ax, (6.0, 5.0))
+    figure, ax = _new(ax, (6.0, 5.0))
     rows = summary[summary["metric"].astype(str) == metric].merge(points[["point", x, y]], on="point")
     values = rows["p"].to_numpy(dtype=float)
     low = 0.0  # anchored at zero, so sampling noise around a large probability does not look like a pattern
@@ -626,8 +631,7 @@ def sweep_heatmap(points: pd.DataFrame, summary: pd.DataFrame, metric: str, x: s
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.set_title(title or metric, loc="left")
-    if own:
-        caption(figure, meta)
+    caption(figure, meta)
     return figure
 
 

@@ -439,10 +439,16 @@ def heatmap_data(points: pd.DataFrame, summary: pd.DataFrame, metric: str, x: st
 
 
 def is_grid(points: pd.DataFrame, x: str, y: str) -> bool:
-    """True when every combination of the two parameters' values appears exactly once."""
+    """True when the finished points lie on a grid of the two parameters' values.
+
+    No combination may appear twice, and at least half the grid's cells must be filled: a
+    grid with failed points still counts (its holes are NaN in `heatmap_data`), while Latin
+    hypercube or Sobol points, whose values rarely repeat, do not.
+    """
     ok = _ok(points)
     pairs = ok[[x, y]].drop_duplicates()
-    return len(pairs) == len(ok) == ok[x].nunique() * ok[y].nunique()
+    cells = ok[x].nunique() * ok[y].nunique()
+    return len(pairs) == len(ok) and 2 * len(ok) >= cells
 
 
 __all__ = [

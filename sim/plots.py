@@ -613,12 +613,14 @@ def sweep_heatmap(points: pd.DataFrame, summary: pd.DataFrame, metric: str, x: s
         table = heatmap_data(points, summary, metric, x, y)
         grid = table.to_numpy(dtype=float)
         image = ax.imshow(grid, origin="lower", aspect="auto", cmap=CMAP, vmin=low, vmax=high)
-        if grid.size <= 144:
-            for (i, j), v in np.ndenumerate(grid):
-                if np.isfinite(v):
-                    light = (v - low) / (high - low) > 0.6
-                    ax.text(j, i, f"{100 * v:.{decimals}f}", ha="center", va="center", fontsize=7,
-                            color="black" if light else "white")
+        ax.set_facecolor("#DDDDDD")  # a cell without a result (a failed point) shows grey
+        for (i, j), v in np.ndenumerate(grid):
+            if not np.isfinite(v):
+                ax.text(j, i, "no\nresult", ha="center", va="center", fontsize=6.5, color=GREY)
+            elif grid.size <= 144:
+                light = (v - low) / (high - low) > 0.6
+                ax.text(j, i, f"{100 * v:.{decimals}f}", ha="center", va="center", fontsize=7,
+                        color="black" if light else "white")
         ax.set_xticks(range(len(table.columns)), [_number(v) for v in table.columns])
         ax.set_yticks(range(len(table.index)), [_number(v) for v in table.index])
     else:
@@ -643,7 +645,7 @@ def _number(v: Any) -> str:
 def heatmap_figure(points: pd.DataFrame, summary: pd.DataFrame, metrics: Sequence[str], x: str, y: str, *,
                    meta: Meta | None = None, labels: Mapping[str, str] | None = None) -> Figure:
     """One `sweep_heatmap` per metric, each with its own colour scale (rare outcomes are small)."""
-    figure, axes = _grid(len(metrics), 3, (4.8, 3.9), sharex=True, sharey=True)
+    figure, axes = _grid(len(metrics), 3, (4.8, 3.9))
     ncols = axes[0].get_gridspec().ncols if axes else 1
     for i, (metric, ax) in enumerate(zip(metrics, axes)):
         sweep_heatmap(points, summary, metric, x, y, ax=ax, title=_metric_label(metric, labels))

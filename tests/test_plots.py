@@ -256,7 +256,10 @@ def test_heatmap_data_is_the_grid_of_probabilities(sweep2: Path, sweep1: Path) -
     assert grid.isna().sum().sum() == 1, "the failed point leaves one empty cell"
     row = summary[(summary["metric"] == "outcome.crisis") & (summary["point"] == 0)].iloc[0]
     assert grid.loc[0.0, 0.2] == row["p"]
-    assert not fd.is_grid(points, x, y), "a failed point leaves a hole in the grid"
+    assert fd.is_grid(points, x, y), "a grid with a failed point is still a grid, with a hole"
+    scattered = pd.DataFrame({"point": range(6), x: np.linspace(0, 1, 6), y: np.linspace(0, 1, 6)[::-1] ** 2,
+                              "status": "ok"})
+    assert not fd.is_grid(scattered, x, y), "Latin hypercube points are not a grid"
     full, full_summary = fd.read_sweep(sweep1)
     assert fd.varied_parameters(full) == ["actors.a.resolve"]
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..paths import data_dir
 from .errors import Problem, ScenarioError, did_you_mean
+from .params import Distribution
 from .references import check_references, raw_source_refs
 from .schema import Scenario
 from .sources import load_digest
@@ -120,10 +121,14 @@ def _resolve(path: Path, chain: list[Path]) -> tuple[dict, Locations]:
 
 
 def _merge(base: dict, base_locs: Locations, over: dict, over_locs: Locations, prefix: tuple[Key, ...]) -> None:
-    """Deep-merge `over` into `base`: mappings merge key by key, anything else replaces."""
+    """Deep-merge `over` into `base`: mappings merge key by key, anything else replaces.
+
+    A distribution is a value, so it replaces too; and a tagged block (a policy) that names a
+    different variant replaces the inherited one: the old variant's keys mean nothing to the new.
+    """
     for key, value in over.items():
         path = (*prefix, key)
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and not _replaces(path, base[key], value):
             base_locs[path] = over_locs[path]
             _merge(base[key], base_locs, value, over_locs, path)
             continue
@@ -236,13 +241,14 @@ def _message(e: Mapping[str, Any], path: tuple[Key, ...]) -> str:
     if kind == "missing":
         return f"missing required key '{path[-1] if path else ''}' (expected a value, got nothing)"
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(path[:-1])
+        allowed = _allowed_keys(tuple(e["loc"][:-1]))
         return f"unknown key '{path[-1]}' (expected one of: {', '.join(allowed)}){did_you_mean(str(path[-1]), allowed)}"
     if kind == "union_tag_invalid":
         tags = re.findall(r"'([^']+)'", str(ctx.get("expected_tags", "")))
         return f"unknown policy (expected one of: {', '.join(tags)}, got '{ctx.get('tag')}'){did_you_mean(str(ctx.get('tag')), tags)}"
     if kind == "union_tag_not_found":
-        return f"missing required key '{ctx.get('discriminator', 'name').strip(chr(39))}' (expected a policy name, got nothing)"
+        tag = str(ctx.get("discriminator", "name")).strip("'")
+        return f"missing required key '{tag}' (expected a policy name, got nothing)"
     if kind == "literal_error":
         options = re.findall(r"'([^']+)'", str(ctx.get("expected", "")))
         return f"expected {ctx.get('expected')}, got {_show(e['input'])}{did_you_mean(str(e['input']), options)}"
@@ -253,7 +259,7 @@ def _message(e: Mapping[str, Any], path: tuple[Key, ...]) -> str:
     match = _SHOULD.match(msg)
     if match:
         return f"expected {match.group(1).split(', got ')[0]}, got {_show(e['input'])}"
-    return f"{msg} (got {_show(e['input'])})"
+    return f"{msg[:1].lower()}{msg[1:]} (expected a valid value, got {_show(e['input'])})"
 
 
 def _allowed_keys(path: tuple[Key, ...]) -> list[str]:
@@ -274,6 +280,7 @@ def _members(kind: Any) -> list[Any]:
 
 
 def _child_type(kind: Any, key: Key) -> Any:
+    """The type at `key` below `kind`; a union's tag (as in pydantic's error locations) selects its member."""
     for member in _members(kind):
         origin = typing.get_origin(member)
         if origin is dict:
@@ -282,7 +289,31 @@ def _child_type(kind: Any, key: Key) -> Any:
             return typing.get_args(member)[0]
         if isinstance(member, type) and issubclass(member, BaseModel) and key in member.model_fields:
             return member.model_fields[key].annotation
+        if _tag(member) == (key,):
+            return member
     return None
+
+
+def _tag(member: Any) -> tuple[Any, ...]:
+    """The literal `name` values that select a member of a tagged union, e.g. ('scripted',)."""
+    if isinstance(member, type) and issubclass(member, BaseModel) and "name" in member.model_fields:
+        return typing.get_args(member.model_fields["name"].annotation)
+    return ()
+
+
+def _replaces(path: tuple[Key, ...], old: dict, new: dict) -> bool:
+    """Whether mapping `new` replaces `old` at `path` rather than merging into it: a parameter
+    (a distribution), or a tagged union whose `new` member differs from `old`'s."""
+    kind: Any = Scenario
+    for key in path:
+        kind = _child_type(kind, key)
+    if Distribution in _members(kind):
+        return True
+    members = [m for m in _members(kind) if _tag(m)]
+    if len(members) < 2 or "name" not in new:
+        return False
+    defaults = [m.model_fields["name"].default for m in members if not m.model_fields["name"].is_required()]
+    return new["name"] != old.get("name", defaults[0] if defaults else None)
 
 
 def dump_scenario(scenario: Scenario) -> str:

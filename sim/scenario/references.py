@@ -167,7 +167,7 @@ def raw_source_refs(data: Any, source_ids: set[str]) -> Iterator[Finding]:
         if not isinstance(sources, list):
             continue
         for i, source in enumerate(sources):
-            if source not in source_ids:
+            if isinstance(source, str) and source not in source_ids:  # non-strings: the schema says
                 yield (*path, "sources", i), (
                     f"unknown source (expected a claim id from seeds/ or a reference id, got '{source}')"
                     f"{did_you_mean(source, source_ids)}"

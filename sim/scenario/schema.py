@@ -257,7 +257,9 @@ class Outcomes(Sourced):
     def _increasing(self) -> Outcomes:
         rungs = [c.max_rung for c in self.classes.values()]
         if not rungs or rungs != sorted(set(rungs)):
-            raise ValueError(f"classes must have strictly increasing max_rung (got {rungs})")
+            raise ValueError(
+                f"classes must have strictly increasing max_rung (expected each above the last, got {rungs})"
+            )
         return self
 
 

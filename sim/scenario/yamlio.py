@@ -95,6 +95,9 @@ def _yaml_message(err: yaml.MarkedYAMLError) -> str:
     return message if "expected" in message else f"not valid YAML: {message}"
 
 
+_PLAIN_COLLECTIONS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 def _construct(
     loader: yaml.SafeLoader,
     node: yaml.Node,
@@ -104,10 +107,15 @@ def _construct(
     problems: list[Problem],
 ) -> Any:
     locations.setdefault(path, (file, node.start_mark.line + 1, node.start_mark.column + 1))
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_COLLECTIONS:
+        where = (file, node.start_mark.line + 1, node.start_mark.column + 1)
+        message = f"cannot read value (expected a plain mapping or list, got {node.tag})"
+        problems.append(Problem(*where, dotted(path), message))
+        return None
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
+            key = _value(loader, key_node, path, file, problems)
             if not isinstance(key, str | int) or isinstance(key, bool):
                 key = str(key)
             child = (*path, key)
@@ -124,7 +132,19 @@ def _construct(
         return [
             _construct(loader, item, (*path, i), file, locations, problems) for i, item in enumerate(node.value)
         ]
-    return loader.construct_object(node, deep=True)
+    return _value(loader, node, path, file, problems)
+
+
+def _value(loader: yaml.SafeLoader, node: yaml.Node, path: tuple[Key, ...], file: str, problems: list[Problem]) -> Any:
+    """A scalar (or a mapping key), or None with a problem when its tag cannot be built safely."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as err:
+        where = (file, node.start_mark.line + 1, node.start_mark.column + 1)
+        reason = getattr(err, "problem", None) or str(err)
+        message = f"cannot read value (expected a plain YAML value, got {node.tag}: {reason})"
+        problems.append(Problem(*where, dotted(path), message))
+        return None
 
 
 def dotted(path: tuple[Key, ...]) -> str:

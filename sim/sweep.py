@@ -413,8 +413,8 @@ def run_chunks(plan: Plan, invalid: Mapping[int, str], executor: Executor, progr
                 _write_part(parts, result)
             left[result.point] -= 1
             points_done += left[result.point] == 0
-            bar.update(result.runs)
             bar.set_postfix_str(f"points {points_done}/{len(ok)}", refresh=False)
+            bar.update(result.runs)
     return failed
 
 

@@ -28,7 +28,7 @@ from sim import ensemble
 from sim import sweep as sweep_module
 from sim.cli import main
 from sim.designs import SweepInputError, SweepWarning, design_points, parse_spec, parse_vary
-from sim.executors import DASK_MISSING
+from sim.executors import DASK_MISSING, LocalExecutor
 from sim.summary import wilson
 from sim.sweep import SweepResult
 
@@ -56,6 +56,26 @@ def test_sim_sweep_is_callable_as_the_api_function():
 
     assert callable(sim.sweep)
     assert list(inspect.signature(sim.sweep).parameters)[:4] == ["scenario", "vary", "design", "points"]
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_local_executor_yields_results_in_order_and_takes_items_lazily(workers):
+    taken = []
+
+    def items():
+        for i in range(20):
+            taken.append(i)
+            yield i
+
+    with LocalExecutor(workers) as executor:
+        results = executor.map(_square, items())
+        assert next(results) == 0
+        assert len(taken) <= 2 * workers + 1  # a bounded number in flight, not the whole list
+        assert list(results) == [i * i for i in range(1, 20)]
 
 
 # -- designs ------------------------------------------------------------------------------------
@@ -252,6 +272,23 @@ def test_a_point_whose_run_raises_is_recorded_and_the_others_finish(tmp_path, mo
     assert points["status"].tolist() == ["ok", "failed", "ok"]
     assert "overflow in utilities" in points.loc[1, "error"] and f"{RISK}=0.6" in points.loc[1, "error"]
     assert sorted(result.runs()["point"].unique()) == [0, 2]
+
+
+def test_every_point_failing_while_running_writes_the_errors_and_exits_1(tmp_path, capsys, monkeypatch):
+    def broken(task):
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(ensemble, "simulate_block", broken)
+    out = tmp_path / "s"
+    code = main(["sweep", "baseline", "--vary", f"{RISK}=0.3,0.6", "--vary", SHORT, "--runs", "50", "--workers", "1",
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("warning: point ") == 2 and "RuntimeError: engine bug" in err
+    assert "error: every point of the sweep failed" in err
+    points = pd.read_parquet(out / "points.parquet")
+    assert points["status"].tolist() == ["failed", "failed"]
+    assert len(pd.read_parquet(out / "runs.parquet")) == 0 and len(pd.read_parquet(out / "summary.parquet")) == 0
 
 
 def test_every_point_refused_is_bad_input_and_writes_nothing(tmp_path, capsys):

@@ -318,7 +318,19 @@ def _replaces(path: tuple[Key, ...], old: dict, new: dict) -> bool:
 
 def dump_scenario(scenario: Scenario) -> str:
     """The resolved scenario as YAML that loads back to the same scenario."""
-    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, width=100, allow_unicode=True)
+    data = scenario.model_dump(mode="json")
+    ordered = {key: _provenance_last(value) for key, value in data.items()}  # the root keeps name first
+    return yaml.safe_dump(ordered, sort_keys=False, width=100, allow_unicode=True)
+
+
+def _provenance_last(node: Any) -> Any:
+    """Each block's own keys first, then its `sources` and `note`, as people write them."""
+    if isinstance(node, dict):
+        keys = [k for k in node if k not in ("sources", "note")] + [k for k in ("sources", "note") if k in node]
+        return {k: _provenance_last(node[k]) for k in keys}
+    if isinstance(node, list):
+        return [_provenance_last(v) for v in node]
+    return node
 
 
 def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:

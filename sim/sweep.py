@@ -1,15 +1,13 @@
 """`sim sweep`: run a scenario at every point of a design, streaming results, resumable.
 
-A sweep is planned (factors, design, point values; every point validated) before anything is
-written, so bad input leaves nothing behind. It then runs in a hidden partial directory beside
-its destination, `.NAME.partial/`, which holds `sweep.json` (the plan), `scenario.yaml` (the base
-scenario as run) and `parts/`: one Parquet file per finished chunk (a group of at most
-CHUNK_BLOCKS blocks of one point), written under a temporary name and renamed. Memory stays flat
-however many points there are. When every chunk is done the parts are assembled, in point and
-chunk order, into `runs.parquet`, `points.parquet`, `summary.parquet` and `manifest.json`, and
-the directory is renamed into place. Interrupted, the partial directory stays, and
-`--resume DIR` runs only the chunks without a part: the result is the same as an uninterrupted
-sweep, byte for byte, because every chunk's numbers depend only on its (point, block) seeds.
+A sweep is planned first (factors, design, point values, every point validated) and nothing is
+written until the plan is sound, so bad input leaves nothing behind. Then chunks (at most
+CHUNK_BLOCKS blocks of one point) go to an executor, in point order; each finished chunk is
+saved as its own part (see sweep_store) and, once all of a point's chunks are in, appended to
+runs.parquet, so memory stays flat however many points there are. Interrupted, the partial
+directory stays, and `--resume DIR` runs only the chunks without a part: the result equals an
+uninterrupted sweep, byte for byte, because a chunk's numbers depend only on its (point, block)
+seeds and every chunk reaches runs.parquet through the same Parquet bytes.
 """
 
 from __future__ import annotations
@@ -17,96 +15,55 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
-import math
-import os
-import shutil
 import sys
 import types
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from pydantic import BaseModel
 from tqdm import tqdm
 
 from . import __version__, ensemble
-from .designs import Factor, SweepInputError, SweepWarning, VarySpec, design_points, parse_spec, parse_vary
+from .designs import Factor, SweepInputError, SweepWarning, VarySpec, design_points, parse_vary
 from .ensemble import MAX_RUNS, BlockTask, default_workers
 from .executors import Executor, make_executor
 from .model import ScenarioRef, resolve_scenario
 from .results import command_line, environment, now, sha256
 from .scenario import Distribution, Problem, Scenario, ScenarioError, dump_scenario, load_scenario
 from .scenario.loader import _split, with_overrides
-from .summary import wilson
-
-CHUNK_BLOCKS = 2
-PLAN_FILE = "sweep.json"
-SUMMARY_SCHEMA = pa.schema(
-    [
-        ("point", pa.int64()),
-        ("metric", pa.string()),
-        ("p", pa.float64()),
-        ("low", pa.float64()),
-        ("high", pa.float64()),
-        ("n", pa.int64()),
-        ("crn", pa.bool_()),
-    ]
+from .sweep_store import (
+    CHUNK_BLOCKS,
+    Plan,
+    RunsStream,
+    complete_points,
+    create_partial,
+    done_parts,
+    encode_part,
+    finish,
+    locate_partial,
+    part_name,
+    partial_of,
+    read_part,
+    read_record,
+    save_part,
+    stored_factors,
+    target_of,
 )
 
-
-# -- the plan -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Everything that decides a sweep's numbers, and where it is written."""
-
-    base: Scenario
-    text: str
-    digest: str
-    factors: tuple[Factor, ...]
-    design: str
-    requested_points: int | None
-    values: tuple[tuple[float, ...], ...]
-    runs: int
-    seed: int
-    crn: bool
-    partial: Path
-    target: Path
-    started: str
-    command: str
-
-    @property
-    def paths(self) -> list[str]:
-        return [f.path for f in self.factors]
-
-    @property
-    def chunks_per_point(self) -> int:
-        blocks = math.ceil(self.runs / ensemble.BLOCK)
-        return math.ceil(blocks / CHUNK_BLOCKS)
-
-    def chunk_runs(self, index: int) -> int:
-        size = CHUNK_BLOCKS * ensemble.BLOCK
-        return min(size, self.runs - index * size)
-
-    def overrides(self, point: int) -> dict[str, float | int]:
-        return {f.path: int(v) if f.integer else float(v) for f, v in zip(self.factors, self.values[point])}
-
-    def label(self, point: int) -> str:
-        return ", ".join(f"{k}={v:g}" for k, v in self.overrides(point).items())
+# -- planning -----------------------------------------------------------------------------------
 
 
-def _vary_located(err: ScenarioError) -> ScenarioError:
-    """Problems the loader located at `--set:i` belong to the i-th --vary."""
+def _vary_located(err: ScenarioError, index: int | None = None) -> ScenarioError:
+    """Problems the loader located at `--set:i` belong to the i-th --vary (or to `index`)."""
     return ScenarioError(
-        Problem("--vary", p.line, p.column, p.path, p.message) if p.file == "--set" else p for p in err.problems
+        Problem("--vary", index or p.line, p.column, p.path, p.message) if p.file == "--set" else p
+        for p in err.problems
     )
 
 
@@ -138,13 +95,11 @@ def check_factor(base: Scenario, factor: Factor, index: int) -> Factor:
     """The factor if its path names a number in the scenario (integers marked); else an error."""
     value = _current_value(base, factor.path)
     if value is _MISSING:
-        # Not in the resolved scenario: the loader decides, and names the key it expected.
+        # Not in the resolved scenario: the loader decides, and names the keys it expected.
         try:
             with_overrides(base, {factor.path: factor.values[0]})
         except ScenarioError as err:
-            raise ScenarioError(
-                Problem("--vary", index, p.column, p.path, p.message) if p.file == "--set" else p for p in err.problems
-            ) from None
+            raise _vary_located(err, index) from None
         return factor
     if isinstance(value, bool) or not isinstance(value, (int, float, Distribution)):
         kind = "section" if isinstance(value, (BaseModel, dict)) else type(value).__name__
@@ -157,17 +112,6 @@ def _check_runs(runs: int, seed: int) -> None:
         raise SweepInputError(f"--runs must be between 1 and {MAX_RUNS:,} per point (got {runs})")
     if not 0 <= seed < 2**63:
         raise SweepInputError(f"--seed must be a non-negative integer below 2**63 (got {seed})")
-
-
-def partial_of(target: Path) -> Path:
-    return target.parent / f".{target.name}.partial"
-
-
-def target_of(partial: Path) -> Path:
-    name = partial.name
-    if name.startswith(".") and name.endswith(".partial") and len(name) > len("..partial"):
-        return partial.parent / name[1 : -len(".partial")]
-    return partial  # renamed by hand: finish in place
 
 
 def new_plan(scenario: ScenarioRef, vary: VarySpec, design: str, points: int | None, runs: int, seed: int,
@@ -197,92 +141,17 @@ def new_plan(scenario: ScenarioRef, vary: VarySpec, design: str, points: int | N
                 command_line())
 
 
-def _plan_record(plan: Plan) -> dict[str, Any]:
-    return {
-        "kind": "sweep-partial",
-        "version": __version__,
-        "scenario": plan.base.name,
-        "scenario_sha256": plan.digest,
-        "vary": [{"path": f.path, "spec": f.spec, "integer": f.integer} for f in plan.factors],
-        "design": plan.design,
-        "points_requested": plan.requested_points,
-        "runs": plan.runs,
-        "seed": plan.seed,
-        "crn": plan.crn,
-        "block_size": ensemble.BLOCK,
-        "chunk_blocks": CHUNK_BLOCKS,
-        "values": [list(v) for v in plan.values],
-        "started": plan.started,
-        "command": plan.command,
-    }
-
-
-def _create_partial(plan: Plan) -> None:
-    """The partial directory with its plan, made whole under a temporary name and renamed."""
-    plan.partial.parent.mkdir(parents=True, exist_ok=True)
-    staging = plan.partial.with_name(f"{plan.partial.name}.{os.getpid()}.tmp")
-    try:
-        (staging / "parts").mkdir(parents=True)
-        (staging / "scenario.yaml").write_text(plan.text, encoding="utf-8")
-        (staging / PLAN_FILE).write_text(json.dumps(_plan_record(plan), indent=1) + "\n", encoding="utf-8")
-        staging.rename(plan.partial)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-# -- resuming -----------------------------------------------------------------------------------
-
-
-def _is_complete_sweep(path: Path) -> bool:
-    try:
-        return json.loads((path / "manifest.json").read_text()).get("kind") == "sweep"
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-def locate_partial(path: Path) -> Path:
-    """The partial directory that `--resume PATH` means: PATH itself, or the one beside PATH."""
-    if (path / PLAN_FILE).is_file():
-        return path
-    beside = partial_of(path)
-    if (beside / PLAN_FILE).is_file():
-        return beside
-    if _is_complete_sweep(path):
-        raise SweepInputError(f"--resume {path}: this sweep is already complete (nothing to resume)")
-    if not path.exists():
-        raise SweepInputError(f"--resume {path}: no such directory (expected the directory an interrupted sweep left)")
-    raise SweepInputError(
-        f"--resume {path}: not an interrupted sweep (expected a directory holding {PLAN_FILE}, "
-        "as an interrupted 'sim sweep' leaves it)"
-    )
-
-
-def _read_record(partial: Path) -> dict[str, Any]:
-    try:
-        record = json.loads((partial / PLAN_FILE).read_text(encoding="utf-8"))
-        if record.get("kind") != "sweep-partial":
-            raise ValueError("not a sweep plan")
-        return record
-    except (OSError, ValueError) as err:
-        raise SweepInputError(f"--resume {partial}: unreadable {PLAN_FILE} ({err})") from None
-
-
 def resume_plan(resume: str | Path, scenario: ScenarioRef | None = None, vary: VarySpec | None = None) -> Plan:
     """The plan of an interrupted sweep; `scenario` and `vary`, if given, must be the ones it ran."""
     partial = locate_partial(Path(resume))
-    record = _read_record(partial)
-    if record["block_size"] != ensemble.BLOCK or record["chunk_blocks"] != CHUNK_BLOCKS:
-        raise SweepInputError(f"--resume {partial}: written with another block or chunk size (cannot be finished by this version)")
+    record = read_record(partial)
     base = load_scenario(partial / "scenario.yaml")
     text = dump_scenario(base)
     if sha256(text) != record["scenario_sha256"]:
         raise SweepInputError(f"--resume {partial}: scenario.yaml has changed since the sweep started")
     if scenario is not None and sha256(dump_scenario(resolve_scenario(scenario))) != record["scenario_sha256"]:
         raise SweepInputError(f"--resume {partial}: the scenario differs from the one the sweep ran ({record['scenario']})")
-    factors = tuple(
-        (lambda f: f.as_integer() if v["integer"] else f)(parse_spec(v["path"], v["spec"])) for v in record["vary"]
-    )
+    factors = stored_factors(record)
     if vary is not None and [(f.path, f.spec) for f in parse_vary(vary)] != [(f.path, f.spec) for f in factors]:
         given = " ".join(f"{f.path}={f.spec}" for f in factors)
         raise SweepInputError(f"--resume {partial}: --vary differs from the sweep's ({given})")
@@ -294,17 +163,30 @@ def resume_plan(resume: str | Path, scenario: ScenarioRef | None = None, vary: V
 
 def resume_mismatches(resume: str | Path, given: Mapping[str, Any]) -> None:
     """Refuse options that would change an interrupted sweep's numbers (runs, seed, design, points, crn)."""
-    record = _read_record(locate_partial(Path(resume)))
+    record = read_record(locate_partial(Path(resume)))
     names = {"points": "points_requested"}
     for option, value in given.items():
-        if value is None:
-            continue
         stored = record[names.get(option, option)]
-        if value != stored:
+        if value is not None and value != stored:
             raise SweepInputError(f"--resume: --{option} {value} differs from the interrupted sweep's ({stored})")
 
 
-# -- running chunks -----------------------------------------------------------------------------
+def validate_points(plan: Plan) -> dict[int, str]:
+    """Error text of every point whose values the loader refuses; raises if every point is refused."""
+    invalid: dict[int, str] = {}
+    first: ScenarioError | None = None
+    for p in range(len(plan.values)):
+        try:
+            point_scenario(plan, p)
+        except ScenarioError as err:
+            invalid[p] = "; ".join(str(problem) for problem in err.problems)
+            first = first or err
+    if first is not None and len(invalid) == len(plan.values):
+        raise first
+    return invalid
+
+
+# -- running ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -323,10 +205,12 @@ class Chunk:
 
 @dataclass(frozen=True)
 class ChunkResult:
+    """A chunk's runs as the Parquet bytes of its part, or the error that stopped it."""
+
     point: int
     index: int
     runs: int
-    table: pa.Table | None
+    data: bytes | None
     error: str | None
 
 
@@ -338,33 +222,7 @@ def simulate_chunk(chunk: Chunk) -> ChunkResult:
         return ChunkResult(chunk.point, chunk.index, chunk.runs, None, f"{type(err).__name__}: {err} (running {chunk.label})")
     table = pa.concat_tables(tables)
     table = table.add_column(0, "point", pa.array(np.full(table.num_rows, chunk.point, dtype=np.int64)))
-    return ChunkResult(chunk.point, chunk.index, chunk.runs, table, None)
-
-
-def part_name(point: int, index: int) -> str:
-    return f"point-{point:06d}.chunk-{index:04d}.parquet"
-
-
-def _write_part(parts: Path, result: ChunkResult) -> None:
-    final = parts / part_name(result.point, result.index)
-    staging = final.with_suffix(".tmp")
-    pq.write_table(result.table, staging, compression="lz4")  # temporary: fast beats small
-    os.replace(staging, final)
-
-
-def validate_points(plan: Plan) -> dict[int, str]:
-    """Error text of every point whose values the loader refuses; raises if every point is refused."""
-    invalid: dict[int, str] = {}
-    first: ScenarioError | None = None
-    for p in range(len(plan.values)):
-        try:
-            point_scenario(plan, p)
-        except ScenarioError as err:
-            invalid[p] = "; ".join(str(problem) for problem in err.problems)
-            first = first or err
-    if first is not None and len(invalid) == len(plan.values):
-        raise first
-    return invalid
+    return ChunkResult(chunk.point, chunk.index, chunk.runs, encode_part(table), None)
 
 
 def _pending_chunks(plan: Plan, skip: Mapping[int, str], done: set[str]) -> Iterator[Chunk]:
@@ -380,117 +238,51 @@ def _pending_chunks(plan: Plan, skip: Mapping[int, str], done: set[str]) -> Iter
             yield Chunk(p, c, tuple(tasks[c * CHUNK_BLOCKS : (c + 1) * CHUNK_BLOCKS]), plan.label(p))
 
 
-def _done_parts(parts: Path) -> set[str]:
-    for stale in parts.glob("*.tmp"):
-        stale.unlink()
-    return {f.name for f in parts.glob("*.parquet")}
-
-
 def _warn_failed(plan: Plan, point: int, error: str) -> None:
     warnings.warn(f"point {point} ({plan.label(point)}) failed: {error}", SweepWarning, stacklevel=3)
 
 
-def run_chunks(plan: Plan, invalid: Mapping[int, str], executor: Executor, progress: bool) -> dict[int, str]:
-    """Run every chunk that has no part yet; return the points that failed while running."""
-    parts = plan.partial / "parts"
-    done = _done_parts(parts)
+def _point_tables(plan: Plan, point: int, last: bytes | None) -> Iterator[pa.Table]:
+    """A point's chunk tables in order: earlier chunks from their parts, the last one from memory if fresh."""
+    for c in range(plan.chunks_per_point):
+        fresh = c == plan.chunks_per_point - 1 and last is not None
+        yield read_part(last if fresh else plan.parts / part_name(point, c))
+
+
+def run_points(plan: Plan, invalid: Mapping[int, str], executor: Executor, stream: RunsStream,
+               progress: bool) -> dict[int, str]:
+    """Run every chunk without a part, point by point, saving parts and streaming complete points
+    into runs.parquet; return the points that failed while running."""
+    done = done_parts(plan.parts)
     ok = [p for p in range(len(plan.values)) if p not in invalid]
-    left = {p: sum(part_name(p, c) not in done for c in range(plan.chunks_per_point)) for p in ok}
     initial = sum(plan.chunk_runs(c) for p in ok for c in range(plan.chunks_per_point) if part_name(p, c) in done)
+    results = executor.map(simulate_chunk, _pending_chunks(plan, invalid, done))
     failed: dict[int, str] = {}
-    if not any(left.values()):
-        return failed
-    points_done = sum(1 for n in left.values() if n == 0)
     with tqdm(total=len(ok) * plan.runs, initial=initial, unit="run", unit_scale=True,
               disable=None if progress else True, desc="sweep") as bar:
-        bar.set_postfix_str(f"points {points_done}/{len(ok)}")
-        for result in executor.map(simulate_chunk, _pending_chunks(plan, invalid, done)):
-            if result.error is not None:
-                if result.point not in failed:
-                    failed[result.point] = result.error
-                    _warn_failed(plan, result.point, result.error)
+        for count, p in enumerate(ok, start=1):
+            last: bytes | None = None
+            for c in range(plan.chunks_per_point):
+                if part_name(p, c) in done:
+                    continue
+                result = next(results)
+                if (result.point, result.index) != (p, c):
+                    raise RuntimeError(f"executor returned chunk {result.point}/{result.index}, expected {p}/{c}")
+                if result.error is not None:
+                    failed.setdefault(p, result.error)
+                else:
+                    save_part(plan.parts, p, c, result.data)
+                    last = result.data
+                bar.update(result.runs)
+            if p in failed:
+                _warn_failed(plan, p, failed[p])
             else:
-                _write_part(parts, result)
-            left[result.point] -= 1
-            points_done += left[result.point] == 0
-            bar.set_postfix_str(f"points {points_done}/{len(ok)}", refresh=False)
-            bar.update(result.runs)
+                stream.add_point(p, _point_tables(plan, p, last))
+            bar.set_postfix_str(f"points {count}/{len(ok)}")
     return failed
 
 
-# -- assembling the sweep directory -------------------------------------------------------------
-
-
-@dataclass
-class _Counts:
-    """One point's outcome, crossing and enforcement counts, added chunk by chunk."""
-
-    classes: list[str]
-    red_lines: list[str]
-    runs: int = 0
-    outcomes: dict[str, int] = field(default_factory=dict)
-    crossed: dict[str, int] = field(default_factory=dict)
-    enforced: dict[str, int] = field(default_factory=dict)
-
-    def add(self, table: pa.Table) -> None:
-        self.runs += table.num_rows
-        labels = table.column("outcome").cast(pa.string())
-        for item in pc.value_counts(labels).to_pylist():
-            self.outcomes[item["values"]] = self.outcomes.get(item["values"], 0) + item["counts"]
-        for lid in self.red_lines:
-            self.crossed[lid] = self.crossed.get(lid, 0) + int(pc.sum(table.column(f"crossed.{lid}")).as_py() or 0)
-            self.enforced[lid] = self.enforced.get(lid, 0) + int(pc.sum(table.column(f"enforced.{lid}")).as_py() or 0)
-
-    def rows(self, point: int, crn: bool) -> list[tuple]:
-        def row(metric: str, k: int, n: int) -> tuple:
-            return (point, metric, k / n if n else float("nan"), *wilson(k, n), n, crn)
-
-        out = [row(f"outcome.{c}", self.outcomes.get(c, 0), self.runs) for c in self.classes]
-        for lid in self.red_lines:
-            out.append(row(f"crossed.{lid}", self.crossed[lid], self.runs))
-            out.append(row(f"enforced.{lid}", self.enforced[lid], self.crossed[lid]))
-        return out
-
-
-def _aligned(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    if table.schema.equals(schema):
-        return table
-    columns = [table[f.name] if f.name in table.column_names else pa.nulls(table.num_rows, f.type) for f in schema]
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
-def _write_runs(plan: Plan, ok: list[int]) -> list[tuple]:
-    """Stream every part of the ok points into runs.parquet, in point and chunk order; return summary rows."""
-    parts = plan.partial / "parts"
-    files = {p: [parts / part_name(p, c) for c in range(plan.chunks_per_point)] for p in ok}
-    schemas = [pq.read_schema(f).remove_metadata() for fs in files.values() for f in fs]
-    schema = pa.unify_schemas(schemas) if schemas else pa.schema([("point", pa.int64())])
-    staging = plan.partial / "runs.parquet.tmp"
-    rows: list[tuple] = []
-    with pq.ParquetWriter(staging, schema, compression="zstd") as writer:
-        for p in ok:
-            counts = _Counts(list(plan.base.outcomes.classes), list(plan.base.red_lines))
-            for f in files[p]:
-                table = _aligned(pq.read_table(f), schema)
-                writer.write_table(table)
-                counts.add(table)
-            rows += counts.rows(p, plan.crn)
-    os.replace(staging, plan.partial / "runs.parquet")
-    return rows
-
-
-def _points_table(plan: Plan, errors: Mapping[int, str]) -> pa.Table:
-    columns: dict[str, pa.Array] = {"point": pa.array(np.arange(len(plan.values), dtype=np.int64))}
-    for i, f in enumerate(plan.factors):
-        raw = [v[i] for v in plan.values]
-        columns[f.path] = pa.array(np.array(raw, dtype=np.int64 if f.integer else np.float64))
-    columns["status"] = pa.array(["failed" if p in errors else "ok" for p in range(len(plan.values))], pa.string())
-    columns["error"] = pa.array([errors.get(p) for p in range(len(plan.values))], pa.string())
-    return pa.table(columns)
-
-
-def _manifest(plan: Plan, errors: Mapping[int, str], executor: str, address: str | None, workers: int,
-              resumed: bool) -> dict[str, Any]:
+def _manifest(plan: Plan, errors: Mapping[int, str], executor: Executor, resumed: bool) -> dict[str, Any]:
     return {
         "kind": "sweep",
         "scenario": plan.base.name,
@@ -508,9 +300,9 @@ def _manifest(plan: Plan, errors: Mapping[int, str], executor: str, address: str
         "points_requested": plan.requested_points,
         "points_failed": sorted(errors),
         "crn": plan.crn,
-        "executor": executor,
-        "address": address,
-        "workers": workers,
+        "executor": executor.kind,
+        "address": executor.address,
+        "workers": executor.workers,
         "resumed": resumed,
         "version": __version__,
         "command": plan.command,
@@ -521,33 +313,10 @@ def _manifest(plan: Plan, errors: Mapping[int, str], executor: str, address: str
     }
 
 
-def assemble(plan: Plan, errors: Mapping[int, str], manifest: dict[str, Any]) -> Path:
-    """Write the final files into the partial directory, drop the parts, and rename it into place."""
-    ok = [p for p in range(len(plan.values)) if p not in errors]
-    rows = _write_runs(plan, ok)
-    pq.write_table(_points_table(plan, errors), plan.partial / "points.parquet", compression="zstd")
-    summary = pa.Table.from_pylist([dict(zip(SUMMARY_SCHEMA.names, r)) for r in rows], schema=SUMMARY_SCHEMA)
-    pq.write_table(summary, plan.partial / "summary.parquet", compression="zstd")
-    (plan.partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-    shutil.rmtree(plan.partial / "parts")
-    (plan.partial / PLAN_FILE).unlink()
-    if plan.target != plan.partial:
-        if plan.target.exists():
-            plan.target.rmdir()  # an empty directory named by --out
-        plan.partial.rename(plan.target)
-    return plan.target
-
-
-def _complete_points(plan: Plan) -> int:
-    parts = plan.partial / "parts"
-    done = {f.name for f in parts.glob("*.parquet")} if parts.is_dir() else set()
-    return sum(all(part_name(p, c) in done for c in range(plan.chunks_per_point)) for p in range(len(plan.values)))
-
-
 def _tell_how_to_resume(plan: Plan, error: BaseException) -> None:
     what = "interrupted" if isinstance(error, KeyboardInterrupt) else f"stopped by an error ({type(error).__name__})"
     print(
-        f"sweep {what}: {_complete_points(plan)} of {len(plan.values)} points complete; "
+        f"sweep {what}: {complete_points(plan)} of {len(plan.values)} points complete; "
         f"partial results kept in {plan.partial}\n"
         f"finish it with: sim sweep --resume {plan.partial}",
         file=sys.stderr,
@@ -617,12 +386,13 @@ def sweep(
     pool = make_executor(executor, workers or default_workers(), address)  # fails before anything is written
     try:
         if resume is None:
-            _create_partial(plan)
+            create_partial(plan)
+        stream = RunsStream(plan)
         try:
-            errors = {**invalid, **run_chunks(plan, invalid, pool, progress)}
-            manifest = _manifest(plan, errors, pool.kind, address, pool.workers, resume is not None)
-            path = assemble(plan, errors, manifest)
+            errors = {**invalid, **run_points(plan, invalid, pool, stream, progress)}
+            path = finish(plan, stream, errors, _manifest(plan, errors, pool, resume is not None))
         except BaseException as err:
+            stream.close()
             _tell_how_to_resume(plan, err)
             raise
     finally:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -210,6 +211,23 @@ def test_one_and_two_workers_write_identical_runs(tmp_path, monkeypatch):
     assert pq.ParquetFile(one.path / "runs.parquet").metadata.num_row_groups == 3 * 2  # 3 blocks: 2 chunks a point
 
 
+def test_parts_with_different_columns_are_unified(tmp_path, monkeypatch):
+    """Points whose runs tables differ in columns (not the case when factors set numbers) still
+    give one runs.parquet: the file is rebuilt from the parts with the columns unified."""
+    real = ensemble.simulate_block
+
+    def with_extra_column(task):
+        result = real(task)
+        if task.point == 1:
+            return type(result)(task, result.runs.append_column("extra", pa.array([1.5] * task.size)), None)
+        return result
+
+    monkeypatch.setattr(ensemble, "simulate_block", with_extra_column)
+    runs = small_sweep(tmp_path / "s").runs()
+    assert runs.groupby("point").size().tolist() == [300, 300, 300]
+    assert runs.groupby("point")["extra"].count().tolist() == [0, 300, 0]
+
+
 def test_the_same_sweep_gives_the_same_numbers_as_a_run_of_the_point(tmp_path):
     """Point p's blocks are SeedSequence(seed, spawn_key=(p, b)): point 0 of a sweep is `sim run`."""
     result = small_sweep(tmp_path / "s", vary=[f"{RESOLVE}=0.3,0.6", SHORT])
@@ -304,16 +322,16 @@ def test_every_point_refused_is_bad_input_and_writes_nothing(tmp_path, capsys):
 
 def interrupt_after(monkeypatch, k: int) -> None:
     """Make the k+1-th part write raise KeyboardInterrupt, as Ctrl-C between two chunks would."""
-    real = sweep_module._write_part
+    real = sweep_module.save_part
     written = []
 
-    def write_then_maybe_stop(parts, result):
+    def save_then_maybe_stop(parts, point, index, data):
         if len(written) == k:
             raise KeyboardInterrupt
-        real(parts, result)
-        written.append(result)
+        real(parts, point, index, data)
+        written.append((point, index))
 
-    monkeypatch.setattr(sweep_module, "_write_part", write_then_maybe_stop)
+    monkeypatch.setattr(sweep_module, "save_part", save_then_maybe_stop)
 
 
 def test_an_interrupted_sweep_resumed_equals_an_uninterrupted_one(tmp_path, monkeypatch, capsys):

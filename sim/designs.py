@@ -120,7 +120,7 @@ def parse_vary(vary: VarySpec) -> list[Factor]:
         for item in vary:
             path, sep, spec = str(item).partition("=")
             if not sep or not path.strip():
-                raise SweepInputError(f"--vary {item}: expected PATH=SPEC, e.g. actors.south_korea.resolve=0.2:0.9:8")
+                raise SweepInputError(f"--vary {item}: expected PATH=SPEC, e.g. actors.ACTOR.resolve=0.2:0.9:8")
             pairs.append((path.strip(), spec))
     if not pairs:
         raise SweepInputError("a sweep needs at least one --vary PATH=SPEC")

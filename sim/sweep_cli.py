@@ -1,4 +1,16 @@
-"""`sim sweep`: the command line over sim.sweep (see DESIGN section 5 and docs/sweeps.md)."""
+"""Run a scenario at every point of a design and write a sweep directory.
+
+The directory holds manifest.json, points.parquet, runs.parquet (with a `point` column) and
+summary.parquet (per point, each outcome's probability and each red line's crossing and
+enforcement rates, with 95% intervals).
+
+SPEC is lo:hi:n (n evenly spaced values, both ends included) or v1,v2,... (a single value fixes
+the path). --design grid runs every combination; lhs and sobol draw --points points in the
+box [lo, hi] of each range (a list spans [min, max]; n is for grids only).
+
+Example:  sim sweep baseline --vary actors.south_korea.resolve=0.2:0.9:8 \\
+              --vary actors.russia.risk_tolerance=0.3,0.6,0.9 --runs 2000 --seed 1
+"""
 
 from __future__ import annotations
 
@@ -9,19 +21,6 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-DESCRIPTION = """\
-Run a scenario at every point of a design and write a sweep directory: manifest.json,
-points.parquet, runs.parquet (with a `point` column) and summary.parquet (per point, each
-outcome's probability and each red line's crossing and enforcement rates, with 95% intervals).
-
-SPEC is lo:hi:n (n evenly spaced values, both ends included) or v1,v2,... (a single value fixes
-the path). --design grid runs every combination; lhs and sobol draw --points points in the
-box [lo, hi] of each range (a list spans [min, max]; n is for grids only).
-
-Example:  sim sweep baseline --vary actors.south_korea.resolve=0.2:0.9:8 \\
-              --vary actors.russia.risk_tolerance=0.3,0.6,0.9 --runs 2000 --seed 1
-"""
 
 SHOWN_POINTS = 30
 
@@ -38,7 +37,7 @@ def _count(text: str) -> int:
 
 def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sweep = command("sweep", _sweep, "run a scenario over a design of parameter values")
-    sweep.description = DESCRIPTION
+    sweep.description = __doc__
     sweep.formatter_class = argparse.RawDescriptionHelpFormatter
     sweep.add_argument("scenario", nargs="?", metavar="NAME|FILE", help="a named scenario or a scenario file")
     sweep.add_argument("--vary", action="append", default=None, metavar="PATH=SPEC",
@@ -80,7 +79,7 @@ def _sweep(args: argparse.Namespace) -> int:
         elif args.scenario is None:
             raise SweepInputError("expected a scenario NAME|FILE (or --resume DIR)")
         elif not args.vary:
-            raise SweepInputError("expected at least one --vary PATH=SPEC, e.g. --vary actors.south_korea.resolve=0.2:0.9:8")
+            raise SweepInputError("expected at least one --vary PATH=SPEC, e.g. --vary actors.ACTOR.resolve=0.2:0.9:8")
         with warnings.catch_warnings():
             warnings.simplefilter("always", SweepWarning)
             warnings.showwarning = _show_warning

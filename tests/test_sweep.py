@@ -27,6 +27,7 @@ import pytest
 import sim
 from sim import ensemble
 from sim import sweep as sweep_module
+from sim import sweep_store
 from sim.cli import main
 from sim.designs import SweepInputError, SweepWarning, design_points, parse_spec, parse_vary
 from sim.executors import DASK_MISSING, LocalExecutor
@@ -203,12 +204,23 @@ def test_sweep_directory_holds_the_contracted_tables(tmp_path):
 def test_one_and_two_workers_write_identical_runs(tmp_path, monkeypatch):
     # Small blocks, so each point has several blocks and chunks, and two workers interleave them.
     monkeypatch.setattr(ensemble, "BLOCK", 100)
+    saved = []
+    real = sweep_module.save_part
+    monkeypatch.setattr(sweep_module, "save_part", lambda parts, p, c, data: saved.append((p, c)) or real(parts, p, c, data))
     one = small_sweep(tmp_path / "one", workers=1)
     two = small_sweep(tmp_path / "two", workers=2)
+    assert saved == [(p, c) for p in range(3) for c in range(2)] * 2  # 3 blocks a point: chunks of 2 and 1
     assert one.manifest()["workers"] == 1 and two.manifest()["workers"] == 2
     for name in ("runs.parquet", "points.parquet", "summary.parquet"):
         assert file_bytes(one.path, name) == file_bytes(two.path, name), name
-    assert pq.ParquetFile(one.path / "runs.parquet").metadata.num_row_groups == 3 * 2  # 3 blocks: 2 chunks a point
+
+
+def test_runs_are_written_in_row_groups_of_many_points(tmp_path, monkeypatch):
+    """The Parquet footer the writer holds grows with row groups, not with points (memory stays flat)."""
+    monkeypatch.setattr(sweep_store, "ROW_GROUP_ROWS", 1000)
+    result = small_sweep(tmp_path / "s", vary=[f"{RESOLVE}=0.1:0.9:10", SHORT])  # 10 points of 300 runs
+    metadata = pq.ParquetFile(result.path / "runs.parquet").metadata
+    assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [1200, 1200, 600]
 
 
 def test_parts_with_different_columns_are_unified(tmp_path, monkeypatch):

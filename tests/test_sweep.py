@@ -10,7 +10,6 @@ Sweeps here are small (a few hundred runs of 6 rounds) so the default suite stay
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

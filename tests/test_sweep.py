@@ -248,8 +248,8 @@ def test_the_same_sweep_gives_the_same_numbers_as_a_run_of_the_point(tmp_path):
     pd.testing.assert_frame_equal(first, single.runs())
 
 
-@pytest.mark.slow
 def test_local_and_dask_executors_write_identical_runs(tmp_path):
+    """A Dask LocalCluster of two processes (about 2 s to start and stop on two quiet cores)."""
     pytest.importorskip("distributed")
     local = small_sweep(tmp_path / "local", workers=2)
     dask = small_sweep(tmp_path / "dask", workers=2, executor="dask")

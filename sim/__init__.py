@@ -1,7 +1,5 @@
 """Escalation scenario simulator: red lines, commitments and action-response rounds over many runs."""
 
-import importlib
-
 from .scenario import Scenario, ScenarioError, load_scenario
 
 __version__ = "0.1.0"
@@ -17,8 +15,10 @@ def __getattr__(name: str):
         from .model import EscalationModel
 
         return EscalationModel
-    if name == "sweep":  # the sim.sweep module, callable as the sweep function (see sim/sweep.py)
-        return importlib.import_module(".sweep", __name__)
+    if name == "sweep":
+        from .sweeps import sweep
+
+        return sweep
     raise AttributeError(name)
 
 

@@ -53,7 +53,8 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
+def whole_number(text: str) -> int:
+    """An argparse type for counts and seeds: a whole number >= 0."""
     try:
         value = int(text)
     except ValueError:
@@ -104,12 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain_cmd.add_argument("scenario", metavar="NAME|FILE")
     run = command("run", _run, "run a scenario, write a results directory, print a summary")
     run.add_argument("scenario", metavar="NAME|FILE")
-    run.add_argument("--runs", type=_positive, default=10_000, help="number of runs (default 10,000)")
-    run.add_argument("--seed", type=_positive, default=0, help="root seed (default 0)")
-    run.add_argument("--rounds", type=_positive, help="rounds per run (default: the scenario's)")
+    run.add_argument("--runs", type=whole_number, default=10_000, help="number of runs (default 10,000)")
+    run.add_argument("--seed", type=whole_number, default=0, help="root seed (default 0)")
+    run.add_argument("--rounds", type=whole_number, help="rounds per run (default: the scenario's)")
     run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a value")
     run.add_argument("--out", type=Path, help="results directory (default results/<scenario>/<time>-<id>)")
-    run.add_argument("--workers", type=_positive, help="local processes (default: the machine's cores)")
+    run.add_argument("--workers", type=whole_number, help="local processes (default: the machine's cores)")
     for module in COMMAND_MODULES:
         importlib.import_module(module).add_commands(command)
     return parser

@@ -6,17 +6,9 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+from .cli import whole_number
+
 Command = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
-
-
-def _whole(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {value}")
-    return value
 
 
 def _agg() -> None:
@@ -73,9 +65,9 @@ def add_commands(command: Command) -> None:
     cmp = command("compare", _compare, "two scenarios or result directories side by side, with differences")
     cmp.add_argument("a", metavar="A", help="scenario name or file, or a run directory")
     cmp.add_argument("b", metavar="B", help="scenario name or file, or a run directory")
-    cmp.add_argument("--runs", type=_whole, help="runs per scenario (default: a directory's, else 10,000)")
-    cmp.add_argument("--seed", type=_whole, help="root seed shared by both (default: a directory's, else 0)")
-    cmp.add_argument("--rounds", type=_whole, help="rounds per run (default: a directory's, else the scenario's)")
-    cmp.add_argument("--workers", type=_whole, help="local processes (default: the machine's cores)")
+    cmp.add_argument("--runs", type=whole_number, help="runs per scenario (default: a directory's, else 10,000)")
+    cmp.add_argument("--seed", type=whole_number, help="root seed shared by both (default: a directory's, else 0)")
+    cmp.add_argument("--rounds", type=whole_number, help="rounds per run (default: a directory's, else the scenario's)")
+    cmp.add_argument("--workers", type=whole_number, help="local processes (default: the machine's cores)")
     cmp.add_argument("--plot", type=Path, metavar="FILE", help="also write a side-by-side figure (.png, .svg, .pdf)")
     cmp.add_argument("--out", type=Path, metavar="DIR", help="keep the scenarios' results under DIR (default: discard)")

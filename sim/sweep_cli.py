@@ -22,17 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .cli import whole_number
+
 SHOWN_POINTS = 30
 
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {value}")
-    return value
 
 
 def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
@@ -43,10 +36,10 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sweep.add_argument("--vary", action="append", default=None, metavar="PATH=SPEC",
                        help="a dotted path and its values: lo:hi:n or v1,v2,... (repeat for more paths)")
     sweep.add_argument("--design", choices=["grid", "lhs", "sobol"], default=None, help="grid (default), lhs or sobol")
-    sweep.add_argument("--points", type=_count, help="points to draw with --design lhs or sobol")
-    sweep.add_argument("--runs", type=_count, help="runs per point (default 2,000)")
-    sweep.add_argument("--seed", type=_count, help="root seed (default 0)")
-    sweep.add_argument("--workers", type=_count, help="worker processes (default: the machine's cores)")
+    sweep.add_argument("--points", type=whole_number, help="points to draw with --design lhs or sobol")
+    sweep.add_argument("--runs", type=whole_number, help="runs per point (default 2,000)")
+    sweep.add_argument("--seed", type=whole_number, help="root seed (default 0)")
+    sweep.add_argument("--workers", type=whole_number, help="worker processes (default: the machine's cores)")
     sweep.add_argument("--executor", choices=["local", "dask"], default=None,
                        help="local processes (default) or Dask distributed")
     sweep.add_argument("--address", metavar="ADDR", help="a Dask scheduler, e.g. tcp://HOST:8786 (implies --executor dask)")
@@ -67,7 +60,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from .cli import UsageError
     from .designs import SweepInputError, SweepWarning
     from .executors import ExecutorError
-    from .sweep import resume_mismatches, sweep
+    from .sweeps import resume_mismatches, sweep
 
     executor = args.executor or ("dask" if args.address else "local")
     try:

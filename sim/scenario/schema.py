@@ -7,7 +7,6 @@ sections are checked in `references.py`; this module checks shape, types and ran
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator

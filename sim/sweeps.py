@@ -13,10 +13,8 @@ seeds and every chunk reaches runs.parquet through the same Parquet bytes.
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import json
 import sys
-import types
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -399,17 +397,5 @@ def sweep(
         pool.close()
     return SweepResult(path, len(plan.values), sorted(errors))
 
-
-class _CallableModule(types.ModuleType):
-    """Importing sim.sweep binds the package attribute `sim.sweep` to this module, hiding the
-    function of the same name; calling the module calls the function, so `sim.sweep(...)` works
-    whether or not the module has been imported."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> SweepResult:
-        return sweep(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
-__signature__ = inspect.signature(sweep)
 
 __all__ = ["SweepInputError", "SweepResult", "SweepWarning", "sweep"]

@@ -1,11 +1,27 @@
-"""Wall time and peak memory of a command, counting the whole process tree (parent + workers)."""
+"""Wall time and peak memory of a command, counting its whole process tree (parent + workers).
+
+Memory is sampled from /proc every 20 ms as two sums over the tree: PSS (a page shared by forked
+processes counts once, split between them) and RSS (shared pages count in every process that
+maps them, so the RSS sum is an upper bound). Sampling costs CPU, so timed runs can skip it.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+SAMPLE_SECONDS = 0.02
+
+
+@dataclass
+class Measurement:
+    seconds: float
+    pss_mib: float | None
+    rss_mib: float | None
+    result: subprocess.CompletedProcess
 
 
 def _children(pid: int) -> list[int]:
@@ -18,42 +34,48 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _rss_kib(pid: int) -> int:
+def _pss_rss_kib(pid: int) -> tuple[int, int]:
+    pss = rss = 0
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                pss = int(line.split()[1])
+            elif line.startswith("Rss:"):
+                rss = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return pss, rss
 
 
-def tree_rss_kib(pid: int) -> int:
-    total, stack = 0, [pid]
+def tree_memory_kib(pid: int) -> tuple[int, int]:
+    """(PSS, RSS) in KiB, summed over `pid` and all its descendants."""
+    pss = rss = 0
+    stack = [pid]
     while stack:
         p = stack.pop()
-        total += _rss_kib(p)
+        a, b = _pss_rss_kib(p)
+        pss, rss = pss + a, rss + b
         stack += _children(p)
-    return total
+    return pss, rss
 
 
-def measure(command: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
-    """Run `command`; return (seconds, peak MiB of the summed tree RSS sampled every 10 ms, result)."""
-    peak = 0
+def measure(command: list[str], sample_memory: bool = True) -> Measurement:
+    """Run `command` to its end; its wall time and, if sampled, the peak PSS and RSS of its tree."""
+    peak = [0, 0]
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, tree_rss_kib(process.pid))
-            time.sleep(0.01)
+        while sample_memory and not done.is_set():
+            peak[:] = [max(a, b) for a, b in zip(peak, tree_memory_kib(process.pid))]
+            time.sleep(SAMPLE_SECONDS)
 
-    sampler = threading.Thread(target=sample)
+    sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     stdout, stderr = process.communicate()
     seconds = time.perf_counter() - start
     done.set()
     sampler.join()
-    return seconds, peak / 1024, subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    pss, rss = (peak[0] / 1024, peak[1] / 1024) if sample_memory else (None, None)
+    return Measurement(seconds, pss, rss, subprocess.CompletedProcess(command, process.returncode, stdout, stderr))

@@ -7,7 +7,7 @@
 Each measurement runs the real command line, `python -m sim sweep baseline ...` (24 rounds),
 in a fresh process, end to end: start-up, planning, simulation, the streamed parts and the
 final assembly. Peak memory is the largest total over the command and all its worker processes,
-sampled every 20 ms with psutil, as two sums: PSS (proportional set size: a page shared by
+sampled every 20 ms from /proc (benchmarks/measure.py), as two sums: PSS (proportional set size: a page shared by
 forked processes counts once, split between them) and RSS (shared pages count in every process
 that maps them, so the RSS sum is an upper bound). The targets are judged on PSS. Memory is
 measured in runs of their own: sampling /proc takes CPU that would slow the timed runs.
@@ -25,16 +25,11 @@ import platform
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-try:
-    import psutil
-except ImportError:  # memory figures are then not available
-    psutil = None
-
-SAMPLE_SECONDS = 0.02
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import measure as measure_command  # noqa: E402
 
 
 def grid(points: int) -> list[str]:
@@ -44,51 +39,15 @@ def grid(points: int) -> list[str]:
     return ["--vary", f"actors.south_korea.resolve=0.2:0.9:{a}", "--vary", f"actors.russia.risk_tolerance=0.1:0.9:{b}"]
 
 
-def tree_memory(proc: psutil.Process) -> tuple[int, int]:
-    """(PSS, RSS) summed over a process and its descendants."""
-    pss = rss = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            info = p.memory_full_info()
-        except psutil.Error:
-            continue
-        pss += getattr(info, "pss", info.rss)
-        rss += info.rss
-    return pss, rss
-
-
 def measure(points: int, runs: int, workers: int, out: Path, memory: bool) -> dict:
-    """Run one sweep; its wall time in seconds and, if `memory`, the peak memory of its process tree
-    in MB. Timed runs are not sampled: reading /proc/PID/smaps for PSS takes CPU time that two
-    workers on two cores would lose."""
+    """Run one sweep; its wall time and, if `memory`, the peak memory of its process tree in MiB.
+    Timed runs are not sampled: reading /proc takes CPU time that two workers on two cores lose."""
     command = [sys.executable, "-m", "sim", "sweep", "baseline", *grid(points), "--runs", str(runs),
                "--seed", "1", "--workers", str(workers), "--out", str(out)]
-    peak = [0, 0]
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    done = threading.Event()
-
-    def sample() -> None:
-        if psutil is None or not memory:
-            return
-        watched = psutil.Process(proc.pid)
-        while not done.is_set():
-            try:
-                peak[:] = [max(a, b) for a, b in zip(peak, tree_memory(watched))]
-            except psutil.Error:
-                pass
-            time.sleep(SAMPLE_SECONDS)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, err = proc.communicate()
-    wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"sweep failed ({proc.returncode}): {err}")
-    mb = [m / 2**20 for m in peak] if psutil and memory else [None, None]
-    return {"points": points, "runs": runs, "workers": workers, "wall": wall, "peak_mb": mb[0], "rss_mb": mb[1]}
+    m = measure_command(command, sample_memory=memory)
+    if m.result.returncode != 0:
+        raise SystemExit(f"sweep failed ({m.result.returncode}): {m.result.stderr}")
+    return {"points": points, "runs": runs, "workers": workers, "wall": m.seconds, "peak_mb": m.pss_mib, "rss_mb": m.rss_mib}
 
 
 def startup_seconds() -> float:
@@ -102,7 +61,7 @@ def show(m: dict) -> str:
     line = (f"{m['points']:>5} points x {m['runs']:>5} runs, {m['workers']} worker(s): {m['wall']:6.1f} s wall, "
             f"{m['points'] * m['runs'] / m['wall']:>8,.0f} runs/s")
     if m["peak_mb"] is not None:
-        line += f", peak {m['peak_mb']:.0f} MB PSS ({m['rss_mb']:.0f} MB RSS; sampled, so slower)"
+        line += f", peak {m['peak_mb']:.0f} MiB PSS ({m['rss_mb']:.0f} MiB RSS; sampled, so slower)"
     return line
 
 
@@ -138,13 +97,10 @@ def main() -> None:
     print()
     print(f"100 x 2,000 with 2 workers: {two['wall']:.1f} s (target <= 30 s: {verdict(two['wall'] <= 30)})")
     print(f"speedup 2 workers over 1: {speedup:.2f}x (target >= 1.6x: {verdict(speedup >= 1.6)})")
-    if psutil is None:
-        print("peak memory: n/a (pip install psutil)")
-    else:
-        ratio = large["peak_mb"] / small["peak_mb"]
-        print(f"peak memory (PSS) 1,000 vs 100 points ({memory_runs} runs each): {large['peak_mb']:.0f} MB / "
-              f"{small['peak_mb']:.0f} MB = {ratio:.2f}x (target <= 1.5x: {verdict(ratio <= 1.5)}); "
-              f"RSS sums {large['rss_mb']:.0f} / {small['rss_mb']:.0f} MB = {large['rss_mb'] / small['rss_mb']:.2f}x")
+    ratio = large["peak_mb"] / small["peak_mb"]
+    print(f"peak memory (PSS) 1,000 vs 100 points ({memory_runs} runs each): {large['peak_mb']:.0f} MiB / "
+          f"{small['peak_mb']:.0f} MiB = {ratio:.2f}x (target <= 1.5x: {verdict(ratio <= 1.5)}); "
+          f"RSS sums {large['rss_mb']:.0f} / {small['rss_mb']:.0f} MiB = {large['rss_mb'] / small['rss_mb']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -70,7 +70,9 @@ class EscalationModel(mesa.Model):
         self.red_lines = compile_red_lines(self)
         self.commitments = compile_commitments(self)
         self._init_injects()
+        self._init_state_variables()
         self.actors_by_index = [Actor(self, actor_id) for actor_id in self.tables.actors]
+        self.intelligence = np.stack([a.intelligence for a in self.actors_by_index], axis=1)  # (R, observer)
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "round": lambda m: m.round,
@@ -139,18 +141,28 @@ class EscalationModel(mesa.Model):
             iid: self.rng.random(self.replicates) < self.draws(f"injects.{iid}.probability", inject.probability)
             for iid, inject in s.injects.items()
         }
-        state_ids, commitment_ids = list(s.state), list(s.commitments)
         self.inject_values = {
             (iid, vid): self.draws(f"injects.{iid}.set_state.{vid}", value)
             for iid, inject in s.injects.items()
             for vid, value in inject.set_state.items()
         }
-        self._state_index = {vid: state_ids.index(vid) for vid in state_ids}
-        self._commitment_index = {cid: commitment_ids.index(cid) for cid in commitment_ids}
-        self.effects = [
-            (self._state_index[vid], self.tables.actions.index(e.action), self.tables.index(e.actor),
-             self.draws(f"state.{vid}.effects[{k}].weight", e.weight))
+        self._state_index = {vid: v for v, vid in enumerate(s.state)}
+        self._commitment_index = {cid: c for c, cid in enumerate(s.commitments)}
+
+    def _init_state_variables(self) -> None:
+        """Drifts, drivers and effects of the state variables, as arrays over the replicates."""
+        t, s = self.tables, self.scenario
+        self.drift = [self.draws(f"state.{vid}.drift", var.drift) for vid, var in s.state.items()]
+        self.drivers = [
+            [
+                (t.index(d.actor), t.action_index(d.actions), self.draws(f"state.{vid}.drivers[{k}].delta", d.delta))
+                for k, d in enumerate(var.drivers)
+            ]
             for vid, var in s.state.items()
+        ]
+        self.effects = [
+            (v, t.actions.index(e.action), t.index(e.actor), self.draws(f"state.{vid}.effects[{k}].weight", e.weight))
+            for v, (vid, var) in enumerate(s.state.items())
             for k, e in enumerate(var.effects)
         ]
 
@@ -200,9 +212,8 @@ class EscalationModel(mesa.Model):
         """Each observer's reading of every actor's last move: covert moves may go unseen, and the
         rung is read with noise that grows as intelligence falls and tilts up with hostility (Jervis)."""
         t, R, n = self.tables, self.replicates, len(self.tables.actors)
-        intelligence = np.stack([a.intelligence for a in self.actors_by_index], axis=1)  # (R, observer)
         true_rung = t.rung[self.action]  # (R, actor)
-        sd = (self.perception["misperception"][:, None] * (1.0 - intelligence)).astype(np.float32)
+        sd = (self.perception["misperception"][:, None] * (1.0 - self.intelligence)).astype(np.float32)
         reading = self.rng.standard_normal((R, n, n), dtype=np.float32)
         reading *= sd[:, :, None]
         reading += (self.perception["spiral_bias"][:, None, None] * self.hostility).astype(np.float32)
@@ -212,7 +223,7 @@ class EscalationModel(mesa.Model):
         perceived = np.where(read_rung == true_rung[:, None, :], self.action[:, None, :], misread)
         covert = ~t.public[self.action]
         if covert.any():
-            visibility = t.detection[self.action][:, None, :] * intelligence[:, :, None]
+            visibility = t.detection[self.action][:, None, :] * self.intelligence[:, :, None]
             unseen = covert[:, None, :] & (self.rng.random((R, 1, n)) >= visibility)
             perceived[unseen] = t.neutral
         self.perceived = perceived
@@ -260,12 +271,10 @@ class EscalationModel(mesa.Model):
         self._record()
 
     def _update_state_variables(self) -> None:
-        t = self.tables
-        for v, (vid, var) in enumerate(self.scenario.state.items()):
-            change = self.draws(f"state.{vid}.drift", var.drift)
-            for k, driver in enumerate(var.drivers):
-                took = np.isin(self.next_action[:, t.index(driver.actor)], t.action_index(driver.actions))
-                change = change + took * self.draws(f"state.{vid}.drivers[{k}].delta", driver.delta)
+        for v, drivers in enumerate(self.drivers):
+            change = self.drift[v].copy()
+            for actor, actions, delta in drivers:
+                change += np.isin(self.next_action[:, actor], actions) * delta
             self.state_values[:, v] = np.clip(self.state_values[:, v] + change, 0.0, 1.0)
 
     def _record(self) -> None:

@@ -47,10 +47,9 @@ def _closest(candidates: list[int], rung: np.ndarray, top: int) -> np.ndarray:
     """For each rung 0..top, the candidate action with the nearest rung (lower on ties); -1 if none."""
     if not candidates:
         return np.full(top + 1, -1)
-    cand = np.array(candidates)
+    cand = np.array(sorted(candidates, key=lambda k: rung[k]))
     distance = np.abs(rung[cand][None, :] - np.arange(top + 1)[:, None])
-    order = np.lexsort((rung[cand][None, :].repeat(top + 1, 0), distance), axis=1)
-    return cand[order[:, 0]]
+    return cand[distance.argmin(axis=1)]  # argmin takes the first, i.e. the lower rung, on ties
 
 
 def _options(allowed: np.ndarray) -> Options:

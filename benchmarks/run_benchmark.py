@@ -25,7 +25,7 @@ import mesa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import measure  # noqa: E402
 
-from sim.model import EscalationModel  # noqa: E402
+from sim.engine.model import EscalationModel  # noqa: E402
 
 
 def sim_run(runs: int, out: Path, memory: bool) -> tuple[float, float | None, float | None]:

@@ -53,7 +53,7 @@ def measure(points: int, runs: int, workers: int, out: Path, memory: bool) -> di
 def startup_seconds() -> float:
     """Interpreter start and imports, which every measured command pays once."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import sim.sweeps, sim.cli"], check=True)
+    subprocess.run([sys.executable, "-c", "import sim.experiments.sweeps, sim.cli"], check=True)
     return time.perf_counter() - start
 
 

@@ -12,11 +12,11 @@ def __getattr__(name: str):
 
         return run
     if name == "EscalationModel":
-        from .model import EscalationModel
+        from .engine.model import EscalationModel
 
         return EscalationModel
     if name == "sweep":
-        from .sweeps import sweep
+        from .experiments.sweeps import sweep
 
         return sweep
     raise AttributeError(name)

@@ -11,11 +11,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from . import __version__
-from .ensemble import BLOCK, MAX_RUNS, block_tasks, default_workers, execute
-from .model import ScenarioRef, resolve_scenario
-from .results import ResultsDir, command_line, default_out, environment, now, sha256
+from .experiments.ensemble import BLOCK, MAX_RUNS, block_tasks, default_workers, execute
+from .engine.model import ScenarioRef, resolve_scenario
+from .experiments.results import ResultsDir, command_line, default_out, environment, now, sha256
 from .scenario import Scenario, dump_scenario
-from .summary import Tally, format_summary
+from .experiments.summary import Tally, format_summary
 
 
 @dataclass

@@ -3,7 +3,7 @@ comparison table, and the command as a user runs it.
 
 The interval is checked three ways: against the worked example in Newcombe (1998), against
 an independent implementation written here from the paper's formulas (Wilson's interval
-from its textbook form, not from sim.summary), and by properties that hold for any counts.
+from its textbook form, not from sim.experiments.summary), and by properties that hold for any counts.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from sim.api import run
 from sim.cli import main
-from sim.compare import compare, comparison_table, format_comparison, newcombe_difference, read_side
+from sim.report.compare import compare, comparison_table, format_comparison, newcombe_difference, read_side
 
 Z = 1.959963984540054
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.model import EscalationModel
+from sim.engine.model import EscalationModel
 
 DUEL = Path(__file__).parent / "data" / "duel.yaml"
 
@@ -144,7 +144,7 @@ def test_red_line_crossed_and_not_enforced_costs_credibility_and_audience():
 
 def test_past_audience_costs_make_the_next_enforcement_likelier():
     model, _ = crossing_world(bias=0.0, **{"dynamics.enforcement.audience": 4.0})
-    from sim.redlines import enforcement_probability
+    from sim.engine.redlines import enforcement_probability
 
     line = model.red_lines[0]
     before = enforcement_probability(model, line, np.zeros(model.replicates))
@@ -259,7 +259,7 @@ def test_dotted_keyword_overrides():
 def test_mesa_batch_run():
     import mesa
 
-    from sim.model import EscalationModel as Model
+    from sim.engine.model import EscalationModel as Model
 
     rows = mesa.batch_run(
         Model,

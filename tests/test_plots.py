@@ -1,6 +1,6 @@
 """`sim plot`: the data behind every figure, the figures as library functions, and the command.
 
-The figures are checked through the numbers they draw (sim.figure_data): a crossing curve
+The figures are checked through the numbers they draw (sim.report.figure_data): a crossing curve
 climbs and ends at the crossing rate in runs.parquet, fan-chart bands are nested and on the
 ladder, transition rows sum to one, response curves have one row per point and outcome.
 Sweep figures are tested on a small synthetic sweep directory written here to the sweep
@@ -23,12 +23,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from sim import figure_data as fd
-from sim import plots
+from sim.report import figure_data as fd
+from sim.report import plots
 from sim.api import run
 from sim.cli import main
-from sim.figures import figures_for, sweep_figures
-from sim.summary import wilson
+from sim.report.figures import figures_for, sweep_figures
+from sim.experiments.summary import wilson
 
 PNG = b"\x89PNG\r\n\x1a\n"
 RUNS, ROUNDS = 1500, 8

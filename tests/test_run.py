@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import sim
-from sim.ensemble import BLOCK
-from sim.model import EscalationModel
+from sim.experiments.ensemble import BLOCK
+from sim.engine.model import EscalationModel
 from sim.scenario import load_scenario
 
 

@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.model import EscalationModel
-from sim.summary import wilson
+from sim.engine.model import EscalationModel
+from sim.experiments.summary import wilson
 
 SEED = 2024
 Z_REQUIRED = 4.0

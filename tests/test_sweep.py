@@ -24,14 +24,14 @@ import pyarrow.parquet as pq
 import pytest
 
 import sim
-from sim import ensemble
-from sim import sweeps as sweep_module
-from sim import sweep_store
+from sim.experiments import ensemble
+from sim.experiments import sweeps as sweep_module
+from sim.experiments import sweep_store
 from sim.cli import main
-from sim.designs import SweepInputError, SweepWarning, design_points, parse_spec, parse_vary
-from sim.executors import DASK_MISSING, LocalExecutor
-from sim.summary import wilson
-from sim.sweeps import SweepResult
+from sim.experiments.designs import SweepInputError, SweepWarning, design_points, parse_spec, parse_vary
+from sim.experiments.executors import DASK_MISSING, LocalExecutor
+from sim.experiments.summary import wilson
+from sim.experiments.sweeps import SweepResult
 
 SHORT = "rounds=6"  # a fixed path: every point runs 6 rounds
 RESOLVE = "actors.south_korea.resolve"
@@ -52,9 +52,9 @@ def file_bytes(directory: Path, name: str) -> bytes:
 def test_sim_sweep_is_the_api_function_even_after_the_module_is_imported():
     import inspect
 
-    import sim.sweeps  # noqa: F401
+    import sim.experiments.sweeps  # noqa: F401
 
-    assert sim.sweep is sim.sweeps.sweep
+    assert sim.sweep is sim.experiments.sweeps.sweep
     assert list(inspect.signature(sim.sweep).parameters)[:4] == ["scenario", "vary", "design", "points"]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..paths import data_dir
+from .paths import data_dir
 from .errors import Problem, ScenarioError, did_you_mean
 from .params import Distribution
 from .references import check_references, raw_source_refs

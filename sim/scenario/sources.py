@@ -8,7 +8,7 @@ from functools import cache
 
 import yaml
 
-from ..paths import data_dir
+from .paths import data_dir
 
 
 @dataclass(frozen=True)

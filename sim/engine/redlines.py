@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .scenario.references import attackers_of
+from ..scenario.references import attackers_of
 
 if TYPE_CHECKING:
     from .model import EscalationModel

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from .executors import LocalExecutor
-from .model import EscalationModel, block_generator
-from .outcomes import runs_table, trajectory_table
-from .scenario import Scenario
+from ..engine.model import EscalationModel, block_generator
+from ..engine.outcomes import runs_table, trajectory_table
+from ..scenario import Scenario
 
 BLOCK = 10_000
 MAX_RUNS = 100_000_000

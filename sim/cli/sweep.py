@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .cli import whole_number
+from . import whole_number
 
 SHOWN_POINTS = 30
 
@@ -57,10 +57,10 @@ def _show_warning(message: Any, category: type, filename: str, lineno: int, file
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .cli import UsageError
-    from .designs import SweepInputError, SweepWarning
-    from .executors import ExecutorError
-    from .sweeps import resume_mismatches, sweep
+    from . import UsageError
+    from ..experiments.designs import SweepInputError, SweepWarning
+    from ..experiments.executors import ExecutorError
+    from ..experiments.sweeps import resume_mismatches, sweep
 
     executor = args.executor or ("dask" if args.address else "local")
     try:

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from .cli import whole_number
+from . import whole_number
 
 Command = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
@@ -18,9 +18,9 @@ def _agg() -> None:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from .cli import UsageError
-    from .figure_data import ResultsDirError, read_manifest
-    from .figures import figures_for, write_figures
+    from . import UsageError
+    from ..report.figure_data import ResultsDirError, read_manifest
+    from ..report.figures import figures_for, write_figures
 
     _agg()
     try:
@@ -36,9 +36,9 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .cli import UsageError
-    from .compare import FIGURE_FORMATS, compare, format_comparison
-    from .figure_data import ResultsDirError
+    from . import UsageError
+    from ..report.compare import FIGURE_FORMATS, compare, format_comparison
+    from ..report.figure_data import ResultsDirError
 
     _agg()
     if args.plot is not None and args.plot.suffix.lower().lstrip(".") not in FIGURE_FORMATS:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scenario import Scenario
+from ..scenario import Scenario
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import numpy as np
 from .agents import Actor
 from .draws import Draws
 from .redlines import STATUSES, check_commitments, check_red_lines, compile_commitments, compile_red_lines
-from .scenario import Scenario, load_scenario
-from .scenario.loader import Overrides, with_overrides
+from ..scenario import Scenario, load_scenario
+from ..scenario.loader import Overrides, with_overrides
 from .tables import compile_tables
 
 ScenarioRef = str | Path | Scenario

@@ -27,14 +27,15 @@ import pyarrow as pa
 from pydantic import BaseModel
 from tqdm import tqdm
 
-from . import __version__, ensemble
+from .. import __version__
+from . import ensemble
 from .designs import Factor, SweepInputError, SweepWarning, VarySpec, design_points, parse_vary
 from .ensemble import MAX_RUNS, BlockTask, default_workers
 from .executors import Executor, make_executor
-from .model import ScenarioRef, resolve_scenario
+from ..engine.model import ScenarioRef, resolve_scenario
 from .results import command_line, environment, now, sha256
-from .scenario import Distribution, Problem, Scenario, ScenarioError, dump_scenario, load_scenario
-from .scenario.loader import _split, with_overrides
+from ..scenario import Distribution, Problem, Scenario, ScenarioError, dump_scenario, load_scenario
+from ..scenario.loader import _split, with_overrides
 from .sweep_store import (
     CHUNK_BLOCKS,
     Plan,

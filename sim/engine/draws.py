@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from .scenario import Distribution, Scenario
+from ..scenario import Distribution, Scenario
 
 
 def distributions(node: Any, path: str = "") -> Iterator[tuple[str, Distribution]]:

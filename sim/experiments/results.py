@@ -16,7 +16,7 @@ from types import TracebackType
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .paths import data_dir
+from ..scenario.paths import data_dir
 
 PACKAGES = ("escalation-sim", "mesa", "numpy", "pyarrow", "pydantic", "pandas", "scipy", "pyyaml")
 

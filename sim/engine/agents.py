@@ -8,7 +8,7 @@ import mesa
 import numpy as np
 
 from .policies import make_policy
-from .scenario.params import Distribution
+from ..scenario.params import Distribution
 
 if TYPE_CHECKING:
     from .model import EscalationModel

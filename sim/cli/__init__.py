@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .explain import explain
-from .scenario import ScenarioError, dump_scenario, load_scenario, scenario_names
+from ..report.explain import explain
+from ..scenario import ScenarioError, dump_scenario, load_scenario, scenario_names
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -65,7 +64,7 @@ def whole_number(text: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .api import run
+    from ..api import run
 
     try:
         result = run(args.scenario, runs=args.runs, seed=args.seed, rounds=args.rounds, overrides=args.set,
@@ -118,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add their own commands: each defines add_commands(command), where
 # command(name, handler, help) returns the new subcommand's argparse parser.
-COMMAND_MODULES = [m for m in ("sim.sweep_cli", "sim.plot_cli") if importlib.util.find_spec(m) is not None]
+COMMAND_MODULES = ("sim.cli.sweep", "sim.cli.plot")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from .scenario import Scenario, load_digest
+from ..scenario import Scenario, load_digest
 
 
 def _sources(ids: list[str]) -> list[str]:

@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .scenario import Scenario, load_scenario
-from .summary import wilson
+from ..scenario import Scenario, load_scenario
+from ..experiments.summary import wilson
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QUANTILE_COLUMNS = ("q05", "q25", "q50", "q75", "q95")

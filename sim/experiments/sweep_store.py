@@ -30,9 +30,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import __version__, ensemble
+from .. import __version__
+from . import ensemble
 from .designs import Factor, SweepInputError, parse_spec
-from .scenario import Scenario
+from ..scenario import Scenario
 from .summary import wilson
 
 CHUNK_BLOCKS = 2

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from .figure_data import Meta, ResultsDirError, load_run_scenario, meta_from_manifest, outcome_table, read_manifest
 from .figure_data import red_line_rates
-from .summary import wilson
+from ..experiments.summary import wilson
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -176,7 +176,7 @@ def compare(a: str | Path, b: str | Path, runs: int | None = None, seed: int | N
     seed = 0 if seed is None else seed
     pending = {k: v for k, v in refs.items() if k not in dirs}
     if pending:
-        from .api import run
+        from ..api import run
 
         with tempfile.TemporaryDirectory(prefix="sim-compare-") as scratch:
             base = Path(out) if out is not None else Path(scratch)

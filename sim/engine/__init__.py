@@ -1,0 +1,1 @@
+"""The engine: EscalationModel (mesa.Model), its actors, policies, red lines and commitments."""

@@ -1,0 +1,1 @@
+"""Experiments: ensembles and seeding, executors, results directories, designs and sweeps."""

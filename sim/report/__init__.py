@@ -1,0 +1,1 @@
+"""Reporting: figure data, figures, comparisons and explanations."""

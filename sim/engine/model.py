@@ -1,7 +1,12 @@
 """EscalationModel(mesa.Model): a block of R replicates advanced in lockstep, one round a step.
 
-Every piece of state is an array whose first axis is the replicate. A round (DESIGN section 3):
-1 injects, 2 perception, 3 commitments and red lines, 4 policies, 5 chance, 6 state updates.
+Every piece of state is an array whose *last* axis is the replicate (options, actors or lines
+first): rows of one option or actor are contiguous, which makes the per-group reductions of a
+round fast (see perception.Groups). Decisions and records are arrays over *options* (an allowed
+actor, action and target; see tables.py). A round
+(DESIGN section 3): 1 injects and responses falling due, 2 perception of last round's events,
+3 commitments and red lines, 4 agreements, 5 each actor's stops and picks, 6 chance,
+7 hostility and state updates, 8 records.
 """
 
 from __future__ import annotations
@@ -13,12 +18,19 @@ from typing import Any
 import mesa
 import numpy as np
 
+from . import commitments as commitment_rules
+from . import policies
+from . import redlines as red_line_rules
 from .agents import Actor
-from .draws import Draws
-from .redlines import STATUSES, check_commitments, check_red_lines, compile_commitments, compile_red_lines
+from .agreements import breaks, compile_agreements, negotiate
+from .clock import Clock
+from .commitments import STATUSES, check_commitments, compile_commitments
+from .parameters import Parameters
+from .perception import NONE, Groups, Watches
+from .redlines import check_red_lines, compile_red_lines
+from .tables import compile_tables
 from ..scenario import Scenario, load_scenario
 from ..scenario.loader import Overrides, with_overrides
-from .tables import compile_tables
 
 ScenarioRef = str | Path | Scenario
 
@@ -36,7 +48,7 @@ def resolve_scenario(scenario: ScenarioRef, overrides: Overrides | None = None) 
 
 
 class EscalationModel(mesa.Model):
-    """Red lines, commitments and action-response rounds for `replicates` independent runs.
+    """Red lines, commitments, agreements and standing activities for `replicates` independent runs.
 
     `rng` (or Mesa's older `seed`) is an int, a SeedSequence entropy or a Generator; an int seeds
     block 0 of point 0, so `EscalationModel(s, replicates=R, rng=S)` reproduces the first block
@@ -62,128 +74,144 @@ class EscalationModel(mesa.Model):
         self.replicates = int(replicates)
         self.round = 0
         self.tables = compile_tables(self.scenario)
-        self._nearest_offset = np.arange(len(self.tables.actors)) * (self.tables.top + 1)
-        self._rows = np.arange(self.replicates)
-        self.draws = Draws(self.scenario, self.rng, self.replicates)
-        self._init_dynamics()
+        self.clock = Clock.of(self.scenario)
+        self.params = Parameters(self.scenario, self.rng, self.replicates)
+        self.watches = Watches(
+            self.tables,
+            red_line_rules.watches_of(self) + commitment_rules.watches_of(self) + policies.watches_of(self),
+        )
         self._init_state()
         self.red_lines = compile_red_lines(self)
         self.commitments = compile_commitments(self)
+        self.agreements = compile_agreements(self)
         self._init_injects()
         self._init_state_variables()
         self.actors_by_index = [Actor(self, actor_id) for actor_id in self.tables.actors]
-        self.intelligence = np.stack([a.intelligence for a in self.actors_by_index], axis=1)  # (R, observer)
+        self.sponsor_of = np.array(
+            [self.tables.index(a.spec.sponsor) if a.spec.sponsor else -1 for a in self.actors_by_index], dtype=np.int64
+        )
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "round": lambda m: m.round,
-                "mean_top_rung": lambda m: float(m.tables.rung[m.action].max(axis=1).mean()),
-                "mean_escalation_points": lambda m: float(m.tables.score[m.action].sum(axis=1).mean()),
+                "mean_new_peak": lambda m: float(m.peak_new.mean()),
+                "mean_activities_in_force": lambda m: float(m.in_force.sum(axis=0).mean()),
             }
         )
 
     # -- set-up -------------------------------------------------------------------------------
 
-    def _init_dynamics(self) -> None:
-        d, draw = self.scenario.dynamics, self.draws
-
-        def block(name: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
-            section = getattr(d, name)
-            return {k: draw(f"dynamics.{name}.{k}", getattr(section, k)) for k in keys}
-
-        self.perception = block("perception", ("misperception", "spiral_bias"))
-        hostility = block("hostility", ("reaction", "fatigue", "approach"))
-        self.reaction, self.fatigue, self.approach = hostility["reaction"], hostility["fatigue"], hostility["approach"]
-        self.credibility_rates = block("credibility", ("gain", "loss", "spillover"))
-        self.enforcement = block("enforcement", ("bias", "resolve", "audience", "risk"))
-        self.chance = block("chance", ("base", "slope"))
-        self.utility_weights = block("utility", ("hostility", "escalation_aversion", "deterrence"))
-
     def _init_state(self) -> None:
-        s, t, R = self.scenario, self.tables, self.replicates
-        n, rounds = len(t.actors), s.rounds
-        self.action = np.full((R, n), t.neutral, dtype=np.int64)
-        self.target = np.full((R, n), -1, dtype=np.int64)
-        self.next_action = self.action.copy()
-        self.next_target = self.target.copy()
-        self.forced_action = np.full((R, n), -1, dtype=np.int64)
-        self.forced_target = np.full((R, n), -1, dtype=np.int64)
-        self.perceived = np.full((R, n, n), t.neutral, dtype=np.int64)
-        self.pressure = np.full((R, n, n), t.rung[t.neutral] / t.top)
-        self.hostility = np.zeros((R, n, n))
+        s, t, R, p = self.scenario, self.tables, self.replicates, self.params
+        n, O = len(t.actors), t.options
+        self.option_rung = t.rung[t.action]
+        self.option_points = t.points[t.action]
+        self.option_activity = t.activity[t.action]
+        self.start_force = np.zeros(O, dtype=bool)
+        for aid, actor in s.actors.items():
+            for move in actor.activities:
+                self.start_force[t.option(aid, move.action, move.target)] = True
+        self.in_force = np.repeat(self.start_force[:, None], R, axis=1)
+        self.events = np.zeros((O, R), dtype=bool)
+        self.last_events = np.zeros((O, R), dtype=bool)
+        self.last_active = self.in_force.copy()
+        self.stopped = np.zeros((O, R), dtype=bool)
+        self.last_stopped = np.zeros((O, R), dtype=bool)
+        self.chosen = np.zeros((O, R), dtype=bool)
+        self.forced_start = np.zeros((O, R), dtype=bool)
+        self.forced_stop = np.zeros((O, R), dtype=bool)
+        self.due: dict[int, np.ndarray] = {}
+        self.slips = np.zeros(R, dtype=bool)
+        self.by_actor_against = Groups(t.actor * n + t.against, n * n)
+        self.by_actor_action = Groups(t.actor * len(t.actions) + t.action, n * len(t.actions))
+        self.by_actor = Groups(t.actor, n)
+        start_rung = np.where(self.start_force, self.option_rung, NONE)[:, None]
+        self.baseline = self.by_actor_against.max(start_rung)[:, 0].reshape(n, n)
+        self.hostility = np.zeros((n, n, R))
         for i, aid in enumerate(t.actors):
-            for other, value in s.actors[aid].hostility.items():
-                self.hostility[:, i, t.index(other)] = self.draws(f"actors.{aid}.hostility.{other}", value)
+            for other in s.actors[aid].hostility:
+                self.hostility[i, t.index(other)] = p[f"actors.{aid}.hostility.{other}"]
         self.hostility_start = self.hostility.copy()
-        self.credibility = np.stack(
-            [
-                np.repeat(self.draws(f"red_lines.{lid}.credibility", line.credibility)[:, None], n, axis=1)
-                for lid, line in s.red_lines.items()
-            ],
-            axis=1,
-        ) if s.red_lines else np.zeros((R, 0, n))
-        self.audience_cost = np.zeros((R, n))
-        initial_status = [STATUSES.index(c.status) for c in s.commitments.values()]
-        self.status = np.tile(np.array(initial_status, dtype=np.int64), (R, 1))
-        self.state_values = np.stack(
-            [self.draws(f"state.{vid}.initial", v.initial) for vid, v in s.state.items()], axis=1
-        ) if s.state else np.zeros((R, 0))
-        self.first_crossed = np.zeros((R, len(s.red_lines)), dtype=np.int16)
-        self.enforced_first = np.zeros((R, len(s.red_lines)), dtype=bool)
-        self.first_taken = np.zeros((R, n, len(t.actions)), dtype=np.int16)
-        self.peak_rung = np.zeros((R, n), dtype=np.int64)
+        self.credibility = np.zeros((len(s.red_lines), n, R))
+        for index, lid in enumerate(s.red_lines):
+            self.credibility[index] = p[f"red_lines.{lid}.credibility"][None, :]
+        self.audience_cost = np.zeros((n, R))
+        statuses = np.array([STATUSES.index(c.status) for c in s.commitments.values()], dtype=np.int64)
+        self.status = np.repeat(statuses[:, None], R, axis=1)
+        self.first_invoked = np.zeros((len(s.commitments), R), dtype=np.int16)
+        self.agreed = np.repeat(np.array([g.in_force for g in s.agreements.values()], dtype=bool)[:, None], R, axis=1)
+        self.first_agreed = np.where(self.agreed, 0, -1).astype(np.int16)
+        self.state_values = np.stack([p[f"state.{vid}.initial"] for vid in s.state]) if s.state else np.zeros((0, R))
+        self.seen = np.full((len(self.watches.couples), R), NONE)
+        self.stance = np.full((n, n, R), t.rung[t.neutral] / t.top)
+        self.attacking = np.zeros((n, n, R), dtype=bool)
+        self.first_crossed = np.zeros((len(s.red_lines), R), dtype=np.int16)
+        self.enforced_first = np.zeros((len(s.red_lines), R), dtype=bool)
+        start_taken = self.by_actor_action.any(self.start_force[:, None], compact=True)
+        self.first_taken = np.repeat(np.where(start_taken, 0, -1).astype(np.int16), R, axis=1)
+        self.rounds_taken = np.zeros((len(self.by_actor_action.members), R), dtype=np.int16)
+        self.peak_new = np.zeros(R, dtype=np.int16)
+        self.peak_round = np.zeros(R, dtype=np.int16)
+        self.peak_new_actor = np.zeros((n, R), dtype=np.int16)
         self.score_total = np.zeros(R)
-        self.history_action = np.zeros((rounds, R, n), dtype=np.int8)
-        self.history_target = np.zeros((rounds, R, n), dtype=np.int8)
+        self.history_top = np.zeros((s.rounds, n, R), dtype=np.int16)
+        self.history_events = np.zeros((s.rounds, O, R), dtype=bool)
+        self.history_activities = np.zeros((s.rounds, O, R), dtype=bool)
+        self._scored = [(o, float(t.score[t.action[o]])) for o in range(O) if t.score[t.action[o]] != 0]
+        # (rung, option) packed, + 1 so that 0 is "none" (see perception.Watches for why)
+        self._option_key = ((self.option_rung << 16 | np.arange(O)) + 1).astype(np.int32)[:, None]
+        self._new_above = (self.option_points > 0) & (self.option_rung > self.baseline[t.actor, t.against])
+        self._rung_key = (self.option_rung + 1).astype(np.int16)[:, None]
+        self._new_rung = (self.option_rung * self._new_above).astype(np.int16)[:, None]
 
     def _init_injects(self) -> None:
-        s = self.scenario
+        s, t = self.scenario, self.tables
         self.inject_fires = {
-            iid: self.rng.random(self.replicates) < self.draws(f"injects.{iid}.probability", inject.probability)
-            for iid, inject in s.injects.items()
-        }
-        self.inject_values = {
-            (iid, vid): self.draws(f"injects.{iid}.set_state.{vid}", value)
-            for iid, inject in s.injects.items()
-            for vid, value in inject.set_state.items()
+            iid: self.rng.random(self.replicates) < self.params[f"injects.{iid}.probability"]
+            for iid in s.injects
         }
         self._state_index = {vid: v for v, vid in enumerate(s.state)}
         self._commitment_index = {cid: c for c, cid in enumerate(s.commitments)}
+        self._agreement_index = {gid: g for g, gid in enumerate(s.agreements)}
+        self.inject_options = {
+            iid: (
+                [t.option(a, m.action, m.target) for a, m in inject.force.items()],
+                [t.option(a, m.action, m.target) for a, moves in inject.stop.items() for m in moves],
+            )
+            for iid, inject in s.injects.items()
+        }
 
     def _init_state_variables(self) -> None:
-        """Drifts, drivers and effects of the state variables, as arrays over the replicates."""
+        """Which options drive each state variable, by event or while in force."""
         t, s = self.tables, self.scenario
-        self.drift = [self.draws(f"state.{vid}.drift", var.drift) for vid, var in s.state.items()]
         self.drivers = [
             [
-                (t.index(d.actor), t.action_index(d.actions), self.draws(f"state.{vid}.drivers[{k}].delta", d.delta))
+                (t.options_matching(t.index(d.actor), t.action_index(d.actions)), d.while_in_force, f"state.{vid}.drivers[{k}].delta")
                 for k, d in enumerate(var.drivers)
             ]
             for vid, var in s.state.items()
         ]
-        self.effects = [
-            (v, t.actions.index(e.action), t.index(e.actor), self.draws(f"state.{vid}.effects[{k}].weight", e.weight))
-            for v, (vid, var) in enumerate(s.state.items())
-            for k, e in enumerate(var.effects)
-        ]
-
-    def effects_on(self, actor: int) -> list[tuple[int, int, np.ndarray]]:
-        """(state variable, action, weight) of the state effects on `actor`'s utilities."""
-        return [(v, k, w) for v, k, a, w in self.effects if a == actor]
 
     # -- the round ------------------------------------------------------------------------------
 
     def step(self) -> None:
         self.round += 1
-        self.forced_action.fill(-1)
-        self.forced_target.fill(-1)
+        self.forced_start = self.due.pop(self.round, None)
+        if self.forced_start is None:
+            self.forced_start = np.zeros_like(self.events)
+        self.forced_stop = np.zeros_like(self.events)
         self._apply_injects()
         self._perceive()
-        check_commitments(self)
-        check_red_lines(self)
+        check_commitments(self, self.seen)
+        check_red_lines(self, self.seen)
+        negotiate(self)
         for actor in self.actors_by_index:
             actor.step()
+        self._apply_decisions()
         self._chance()
-        self._update()
+        breaks(self)
+        self._update_hostility()
+        self._update_state_variables()
+        self._record()
         self.datacollector.collect(self)
         self.running = self.round < self.scenario.rounds
         if not self.running:
@@ -191,99 +219,172 @@ class EscalationModel(mesa.Model):
             # (mesa.Agent._ids); drop ours when the run ends so memory stays flat over blocks.
             mesa.Agent._ids.pop(self, None)
 
+    def schedule(self, mask: np.ndarray, option: np.ndarray | int, lag: np.ndarray) -> None:
+        """Force `option` to start or be taken `lag` rounds from now in the replicates `mask`."""
+        rows = np.flatnonzero(mask)
+        if len(rows) == 0:
+            return
+        chosen = option[rows] if isinstance(option, np.ndarray) else np.full(len(rows), option)
+        when = self.round + lag[rows]
+        for r in np.unique(when):
+            if r > self.scenario.rounds:
+                continue
+            into = self.forced_start if r == self.round else self.due.setdefault(int(r), np.zeros_like(self.events))
+            now = when == r
+            into[chosen[now], rows[now]] = True
+
     def _apply_injects(self) -> None:
-        t = self.tables
         for iid, inject in self.scenario.injects.items():
+            fires = self.inject_fires[iid]
+            if self.round == inject.round:
+                for path, value in inject.set.items():
+                    self.params.set(path, fires, value)
             if not inject.round <= self.round <= (inject.until or inject.round):
                 continue
-            fires = self.inject_fires[iid]
-            for actor, move in inject.force.items():
-                i = t.index(actor)
-                self.forced_action[fires, i] = t.actions.index(move.action)
-                self.forced_target[fires, i] = t.index(move.target)
+            starts, stops = self.inject_options[iid]
+            for option in starts:
+                self.forced_start[option] |= fires
+            for option in stops:
+                self.forced_stop[option] |= fires
+            for gid in inject.sign:
+                g = self._agreement_index[gid]
+                new = fires & (self.first_agreed[g] < 0)
+                self.first_agreed[g, new] = self.round
+                self.agreed[g] |= fires
             for vid in inject.set_state:
                 v = self._state_index[vid]
-                self.state_values[:, v] = np.where(fires, self.inject_values[(iid, vid)], self.state_values[:, v])
+                value = self.params[f"injects.{iid}.set_state.{vid}"]
+                self.state_values[v] = np.where(fires, value, self.state_values[v])
             for cid, status in inject.set_status.items():
-                c = self._commitment_index[cid]
-                self.status[fires, c] = STATUSES.index(status)
+                self.status[self._commitment_index[cid], fires] = STATUSES.index(status)
 
     def _perceive(self) -> None:
-        """Each observer's reading of every actor's last move: covert moves may go unseen, and the
-        rung is read with noise that grows as intelligence falls and tilts up with hostility (Jervis)."""
-        t, R, n = self.tables, self.replicates, len(self.tables.actors)
-        true_rung = t.rung[self.action]  # (R, actor)
-        sd = (self.perception["misperception"][:, None] * (1.0 - self.intelligence)).astype(np.float32)
-        reading = self.rng.standard_normal((R, n, n), dtype=np.float32)
-        reading *= sd[:, :, None]
-        reading += (self.perception["spiral_bias"][:, None, None] * self.hostility).astype(np.float32)
-        reading += true_rung[:, None, :]
-        read_rung = np.clip(np.rint(reading), 0, t.top).astype(np.intp)
-        misread = t.nearest.ravel()[read_rung + self._nearest_offset]
-        perceived = np.where(read_rung == true_rung[:, None, :], self.action[:, None, :], misread)
-        covert = ~t.public[self.action]
-        if covert.any():
-            visibility = t.detection[self.action][:, None, :] * self.intelligence[:, :, None]
-            unseen = covert[:, None, :] & (self.rng.random((R, 1, n)) >= visibility)
-            perceived[unseen] = t.neutral
-        self.perceived = perceived
-        self.pressure.fill(t.rung[t.neutral] / t.top)
-        for j, observer, seen in self._aimed_moves():
-            self.pressure[self._rows, observer, j] = t.rung[seen] / t.top
+        """Last round's events as each watch saw them; each actor's perceived stance toward each
+        other actor (its activities in force against it and what it saw of its events); and who
+        is attacking whom (for who started a fight)."""
+        t, p, n = self.tables, self.params, len(self.tables.actors)
+        intelligence = np.stack([a.intelligence for a in self.actors_by_index])
+        self.seen = self.watches.perceive(
+            self.last_events, intelligence, self.hostility,
+            p["dynamics.perception.misperception"], p["dynamics.perception.spiral_bias"], self.rng,
+        )
+        in_force_rung = self.by_actor_against.max(self.in_force * self._rung_key, fill=0) - 1
+        stance = np.maximum(in_force_rung.reshape(n, n, -1), t.rung[t.neutral]).transpose(1, 0, 2).astype(float)
+        self.aimed = [(col, observer, actor, aimed) for col, observer, actor, aimed in self._aimed_at_observers()]
+        for col, observer, actor, aimed in self.aimed:
+            stance[observer, actor] = np.maximum(stance[observer, actor], np.where(aimed, t.rung[self.seen[col]], 0))
+        self.stance = stance / t.top
+        attacks = (self.in_force | self.last_events) & t.attack[t.action][:, None]
+        self.attacking = self.by_actor_against.any(attacks).reshape(n, n, -1)
 
-    def _aimed_moves(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
-        """For each actor j that aimed its last move at someone: (j, that observer, what it saw)."""
-        aimed = []
-        for j in range(len(self.tables.actors)):
-            observer = self.target[:, j]
-            if (observer >= 0).all():  # before the first round nobody has aimed at anyone
-                aimed.append((j, observer, self.perceived[self._rows, observer, j]))
-        return aimed
+    def _aimed_at_observers(self):
+        """For each watch on a pair that has options against its observer: (watch, observer,
+        actor, where what it saw of the actor worked against it)."""
+        t, w = self.tables, self.watches
+        for col in w.reactive:
+            saw = self.seen[col]
+            aimed = (saw >= 0) & (t.against_of[w.actor[col], np.maximum(saw, 0), w.target[col]] == w.observer[col])
+            if aimed.any():
+                yield col, w.observer[col], w.actor[col], aimed
+
+    def _apply_decisions(self) -> None:
+        """Stops and picks, with what was forced: a start of an activity already in force is no
+        event; a forced start overrides a stop."""
+        t = self.tables
+        picks = np.zeros_like(self.events)
+        stops = np.zeros_like(self.events)
+        for actor in self.actors_by_index:
+            decision = actor.decision
+            for column in decision.picks:
+                valid = column >= 0
+                picks[column[valid], np.flatnonzero(valid)] = True
+            stops[t.of_actor[actor.index]] = decision.stops
+        activity = self.option_activity[:, None]
+        self.chosen = picks & ~self.forced_start
+        events = (picks | self.forced_start) & ~(self.in_force & activity)
+        stopped = (stops | self.forced_stop) & self.in_force & ~self.forced_start
+        self.in_force = (self.in_force & ~stopped) | (events & activity)
+        self.events, self.stopped = events, stopped
 
     def _chance(self) -> None:
-        """The threat that leaves something to chance: the highest move may slip one step up the
-        mover's ladder toward the same target, more likely the higher the move and the more
-        hostile the mover is to its target (accidents happen between adversaries)."""
-        t = self.tables
-        rungs = t.rung[self.next_action]
-        top = rungs.max(axis=1)
-        leader = rungs.argmax(axis=1)
-        rows = np.arange(self.replicates)
-        aimed_at = self.next_target[rows, leader]
-        enmity = self.hostility[rows, leader, aimed_at]
-        p_slip = (self.chance["base"] + self.chance["slope"] * (top / t.top) ** 2) * enmity
-        slip = (self.rng.random(self.replicates) < p_slip) & (self.forced_action[rows, leader] < 0)
-        rows, leader = rows[slip], leader[slip]
-        moved = t.next_up[leader, self.next_target[rows, leader], self.next_action[rows, leader]]
-        self.next_action[rows, leader] = moved
+        """The threat that leaves something to chance (Schelling 1960): the round's highest chosen
+        event may slip to the actor's next higher option toward the same target, more likely the
+        higher it is and the more hostile the actor is to the party it works against."""
+        t, p = self.tables, self.params
+        top = ((self.chosen & self.events) * self._option_key).max(axis=0)
+        has = top > 0
+        option = np.where(has, (top - 1) & 0xFFFF, 0)
+        rung = self.option_rung[option]
+        enmity = self.hostility[t.actor[option], t.against[option], np.arange(self.replicates)]
+        p_slip = self.clock.chance(p["dynamics.chance.base"] + p["dynamics.chance.slope"] * (rung / t.top) ** 2) * enmity
+        slip = has & (self.rng.random(self.replicates) < p_slip) & (t.next_up[option] != option)
+        rows, old = np.flatnonzero(slip), option[slip]
+        new = t.next_up[old]
+        self.events[old, rows] = False
+        was_started = self.option_activity[old]
+        self.in_force[old[was_started], rows[was_started]] = False
+        fresh = ~(self.in_force[new, rows] & self.option_activity[new])
+        self.events[new[fresh], rows[fresh]] = True
+        self.in_force[new, rows] |= self.option_activity[new]
+        self.slips = slip
 
-    def _update(self) -> None:
-        t, h = self.tables, self.hostility
-        for j, observer, seen in self._aimed_moves():
-            felt = t.points[seen]
-            before = h[self._rows, observer, j]
-            h[self._rows, observer, j] = before + self.reaction * felt * np.where(felt > 0, 1 - before, before)
-        h -= self.fatigue[:, None, None] * (h - self.hostility_start)
+    def blame_sponsors(self, actor: np.ndarray) -> np.ndarray:
+        """Where a non-state `actor` (R,) acted, its sponsor with the actor's attribution probability."""
+        blamed = actor.copy()
+        for a in self.actors_by_index:
+            if self.sponsor_of[a.index] >= 0:
+                hit = (actor == a.index) & (self.rng.random(self.replicates) < a.attribution)
+                blamed[hit] = self.sponsor_of[a.index]
+        return blamed
+
+    def _update_hostility(self) -> None:
+        """Richardson (1960): hostility rises with perceived escalation against the observer and
+        falls with de-escalation and with stopped activities, then relaxes toward its start."""
+        t, p, h = self.tables, self.params, self.hostility
+        reaction = p["dynamics.hostility.reaction"]
+        for col, observer, actor, aimed in self.aimed:
+            felt = np.where(aimed, t.points[np.maximum(self.seen[col], 0)], 0.0)
+            self._react(observer, actor, felt, reaction)
+            sponsor = self.sponsor_of[actor]
+            if sponsor >= 0:
+                blamed = self.rng.random(self.replicates) < self.actors_by_index[actor].attribution
+                self._react(observer, sponsor, np.where(blamed, felt, 0.0), reaction)
+        n = len(t.actors)
+        if self.last_stopped.any():
+            relief = self.by_actor_against.max(np.where(self.last_stopped, self.option_points[:, None], -1.0))
+            h -= reaction * np.maximum(relief, 0.0).reshape(n, n, -1).transpose(1, 0, 2) * h
+        h -= self.clock.chance(p["dynamics.hostility.fatigue"]) * (h - self.hostility_start)
         np.clip(h, 0.0, 1.0, out=h)
-        self._update_state_variables()
-        self.action, self.next_action = self.next_action, self.action
-        self.target, self.next_target = self.next_target, self.target
-        self._record()
+
+    def _react(self, observer: int, actor: int, felt: np.ndarray, reaction: np.ndarray) -> None:
+        before = self.hostility[observer, actor]
+        self.hostility[observer, actor] = before + reaction * felt * np.where(felt > 0, 1 - before, before)
 
     def _update_state_variables(self) -> None:
-        for v, drivers in enumerate(self.drivers):
-            change = self.drift[v].copy()
-            for actor, actions, delta in drivers:
-                change += np.isin(self.next_action[:, actor], actions) * delta
-            self.state_values[:, v] = np.clip(self.state_values[:, v] + change, 0.0, 1.0)
+        p = self.params
+        for v, (vid, drivers) in enumerate(zip(self.scenario.state, self.drivers)):
+            change = self.clock.amount(p[f"state.{vid}.drift"]).copy()
+            for options, while_in_force, delta in drivers:
+                source = self.in_force if while_in_force else self.events
+                change += source[options].any(axis=0) * p[delta]
+            self.state_values[v] = np.clip(self.state_values[v] + change, 0.0, 1.0)
 
     def _record(self) -> None:
         t, r = self.tables, self.round
-        rows = np.arange(self.replicates)
-        self.history_action[r - 1] = self.action
-        self.history_target[r - 1] = self.target
-        np.maximum(self.peak_rung, t.rung[self.action], out=self.peak_rung)
-        self.score_total += t.score[self.action].sum(axis=1)
-        for i in range(len(t.actors)):
-            cell = (rows, i, self.action[:, i])
-            self.first_taken[cell] = np.where(self.first_taken[cell] == 0, r, self.first_taken[cell])
+        active = self.events | self.in_force
+        top = self.by_actor.max(active * self._option_key, fill=0)
+        self.history_top[r - 1] = np.where(top > 0, (top - 1) & 0xFFFF, NONE)
+        self.history_events[r - 1] = self.events
+        self.history_activities[r - 1] = self.in_force
+        taken = self.by_actor_action.any(active, compact=True)
+        self.first_taken[(self.first_taken < 0) & taken] = r
+        self.rounds_taken += taken
+        new_rung = self.events * self._new_rung
+        peak = new_rung.max(axis=0)
+        higher = peak > self.peak_new
+        self.peak_round[higher] = r
+        np.maximum(self.peak_new, peak, out=self.peak_new)
+        np.maximum(self.peak_new_actor, self.by_actor.max(new_rung, fill=0), out=self.peak_new_actor)
+        for option, score in self._scored:  # cheaper than a matrix product, which converts to float
+            np.add(self.score_total, score, out=self.score_total, where=active[option])
+        self.last_events, self.last_stopped, self.last_active = self.events, self.stopped, active

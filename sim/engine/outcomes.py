@@ -1,69 +1,131 @@
-"""Per-run outcomes of a finished block, as Arrow tables (DESIGN section 5, runs.parquet)."""
+"""Per-run outcomes of a finished block, as Arrow tables (DESIGN section 5, runs.parquet).
+
+Outcome classes measure the largest change from the starting situation: a new event (a start
+or a move with positive escalation points, above the rung the actor already had in force
+against the same party at the start). The first class may require *easing* (an activity of
+the start stopped, or an agreement in force, at the end).
+"""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
-from .redlines import STATUSES
+from .commitments import STATUSES
 
 if TYPE_CHECKING:
     from .model import EscalationModel
 
 
-def outcome_class(model: EscalationModel, peak: np.ndarray) -> np.ndarray:
-    """Index of the first outcome class whose max_rung covers each run's peak rung."""
-    limits = np.array([c.max_rung for c in model.scenario.outcomes.classes.values()])
-    return np.searchsorted(limits, peak, side="left")
+def eased(model: EscalationModel) -> np.ndarray:
+    """Runs that end with an activity of the start stopped or an agreement in force."""
+    stopped = (model.start_force[:, None] & ~model.in_force).any(axis=0)
+    return stopped | model.agreed.any(axis=0)
+
+
+def outcome_class(model: EscalationModel) -> np.ndarray:
+    """Index of the first outcome class whose max_rung covers each run's highest new rung."""
+    classes = list(model.scenario.outcomes.classes.values())
+    limits = np.array([c.max_rung for c in classes])
+    code = np.searchsorted(limits, model.peak_new, side="left")
+    if classes[0].easing:
+        code = np.where((code == 0) & ~eased(model), 1, code)
+    return code
+
+
+def settled(model: EscalationModel) -> np.ndarray:
+    """Runs that escalated and ended back at or below the start: nothing new in force or taken
+    in the last round above the rung its actor had against that party at the start."""
+    still = (model.last_active & model._new_above[:, None]).any(axis=0)
+    return (model.peak_new > 0) & ~still
 
 
 def _categorical(codes: np.ndarray, labels: list[str]) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int8)), pa.array(labels))
 
 
-def _round_or_null(rounds: np.ndarray) -> pa.Array:
-    return pa.array(rounds.astype(np.int16), mask=rounds == 0)
+def _round_or_null(rounds: np.ndarray, never: int = 0) -> pa.Array:
+    return pa.array(rounds.astype(np.int16), mask=rounds == never)
 
 
 def runs_table(model: EscalationModel, first_run: int) -> pa.Table:
-    """One row per replicate: outcome, rungs, score, red lines, commitments, first moves, parameters."""
+    """One row per replicate: outcome, rungs, score, red lines, commitments, agreements, what each
+    actor did and when, and the sampled parameters."""
     t, s = model.tables, model.scenario
-    peak = model.peak_rung.max(axis=1)
+    final = np.where(model.last_active, model.option_rung[:, None], 0).max(axis=0)
     columns: dict[str, pa.Array] = {
         "run": pa.array(np.arange(first_run, first_run + model.replicates, dtype=np.int64)),
-        "outcome": _categorical(outcome_class(model, peak), list(s.outcomes.classes)),
-        "peak_rung": pa.array(peak.astype(np.int16)),
-        "final_rung": pa.array(t.rung[model.action].max(axis=1).astype(np.int16)),
+        "outcome": _categorical(outcome_class(model), list(s.outcomes.classes)),
+        "settled": pa.array(settled(model)),
+        "peak_round": _round_or_null(model.peak_round),
+        "peak_rung": pa.array(model.peak_new.astype(np.int16)),
+        "final_rung": pa.array(final.astype(np.int16)),
         "escalation_score": pa.array(model.score_total / s.rounds),
     }
     for i, actor in enumerate(t.actors):
-        columns[f"peak_rung.{actor}"] = pa.array(model.peak_rung[:, i].astype(np.int16))
+        columns[f"peak_rung.{actor}"] = pa.array(model.peak_new_actor[i].astype(np.int16))
     for line in model.red_lines:
-        crossed = model.first_crossed[:, line.index] > 0
+        crossed = model.first_crossed[line.index] > 0
         columns[f"crossed.{line.id}"] = pa.array(crossed)
-        columns[f"enforced.{line.id}"] = pa.array(model.enforced_first[:, line.index], mask=~crossed)
-        columns[f"round.{line.id}"] = _round_or_null(model.first_crossed[:, line.index])
+        columns[f"enforced.{line.id}"] = pa.array(model.enforced_first[line.index], mask=~crossed)
+        columns[f"round.{line.id}"] = _round_or_null(model.first_crossed[line.index])
     for c in model.commitments:
-        columns[f"status.{c.id}"] = _categorical(model.status[:, c.index], list(STATUSES))
-    for i, actor in enumerate(t.actors):
-        for k in np.unique(t.options[i].action):
-            columns[f"first.{actor}.{t.actions[k]}"] = _round_or_null(model.first_taken[:, i, k])
-    for path, values in model.draws.sampled.items():
+        columns[f"status.{c.id}"] = _categorical(model.status[c.index], list(STATUSES))
+        columns[f"invoked.{c.id}"] = _round_or_null(model.first_invoked[c.index])
+    for g in model.agreements:
+        columns[f"agreed.{g.id}"] = _round_or_null(model.first_agreed[g.index], never=-1)
+        columns[f"in_force.{g.id}"] = pa.array(model.agreed[g.index])
+    A = len(t.actions)
+    names = [f"{t.actors[key // A]}.{t.actions[key % A]}" for key in model.by_actor_action.keys]
+    for g, name in enumerate(names):
+        columns[f"first.{name}"] = _round_or_null(model.first_taken[g], never=-1)
+    for g, name in enumerate(names):
+        columns[f"rounds.{name}"] = pa.array(model.rounds_taken[g])
+    for path, values in model.params.sampled.items():
         columns[f"param.{path}"] = pa.array(values)
     return pa.table(columns)
 
 
-def trajectory_table(model: EscalationModel, first_run: int) -> pa.Table:
-    """Long format, run by run: one row per run and round, each actor's action and target as categories."""
+def _actor_masks(history: np.ndarray, options: np.ndarray) -> np.ndarray:
+    """One uint64 per run and round (run-major) from (rounds, O, R) flags: bit j for the
+    actor's j-th option."""
+    mask = np.zeros(history.shape[::2], dtype=np.uint64)  # (rounds, R)
+    for j, option in enumerate(options):
+        mask |= history[:, option].astype(np.uint64) << np.uint64(j)
+    return mask.T.ravel()
+
+
+def option_labels(model: EscalationModel) -> dict[str, list[str]]:
+    """Per actor, the `action>target` of each bit of its `moves.` and `activities.` masks."""
     t = model.tables
-    rounds, replicates, _ = model.history_action.shape
+    return {
+        actor: [f"{t.actions[t.action[o]]}>{t.actors[t.target[o]]}" for o in t.of_actor[i]]
+        for i, actor in enumerate(t.actors)
+    }
+
+
+def trajectory_table(model: EscalationModel, first_run: int) -> pa.Table:
+    """Long format, run by run: one row per run and round. Per actor: `action.`/`target.` its
+    highest-rung event or activity in force (categories), `moves.` a bit mask of its events
+    (starts and moves) and `activities.` one of its activities in force; the schema metadata
+    `options` names each bit."""
+    t = model.tables
+    rounds, _, replicates = model.history_top.shape
     columns: dict[str, pa.Array] = {
         "run": pa.array(np.repeat(np.arange(first_run, first_run + replicates, dtype=np.int64), rounds)),
         "round": pa.array(np.tile(np.arange(1, rounds + 1, dtype=np.int16), replicates)),
     }
     for i, actor in enumerate(t.actors):
-        columns[f"action.{actor}"] = _categorical(model.history_action[:, :, i].T.ravel(), list(t.actions))
-        columns[f"target.{actor}"] = _categorical(model.history_target[:, :, i].T.ravel(), list(t.actors))
-    return pa.table(columns)
+        top = model.history_top[:, i].T.ravel().astype(np.int64)
+        option = np.where(top >= 0, top, t.of_actor[i][0])
+        action = np.where(top >= 0, t.action[option], t.neutral)
+        target = np.where(top >= 0, t.target[option], t.target[t.of_actor[i][0]])
+        columns[f"action.{actor}"] = _categorical(action, list(t.actions))
+        columns[f"target.{actor}"] = _categorical(target, list(t.actors))
+        columns[f"moves.{actor}"] = pa.array(_actor_masks(model.history_events, t.of_actor[i]))
+        columns[f"activities.{actor}"] = pa.array(_actor_masks(model.history_activities, t.of_actor[i]))
+    table = pa.table(columns)
+    return table.replace_schema_metadata({"options": json.dumps(option_labels(model))})

@@ -1,24 +1,33 @@
-"""Decision rules, registered by name: each chooses one move per replicate for one actor.
+"""Decision rules, registered by name: each decides, for one actor and every replicate, which
+of its activities to stop and which options to take this round.
 
-A policy sees what its actor perceived (never the true moves of others) and returns index
-arrays `(action, target)` of shape (R,). Register a new rule with `@register("name")`; the
-scenario schema names the same rules under `actors.<id>.policy.name`.
+A policy sees what its actor perceived (never the true moves of others) and returns
+`Decision(picks, stops)`: `picks` (k, R) option indices to start or take (-1 for none),
+`stops` (O_i, R) over the actor's own options (replicates last, as everywhere in the engine). Register a new rule with `@register("name")`;
+the scenario schema names the same rules under `actors.<id>.policy.name`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from .agreements import break_costs
+
 if TYPE_CHECKING:
     from .agents import Actor
 
-Move = tuple[np.ndarray, np.ndarray]
+
+@dataclass(frozen=True)
+class Decision:
+    picks: np.ndarray  # (k, R) option indices, -1 for none
+    stops: np.ndarray  # (O_i, R) bool over the actor's options
 
 
 class Policy(Protocol):
-    def choose(self, actor: Actor) -> Move: ...
+    def decide(self, actor: Actor) -> Decision: ...
 
 
 POLICIES: dict[str, type] = {}
@@ -37,93 +46,164 @@ def make_policy(actor: Actor) -> Policy:
     return POLICIES[actor.spec.policy.name](actor)
 
 
+def softmax_draw(z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One row index per column of `z` (options, R), drawn with probability proportional to
+    exp(z); -inf is never drawn."""
+    weights = np.exp(z - z.max(axis=0, keepdims=True))
+    threshold = rng.random(z.shape[1]) * weights.sum(axis=0)
+    running = np.zeros(z.shape[1])
+    below = np.zeros(z.shape[1], dtype=np.intp)
+    for row in weights[:-1]:  # a row at a time: numpy's cumsum along the first axis is slower
+        running += row
+        below += running < threshold
+    return below
+
+
 @register("utility")
 class UtilityPolicy:
-    """Softmax over the actor's allowed moves of a utility built from its goals and fears.
+    """Keeps or stops each activity and draws new options from a softmax of their utility.
 
-    utility = preference + hostility toward the target x escalation points
+    utility = preference (toward the target where given, else for the action)
+              + hostility toward the party it works against x escalation points
               - aversion x (1 - risk tolerance) x escalation points
-              - reciprocity x |rung - rung the target last used toward us|
-              - deterrence x (1 - risk tolerance) x credibility x severity, for moves that cross a red line
-              + state effects
+              - reciprocity x |rung - rung of the target's perceived stance toward the actor|
+                (options aimed at the party they work against only: answering in kind)
+              - deterrence x credibility x cost, for options that would cross a red line
+              + state effects - break costs of agreements in force
+    An activity in force is reconsidered with probability 1 - persistence (per rate unit) and
+    then stopped with probability logistic(-utility / temperature). Up to `moves_per_round`
+    options are drawn, with replacement; an activity already in force cannot be drawn.
     """
 
     def __init__(self, actor: Actor):
-        model, tables, i = actor.model, actor.model.tables, actor.index
-        opts = tables.options[i]
-        self.actions, self.targets = opts.action, opts.target
-        self.points = tables.points[opts.action]
-        self.rung = tables.rung[opts.action] / tables.top
-        self.temperature = actor.param("policy.temperature", actor.spec.policy.temperature)
-        self.red_lines = [
-            (line.index, np.isin(opts.action, line.trigger_actions) & (opts.target == line.trigger_target), line.severity)
-            for line in model.red_lines
-            if line.trigger_actor == i
+        model, t, i = actor.model, actor.model.tables, actor.index
+        self.options = t.of_actor[i]
+        self.action = t.action[self.options]
+        self.against = t.against[self.options]
+        self.direct = t.target[self.options] == self.against  # answering a party in kind, not arming a third
+        self.points = t.points[self.action]
+        self.escalation = np.maximum(self.points, 0.0)
+        self.rung = t.rung[self.action] / t.top
+        self.activity = t.activity[self.action]
+        self.activity_rows = np.flatnonzero(self.activity)
+        self._fixed_version = -1
+        base = f"actors.{actor.actor_id}"
+        self.preference_paths = [
+            (f"{base}.preferences_toward.{t.actors[target]}.{t.actions[k]}", f"{base}.preferences.{t.actions[k]}")
+            for k, target in zip(self.action, t.target[self.options])
         ]
-        self.effects = [(v, self.actions == k, w) for v, k, w in model.effects_on(i)]
-        # What does not change during a run: preferences and the cost of escalating.
-        caution = 1.0 - actor.risk_tolerance
-        aversion = model.utility_weights["escalation_aversion"] * caution
-        self.fixed = actor.preferences[:, self.actions] - aversion[:, None] * np.maximum(self.points, 0.0)
+        self.red_lines = [
+            (line, np.isin(self.options, line.crossing_options))
+            for line in model.red_lines
+            if line.trigger_actor == i and np.isin(self.options, line.crossing_options).any()
+        ]
+        self.effects = [
+            (list(model.scenario.state).index(vid), self.action == t.actions.index(e.action), f"state.{vid}.effects[{k}].weight")
+            for vid, var in model.scenario.state.items()
+            for k, e in enumerate(var.effects)
+            if e.actor == actor.actor_id and e.action in t.actions
+        ]
 
     def utilities(self, actor: Actor) -> np.ndarray:
-        model, w = actor.model, actor.model.utility_weights
-        caution = 1.0 - actor.risk_tolerance
-        u = self.fixed + (w["hostility"][:, None] * model.hostility[:, actor.index, self.targets]) * self.points
-        u -= actor.reciprocity[:, None] * np.abs(self.rung - model.pressure[:, actor.index, self.targets])
-        for line, crosses, severity in self.red_lines:
-            fear = w["deterrence"] * caution * model.credibility[:, line, actor.index] * severity
-            u -= fear[:, None] * crosses
+        """(O_i, R): the utility of each of the actor's options in each replicate."""
+        model, p, i = actor.model, actor.model.params, actor.index
+        u = self._fixed(actor) + p["dynamics.utility.hostility"] * model.hostility[i, self.against] * self.points[:, None]
+        u -= actor.reciprocity * np.abs(self.rung[:, None] - model.stance[i, self.against]) * self.direct[:, None]
+        for line, crosses in self.red_lines:
+            fear = p["dynamics.utility.deterrence"] * model.credibility[line.index, i] * p[line.path("cost")]
+            u -= crosses[:, None] * fear
         for variable, matches, weight in self.effects:
-            u += (weight * model.state_values[:, variable])[:, None] * matches
-        return u
+            u += matches[:, None] * (p[weight] * model.state_values[variable])
+        return u - break_costs(model, i, self.options)
 
-    def choose(self, actor: Actor) -> Move:
-        z = self.utilities(actor) / self.temperature[:, None]
-        z -= z.max(axis=1, keepdims=True)
-        cumulative = np.cumsum(np.exp(z), axis=1)
-        threshold = actor.model.rng.random(len(z)) * cumulative[:, -1]
-        pick = (cumulative < threshold[:, None]).sum(axis=1)
-        return self.actions[pick], self.targets[pick]
+    def _fixed(self, actor: Actor) -> np.ndarray:
+        """Preference less escalation aversion: fixed during a run unless an inject sets a parameter."""
+        p = actor.model.params
+        if self._fixed_version != p.version:
+            preference = np.stack([p.get(toward, 0.0) if toward in p.values else p.get(general, 0.0)
+                                   for toward, general in self.preference_paths])
+            caution = 1.0 - actor.risk_tolerance
+            self._fixed_terms = preference - (p["dynamics.utility.escalation_aversion"] * caution) * self.escalation[:, None]
+            self._fixed_version = p.version
+        return self._fixed_terms
+
+    def decide(self, actor: Actor) -> Decision:
+        model = actor.model
+        rng, R, k = model.rng, model.replicates, len(self.options)
+        u = self.utilities(actor) / actor.temperature
+        rows = self.activity_rows
+        in_force = model.in_force[self.options[rows]]
+        reconsider = rng.random((len(rows), R)) < model.clock.chance(1.0 - actor.persistence)
+        stops = np.zeros((k, R), dtype=bool)
+        stops[rows] = in_force & reconsider & (rng.random((len(rows), R)) < 1.0 / (1.0 + np.exp(u[rows])))
+        z = u.copy()
+        z[rows] = np.where(in_force, -np.inf, u[rows])
+        picks = np.stack([self.options[softmax_draw(z, rng)] for _ in range(actor.moves_per_round)])
+        return Decision(picks.reshape(actor.moves_per_round, R), stops)
 
 
 @register("scripted")
 class ScriptedPolicy:
-    """Plays the scenario's moves in order, one a round, then keeps playing the last one."""
+    """Plays the scenario's moves in order, one a round, then keeps playing the last one; it
+    never stops an activity of its own accord."""
 
     def __init__(self, actor: Actor):
-        tables = actor.model.tables
-        self.moves = [
-            (tables.actions.index(m.action), tables.actors.index(m.target)) for m in actor.spec.policy.moves
-        ]
+        t = actor.model.tables
+        self.options = [t.option(actor.index, m.action, m.target) for m in actor.spec.policy.moves]
+        self.width = len(t.of_actor[actor.index])
 
-    def choose(self, actor: Actor) -> Move:
-        action, target = self.moves[min(actor.model.round, len(self.moves)) - 1]
-        replicates = actor.model.replicates
-        return np.full(replicates, action), np.full(replicates, target)
+    def _fixed(self, actor: Actor) -> np.ndarray:
+        """Preference less escalation aversion: fixed during a run unless an inject sets a parameter."""
+        p = actor.model.params
+        if self._fixed_version != p.version:
+            preference = np.stack([p.get(toward, 0.0) if toward in p.values else p.get(general, 0.0)
+                                   for toward, general in self.preference_paths])
+            caution = 1.0 - actor.risk_tolerance
+            self._fixed_terms = preference - (p["dynamics.utility.escalation_aversion"] * caution) * self.escalation[:, None]
+            self._fixed_version = p.version
+        return self._fixed_terms
+
+    def decide(self, actor: Actor) -> Decision:
+        model = actor.model
+        option = self.options[min(model.round, len(self.options)) - 1]
+        return Decision(np.full((1, model.replicates), option), np.zeros((self.width, model.replicates), dtype=bool))
 
 
 @register("tit_for_tat")
 class TitForTatPolicy:
-    """Opens with a fixed move, then answers the opponent's perceived last move toward it in kind.
-
-    In kind means the allowed move toward the opponent whose rung is nearest the rung perceived;
-    when the opponent's last move was aimed elsewhere, it plays the opening move again.
-    """
+    """Opens with a fixed option, then answers the opponent's perceived last event toward it in
+    kind: the allowed option toward the opponent whose rung is nearest the rung perceived. When
+    the opponent did nothing it saw toward it, it plays the opening again; it never stops an
+    activity of its own accord."""
 
     def __init__(self, actor: Actor):
-        tables, spec = actor.model.tables, actor.spec.policy
-        self.opponent = tables.actors.index(spec.opponent)
-        self.opening = (tables.actions.index(spec.opening.action), tables.actors.index(spec.opening.target))
-        self.answer = tables.toward[actor.index, self.opponent]
+        model, t, spec = actor.model, actor.model.tables, actor.spec.policy
+        self.opponent = t.index(spec.opponent)
+        self.opening = t.option(actor.index, spec.opening.action, spec.opening.target)
+        self.watch = model.watches.index.get((actor.index, t.pair_index(self.opponent, actor.index)), -1)
+        own = t.of_actor[actor.index]
+        toward = own[t.target[own] == self.opponent]
+        ranked = toward[np.argsort(t.rung[t.action[toward]], kind="stable")]
+        rungs = t.rung[t.action[ranked]]
+        nearest = np.abs(rungs[None, :] - np.arange(t.top + 1)[:, None]).argmin(axis=1)
+        self.answer = ranked[nearest]  # (top + 1,) option answering each rung
+        self.width = len(own)
 
-    def choose(self, actor: Actor) -> Move:
-        model, replicates = actor.model, actor.model.replicates
-        action = np.full(replicates, self.opening[0])
-        target = np.full(replicates, self.opening[1])
-        if model.round > 1:
-            aimed_at_us = model.target[:, self.opponent] == actor.index
-            seen = model.tables.rung[model.perceived[:, actor.index, self.opponent]]
-            action = np.where(aimed_at_us, self.answer[seen], action)
-            target = np.where(aimed_at_us, self.opponent, target)
-        return action, target
+    def decide(self, actor: Actor) -> Decision:
+        model, R = actor.model, actor.model.replicates
+        pick = np.full(R, self.opening)
+        if model.round > 1 and self.watch >= 0:
+            seen = model.seen[self.watch]
+            pick = np.where(seen >= 0, self.answer[model.tables.rung[np.maximum(seen, 0)]], pick)
+        return Decision(pick[None, :], np.zeros((self.width, R), dtype=bool))
+
+
+def watches_of(model) -> list[tuple[int, int]]:
+    """The (actor, pair) couples the tit-for-tat policies need perceived."""
+    t, out = model.tables, []
+    for aid, spec in model.scenario.actors.items():
+        if spec.policy.name == "tit_for_tat":
+            pair = t.pair_index(t.index(spec.policy.opponent), t.index(aid))
+            if pair >= 0:
+                out.append((t.index(aid), pair))
+    return out

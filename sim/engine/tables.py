@@ -1,4 +1,8 @@
-"""Index tables compiled once from a scenario: the engine works on integers, never on names."""
+"""Index tables compiled once from a scenario: the engine works on integers, never on names.
+
+An *option* is one (actor, action, target) the scenario allows. Every per-round decision and
+record is an array over options, so the engine needs no per-name code.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,6 @@ from ..scenario import Scenario
 
 
 @dataclass(frozen=True)
-class Options:
-    """The (action, target) moves one actor may make, as parallel index arrays."""
-
-    action: np.ndarray
-    target: np.ndarray
-
-
-@dataclass(frozen=True)
 class Tables:
     actors: tuple[str, ...]
     actions: tuple[str, ...]
@@ -26,15 +22,28 @@ class Tables:
     score: np.ndarray  # (A,) escalation points as the ladder gives them
     public: np.ndarray  # (A,) bool
     detection: np.ndarray  # (A,) chance a covert action is seen by a fully informed observer
+    activity: np.ndarray  # (A,) bool: stays in force until stopped
+    attack: np.ndarray  # (A,) bool: a use of force (MID level 4 or 5)
     neutral: int  # action perceived when nothing is seen
-    options: tuple[Options, ...]  # per actor
-    nearest: np.ndarray  # (n, top + 1): the actor's action closest to each rung
-    toward: np.ndarray  # (n, n, top + 1): the move toward a target closest to each rung, -1 if none
-    next_up: np.ndarray  # (n, n, A): the next higher allowed action toward the same target
+    # options, in order of actor, then target, then action (ladder order)
+    actor: np.ndarray  # (O,)
+    action: np.ndarray  # (O,)
+    target: np.ndarray  # (O,)
+    against: np.ndarray  # (O,) the party the option works against (the target unless declared)
+    pair: np.ndarray  # (O,) index of (actor, target) in `pairs`
+    pairs: np.ndarray  # (P, 2) actor, target
+    of_actor: tuple[np.ndarray, ...]  # option indices of each actor
+    read_as: np.ndarray  # (P, top + 1): the pair's action nearest each rung (misreadings)
+    next_up: np.ndarray  # (O,) the actor's next higher option toward the same target (itself at the top)
+    against_of: np.ndarray  # (n, A, n): against whom (actor, action, target) works, -1 if not allowed
 
     @property
     def top(self) -> int:
         return int(self.rung.max())
+
+    @property
+    def options(self) -> int:
+        return len(self.actor)
 
     def index(self, actor: str) -> int:
         return self.actors.index(actor)
@@ -42,46 +51,68 @@ class Tables:
     def action_index(self, actions: list[str]) -> np.ndarray:
         return np.array([self.actions.index(a) for a in actions], dtype=np.int64)
 
+    def option(self, actor: str | int, action: str | int, target: str | int) -> int:
+        """The index of one option; ValueError if the scenario does not allow it."""
+        i = actor if isinstance(actor, int) else self.index(actor)
+        k = action if isinstance(action, int) else self.actions.index(action)
+        t = target if isinstance(target, int) else self.index(target)
+        hit = np.flatnonzero((self.actor == i) & (self.action == k) & (self.target == t))
+        if len(hit) == 0:
+            raise ValueError(f"option not allowed: {self.actors[i]} {self.actions[k]} -> {self.actors[t]}")
+        return int(hit[0])
 
-def _closest(candidates: list[int], rung: np.ndarray, top: int) -> np.ndarray:
+    def pair_index(self, actor: int, target: int) -> int:
+        """The index of (actor, target) in `pairs`, -1 if the actor may do nothing toward the target."""
+        hit = np.flatnonzero((self.pairs[:, 0] == actor) & (self.pairs[:, 1] == target))
+        return int(hit[0]) if len(hit) else -1
+
+    def options_matching(self, actor: int, actions: np.ndarray, target: int | None = None) -> np.ndarray:
+        """Indices of `actor`'s options taking one of `actions` (toward `target` if given)."""
+        mask = (self.actor == actor) & np.isin(self.action, actions)
+        if target is not None:
+            mask &= self.target == target
+        return np.flatnonzero(mask)
+
+
+def _nearest(candidates: list[int], rung: np.ndarray, top: int) -> np.ndarray:
     """For each rung 0..top, the candidate action with the nearest rung (lower on ties); -1 if none."""
     if not candidates:
         return np.full(top + 1, -1)
-    cand = np.array(sorted(candidates, key=lambda k: rung[k]))
+    cand = np.array(sorted(candidates, key=lambda k: (rung[k], k)))
     distance = np.abs(rung[cand][None, :] - np.arange(top + 1)[:, None])
-    return cand[distance.argmin(axis=1)]  # argmin takes the first, i.e. the lower rung, on ties
-
-
-def _options(allowed: np.ndarray) -> Options:
-    """Moves in ladder order: by action, then target."""
-    pairs = sorted((k, t) for t, k in zip(*np.nonzero(allowed)))
-    return Options(np.array([k for k, _ in pairs], dtype=np.int64), np.array([t for _, t in pairs], dtype=np.int64))
+    return cand[distance.argmin(axis=1)]
 
 
 def compile_tables(s: Scenario) -> Tables:
-    actors = tuple(s.actors)
-    actions = tuple(s.actions)
-    n, a_count = len(actors), len(actions)
+    actors, actions = tuple(s.actors), tuple(s.actions)
+    n = len(actors)
     rung = np.array([s.actions[a].rung for a in actions], dtype=np.int64)
     raw_points = np.array([s.ladder.points[s.actions[a].category] for a in actions], dtype=float)
     top = int(rung.max())
-    allowed = np.zeros((n, n, a_count), dtype=bool)
-    for k, aid in enumerate(actions):
-        for actor, targets in s.actions[aid].allowed.items():
-            for t in targets:
-                allowed[actors.index(actor), actors.index(t), k] = True
-    options = tuple(_options(allowed[i]) for i in range(n))
-    nearest = np.stack([_closest(sorted(set(np.nonzero(allowed[i].any(0))[0])), rung, top) for i in range(n)])
-    toward = np.stack(
-        [np.stack([_closest(list(np.nonzero(allowed[i, t])[0]), rung, top) for t in range(n)]) for i in range(n)]
+    allowed = [
+        (actors.index(actor), k, actors.index(target))
+        for k, aid in enumerate(actions)
+        for actor, targets in s.actions[aid].allowed.items()
+        for target in targets
+    ]
+    # by actor, then target, then rung: a pair's options are consecutive rows
+    triples = sorted(allowed, key=lambda o: (o[0], o[2], rung[o[1]], o[1]))
+    actor = np.array([i for i, _, _ in triples], dtype=np.int64)
+    action = np.array([k for _, k, _ in triples], dtype=np.int64)
+    target = np.array([t for _, _, t in triples], dtype=np.int64)
+    against = np.array(
+        [actors.index(s.actions[actions[k]].against.get(actors[t], actors[t])) for _, k, t in triples], dtype=np.int64
     )
-    next_up = np.empty((n, n, a_count), dtype=np.int64)
-    for i in range(n):
-        for t in range(n):
-            moves = sorted(np.nonzero(allowed[i, t])[0], key=lambda k: rung[k])
-            for k in range(a_count):
-                higher = [m for m in moves if rung[m] > rung[k]]
-                next_up[i, t, k] = higher[0] if higher else k
+    pair_list = sorted({(i, t) for i, _, t in triples})
+    pair = np.array([pair_list.index((i, t)) for i, _, t in triples], dtype=np.int64)
+    read_as = np.stack([_nearest(sorted({k for i2, k, t2 in triples if (i2, t2) == p}), rung, top) for p in pair_list])
+    next_up = np.arange(len(triples))
+    for o, (i, k, t) in enumerate(triples):
+        higher = [(rung[k2], o2) for o2, (i2, k2, t2) in enumerate(triples) if (i2, t2) == (i, t) and rung[k2] > rung[k]]
+        if higher:
+            next_up[o] = min(higher)[1]
+    against_of = np.full((n, len(actions), n), -1, dtype=np.int64)
+    against_of[actor, action, target] = against
     return Tables(
         actors=actors,
         actions=actions,
@@ -90,9 +121,17 @@ def compile_tables(s: Scenario) -> Tables:
         score=raw_points,
         public=np.array([s.actions[a].public for a in actions]),
         detection=np.array([s.actions[a].detection for a in actions]),
+        activity=np.array([s.actions[a].kind == "activity" for a in actions]),
+        attack=np.array([s.actions[a].mid_level >= 4 for a in actions]),
         neutral=actions.index(s.ladder.neutral_action),
-        options=options,
-        nearest=nearest,
-        toward=toward,
+        actor=actor,
+        action=action,
+        target=target,
+        against=against,
+        pair=pair,
+        pairs=np.array(pair_list, dtype=np.int64).reshape(-1, 2),
+        of_actor=tuple(np.flatnonzero(actor == i) for i in range(n)),
+        read_as=read_as,
         next_up=next_up,
+        against_of=against_of,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import numpy as np
@@ -105,3 +106,20 @@ def param(low: float = 0.0, high: float = 1.0) -> Any:
 
 
 Unit = param(0.0, 1.0)
+
+
+def numbers(node: Any, path: str = "") -> Iterator[tuple[str, float | Distribution]]:
+    """Every numeric parameter below `node` (a scenario or a block) with its dotted path, in field order."""
+    from pydantic import BaseModel  # the schema's base; imported here to keep this module light
+
+    if isinstance(node, Distribution) or (isinstance(node, float | int) and not isinstance(node, bool)):
+        yield path, node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from numbers(getattr(node, name), f"{path}.{name}" if path else name)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from numbers(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from numbers(value, f"{path}[{i}]")

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .errors import did_you_mean
+from .params import numbers
 from .schema import Move, Scenario, ScriptedPolicy, TitForTatPolicy
 from .yamlio import Key
 
@@ -23,6 +24,7 @@ def check_references(s: Scenario, source_ids: set[str]) -> list[Finding]:
         *_action_refs(s),
         *_red_line_refs(s),
         *_commitment_refs(s),
+        *_agreement_refs(s),
         *_state_refs(s),
         *_inject_refs(s),
         *_outcome_refs(s),
@@ -53,6 +55,10 @@ def _actor_refs(s: Scenario) -> Iterator[Finding]:
             yield from _ref("actor", (*base, "hostility", other), other, s.actors)
         for action in actor.preferences:
             yield from _ref("action", (*base, "preferences", action), action, s.actions)
+        for target, preferences in actor.preferences_toward.items():
+            yield from _ref("actor", (*base, "preferences_toward", target), target, s.actors)
+            for action in preferences:
+                yield from _ref("action", (*base, "preferences_toward", target, action), action, s.actions)
         policy = actor.policy
         if isinstance(policy, ScriptedPolicy):
             for i, move in enumerate(policy.moves):
@@ -62,6 +68,14 @@ def _actor_refs(s: Scenario) -> Iterator[Finding]:
             yield from _move(s, aid, policy.opening, (*base, "policy", "opening"))
         if not any(aid in action.allowed for action in s.actions.values()):
             yield base, "actor has no allowed action (expected it under some actions.*.allowed, got none)"
+        for i, move in enumerate(actor.activities):
+            path = (*base, "activities", i)
+            found = list(_move(s, aid, move, path))
+            yield from found
+            if not found and s.actions[move.action].kind != "activity":
+                yield path, f"not an activity (expected an action of kind activity, got move '{move.action}')"
+        if actor.sponsor is not None:
+            yield from _ref("actor", (*base, "sponsor"), actor.sponsor, s.actors)
 
 
 def _action_refs(s: Scenario) -> Iterator[Finding]:
@@ -74,6 +88,12 @@ def _action_refs(s: Scenario) -> Iterator[Finding]:
                 yield from _ref("actor", (*path, i), target, s.actors)
                 if target == actor:
                     yield (*path, i), f"an actor cannot target itself (expected another actor, got '{target}')"
+        targets = {t for ts in action.allowed.values() for t in ts}
+        for target, against in action.against.items():
+            path = ("actions", xid, "against", target)
+            if target not in targets:
+                yield path, f"not a target of this action (expected one of {', '.join(sorted(targets))}, got '{target}')"
+            yield from _ref("actor", path, against, s.actors)
 
 
 def _red_line_refs(s: Scenario) -> Iterator[Finding]:
@@ -82,8 +102,9 @@ def _red_line_refs(s: Scenario) -> Iterator[Finding]:
         yield from _ref("actor", (*base, "owner"), line.owner, s.actors)
         yield from _ref("actor", (*base, "trigger", "actor"), line.trigger.actor, s.actors)
         yield from _ref("actor", (*base, "trigger", "target"), line.trigger.target, s.actors)
-        for i, action in enumerate(line.trigger.actions):
-            yield from _ref("action", (*base, "trigger", "actions", i), action, s.actions)
+        for key in ("actions", "ambiguous"):
+            for i, action in enumerate(getattr(line.trigger, key)):
+                yield from _ref("action", (*base, "trigger", key, i), action, s.actions)
         for i, action in enumerate(line.warning):
             yield from _ref("action", (*base, "warning", i), action, s.actions)
         if line.owner in s.actors:
@@ -100,19 +121,42 @@ def _commitment_refs(s: Scenario) -> Iterator[Finding]:
         for key in ("actions", "ambiguous"):
             for i, action in enumerate(getattr(c.trigger, key)):
                 yield from _ref("action", (*base, "trigger", key, i), action, s.actions)
-        yield from _ref("action", (*base, "obligation", "action"), c.obligation.action, s.actions)
         if c.nullification is not None:
             yield from _ref("state variable", (*base, "nullification", "state"), c.nullification.state, s.state)
-        if c.obligation.action in s.actions and all(p in s.actors for p in c.parties):
-            allowed = s.actions[c.obligation.action].allowed
-            for party, other in (c.parties, c.parties[::-1]):
-                targets = [other] if c.obligation.toward == "party" else attackers_of(s, c.parties, c.trigger.attackers)
-                missing = [t for t in targets if t not in allowed.get(party, [])]
-                if missing:
-                    yield (*base, "obligation"), (
-                        f"obligation not allowed (expected actions.{c.obligation.action}.allowed.{party} "
-                        f"to include {', '.join(missing)})"
-                    )
+        for guarantor, obligation in c.obligations.items():
+            path = (*base, "obligations", guarantor)
+            if guarantor not in c.parties:
+                yield path, f"not a party (expected one of {', '.join(c.parties)}, got '{guarantor}')"
+                continue
+            if obligation.action not in s.actions:
+                yield from _ref("action", (*path, "action"), obligation.action, s.actions)
+                continue
+            protected = next(p for p in c.parties if p != guarantor) if len(set(c.parties)) == 2 else guarantor
+            targets = [protected] if obligation.toward == "party" else attackers_of(s, c.parties, c.trigger.attackers)
+            allowed = s.actions[obligation.action].allowed.get(guarantor, [])
+            missing = [t for t in targets if t not in allowed]
+            if missing:
+                yield path, (
+                    f"obligation not allowed (expected actions.{obligation.action}.allowed.{guarantor} "
+                    f"to include {', '.join(missing)})"
+                )
+
+
+def _agreement_refs(s: Scenario) -> Iterator[Finding]:
+    for gid, g in s.agreements.items():
+        base = ("agreements", gid)
+        for i, party in enumerate(g.parties):
+            yield from _ref("actor", (*base, "parties", i), party, s.actors)
+        for i, mediator in enumerate(g.mediators):
+            yield from _ref("actor", (*base, "mediators", i), mediator, s.actors)
+        for i, action in enumerate(g.stops):
+            yield from _ref("action", (*base, "stops", i), action, s.actions)
+        for party in g.value:
+            if party not in g.parties:
+                yield (*base, "value", party), f"not a party (expected one of {', '.join(g.parties)}, got '{party}')"
+        missing = [p for p in g.parties if p not in g.value]
+        if missing:
+            yield (*base, "value"), f"missing value for {', '.join(missing)} (expected one per party)"
 
 
 def attackers_of(s: Scenario, parties: list[str], attackers: list[str]) -> list[str]:
@@ -148,10 +192,27 @@ def _inject_refs(s: Scenario) -> Iterator[Finding]:
             yield from _ref("state variable", (*base, "set_state", vid), vid, s.state)
         for cid in inject.set_status:
             yield from _ref("commitment", (*base, "set_status", cid), cid, s.commitments)
+        known = {path for path, _ in numbers(s) if not path.startswith("injects.")}
+        for path in inject.set:
+            if path not in known:
+                yield (*base, "set", path), (
+                    f"unknown parameter (expected the dotted path of a number in the scenario, got '{path}')"
+                    f"{did_you_mean(path, known)}"
+                )
+        for gid in inject.sign:
+            yield from _ref("agreement", (*base, "sign", gid), gid, s.agreements)
+        for actor, moves in inject.stop.items():
+            for i, move in enumerate(moves):
+                if actor in s.actors:
+                    yield from _move(s, actor, move, (*base, "stop", actor, i))
+                else:
+                    yield from _ref("actor", (*base, "stop", actor), actor, s.actors)
 
 
 def _outcome_refs(s: Scenario) -> Iterator[Finding]:
     top = max(a.rung for a in s.actions.values())
+    if any(c.easing for c in list(s.outcomes.classes.values())[1:]):
+        yield ("outcomes", "classes"), "only the first class may require easing (expected easing on the first, got it later)"
     last = list(s.outcomes.classes.values())[-1].max_rung
     if last < top:
         yield ("outcomes", "classes"), f"classes must cover the ladder (expected the last max_rung >= {top}, got {last})"

@@ -7,6 +7,7 @@ sections are checked in `references.py`; this module checks shape, types and ran
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -16,6 +17,7 @@ from .params import Unit, param
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]*$", max_length=64)]
 Sources = Annotated[list[str], Field(min_length=1)]
 Round = Annotated[int, Field(ge=1, le=600)]
+TimeUnit = Literal["day", "week", "month"]
 
 CATEGORIES = (
     "de_escalation",
@@ -47,6 +49,12 @@ class Sourced(Block):
 class Move(Block):
     action: Id
     target: Id
+
+
+class Response(Move):
+    """A declared or obliged reaction, carried out `lag` rounds after the decision (0: the same round)."""
+
+    lag: param(0.0, 120.0) = 0.0
 
 
 class UtilityPolicy(Block):
@@ -82,8 +90,14 @@ class Actor(Sourced):
     intelligence: Unit
     hostility: dict[Id, Unit] = {}
     preferences: dict[Id, param(-10.0, 10.0)] = {}
+    preferences_toward: dict[Id, dict[Id, param(-10.0, 10.0)]] = {}
     reciprocity: param(0.0, 10.0) = 1.0
     policy: Policy = UtilityPolicy()
+    activities: list[Move] = []
+    persistence: Unit = 0.9
+    moves_per_round: Annotated[int, Field(ge=0, le=10)] | None = None
+    sponsor: Id | None = None
+    attribution: Unit = 0.0
 
 
 class Action(Sourced):
@@ -94,24 +108,33 @@ class Action(Sourced):
     goldstein: Annotated[float, Field(ge=-10, le=10, allow_inf_nan=False)]
     public: bool = True
     detection: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 1.0
+    kind: Literal["move", "activity"] = "move"
     allowed: dict[Id, list[Id]]
+    against: dict[Id, Id] = {}
 
 
 class Trigger(Block):
+    """Starting or taking one of `actions` toward `target` crosses the line; one of `ambiguous`
+    crosses it in the owner's eyes with probability `slack`."""
+
     actor: Id
     actions: Annotated[list[Id], Field(min_length=1)]
     target: Id
+    ambiguous: list[Id] = []
+    slack: Unit = 0.0
 
 
 class RedLine(Sourced):
     owner: Id
     trigger: Trigger
     warning: list[Id] = []
-    response: Move
+    response: Response
+    cost: param(0.0, 20.0)
+    propensity: param(-10.0, 10.0) = 0.0
     publicity: Unit
     specificity: Unit
     credibility: Unit
-    drawn_months_ago: Annotated[int, Field(ge=0, le=600)] = 0
+    drawn: dt.date
 
 
 class CommitmentTrigger(Block):
@@ -121,8 +144,13 @@ class CommitmentTrigger(Block):
 
 
 class Obligation(Block):
+    """What a guarantor owes when the other party is attacked: `action` toward the attacker or
+    the protected party, honoured with probability `honour`, `lag` rounds after the attack."""
+
     action: Id
     toward: Literal["attacker", "party"]
+    honour: Unit
+    lag: param(0.0, 120.0) = 0.0
 
 
 class Nullification(Block):
@@ -134,21 +162,38 @@ class Nullification(Block):
 
 
 class Commitment(Sourced):
+    """Guarantors are the parties with an obligation: both (mutual) or one (a one-way guarantee)."""
+
     parties: Annotated[list[Id], Field(min_length=2, max_length=2)]
     trigger: CommitmentTrigger
-    obligation: Obligation
-    honour: Unit
+    obligations: Annotated[dict[Id, Obligation], Field(min_length=1, max_length=2)]
     slack: Unit
     status: Status = "active"
     nullification: Nullification | None = None
 
 
+class Agreement(Sourced):
+    """Talks or a ceasefire between two parties: proposed by one, accepted or refused by the other."""
+
+    parties: Annotated[list[Id], Field(min_length=2, max_length=2)]
+    stops: list[Id] = []
+    value: dict[Id, param(-20.0, 20.0)]
+    proposal_rate: Unit
+    mediators: list[Id] = []
+    mediation: param(0.0, 20.0) = 0.0
+    eases: Unit = 0.0
+    break_cost: param(0.0, 20.0) = 0.0
+    in_force: bool = False
+
+
 class Driver(Block):
-    """Each round an actor takes one of `actions`, the state moves by `delta`."""
+    """Each round an actor takes or starts one of `actions` (or, `while_in_force`, has one in
+    force), the state moves by `delta`."""
 
     actor: Id
     actions: Annotated[list[Id], Field(min_length=1)]
     delta: param(-1.0, 1.0)
+    while_in_force: bool = False
 
 
 class Effect(Block):
@@ -168,19 +213,26 @@ class StateVariable(Sourced):
 
 
 class Inject(Sourced):
-    """At `round` (through `until`), with `probability` per run: force moves, set states or statuses."""
+    """At `round` (through `until`), with `probability` per run: force moves or starts, stop
+    activities, put agreements in force, set states or statuses; `set` changes parameters from
+    `round` on (an election, a change of government)."""
 
     round: Round
     until: Round | None = None
     probability: Unit = 1.0
     force: dict[Id, Move] = {}
+    stop: dict[Id, list[Move]] = {}
+    sign: list[Id] = []
     set_state: dict[Id, Unit] = {}
     set_status: dict[Id, Status] = {}
+    set: dict[str, float] = {}
 
     @model_validator(mode="after")
     def _does_something(self) -> Inject:
-        if not (self.force or self.set_state or self.set_status):
-            raise ValueError("an inject needs force, set_state or set_status (expected one, got none)")
+        if not (self.force or self.stop or self.sign or self.set_state or self.set_status or self.set):
+            raise ValueError(
+                "an inject needs force, stop, sign, set_state, set_status or set (expected one, got none)"
+            )
         if self.until is not None and self.until < self.round:
             raise ValueError(f"until must be >= round (expected >= {self.round}, got {self.until})")
         return self
@@ -235,6 +287,11 @@ class UtilityWeights(Sourced):
     deterrence: param(0.0, 50.0)
 
 
+class RoundLength(Block):
+    length: Annotated[int, Field(ge=1, le=366)] = 1
+    unit: TimeUnit = "month"
+
+
 class Dynamics(Block):
     perception: Perception
     hostility: HostilityDynamics
@@ -245,8 +302,12 @@ class Dynamics(Block):
 
 
 class OutcomeClass(Block):
+    """Runs whose highest new escalation reaches at most `max_rung`; with `easing`, only those
+    that also stopped an activity of the start or held an agreement."""
+
     max_rung: Annotated[int, Field(ge=0, le=100)]
     label: str = ""
+    easing: bool = False
 
 
 class Outcomes(Sourced):
@@ -268,14 +329,18 @@ class Scenario(Block):
     name: Id
     description: Annotated[str, Field(min_length=1)]
     sources: Sources
+    start: dt.date
     rounds: Round = 24
-    round_months: Annotated[int, Field(ge=1, le=120)] = 1
+    round: RoundLength = RoundLength()
+    rates_per: TimeUnit = "month"
+    moves_per_round: Annotated[int, Field(ge=0, le=10)] = 1
     ladder: Ladder
     dynamics: Dynamics
     actors: Annotated[dict[Id, Actor], Field(min_length=1)]
     actions: Annotated[dict[Id, Action], Field(min_length=1)]
     red_lines: dict[Id, RedLine] = {}
     commitments: dict[Id, Commitment] = {}
+    agreements: dict[Id, Agreement] = {}
     state: dict[Id, StateVariable] = {}
     injects: dict[Id, Inject] = {}
     outcomes: Outcomes

@@ -1,0 +1,99 @@
+"""Agreements: talks and ceasefires as joint acts between two parties.
+
+Each round an agreement not in force may be proposed by either party, with probability
+`proposal_rate` (per rate unit) times the logistic of the proposer's utility for it; the
+other party accepts with the logistic of its own utility, raised by `mediation` when a
+mediator engaged either party last round. A party's utility is its `value` for the agreement
+less its hostility toward the other (utility weights' `hostility`). In force, it stops the
+activities it names between the parties, eases their hostility by `eases` per rate unit, and
+costs either party `break_cost` in utility for an option that would break it; an event of a
+named action between the parties breaks it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .model import EscalationModel
+
+
+def logistic(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass(frozen=True)
+class Agreement:
+    index: int
+    id: str
+    parties: tuple[int, int]
+    covered: np.ndarray  # (O,) bool: options of a party, of a named action, toward or against the other
+    mediators: np.ndarray  # (M,) actors
+    engaging: np.ndarray  # (O,) bool: a mediator's de-escalating moves toward either party
+
+    def path(self, key: str) -> str:
+        return f"agreements.{self.id}.{key}"
+
+
+def compile_agreements(model: EscalationModel) -> list[Agreement]:
+    t, out = model.tables, []
+    for index, (gid, g) in enumerate(model.scenario.agreements.items()):
+        a, b = (t.index(x) for x in g.parties)
+        named = np.isin(t.action, t.action_index(g.stops))
+        between = ((t.actor == a) & ((t.target == b) | (t.against == b))) | (
+            (t.actor == b) & ((t.target == a) | (t.against == a))
+        )
+        mediators = np.array([t.index(m) for m in g.mediators], dtype=np.int64)
+        engaging = np.isin(t.actor, mediators) & np.isin(t.target, [a, b]) & (t.points[t.action] < 0)
+        out.append(Agreement(index, gid, (a, b), named & between, mediators, engaging))
+    return out
+
+
+def utility(model: EscalationModel, g: Agreement, party: int, other: int) -> np.ndarray:
+    p = model.params
+    value = p[g.path(f"value.{model.tables.actors[party]}")]
+    return value - p["dynamics.utility.hostility"] * model.hostility[party, other]
+
+
+def negotiate(model: EscalationModel) -> None:
+    """Proposals and acceptances; agreements in force stop what they name and ease hostility."""
+    rng, R, p = model.rng, model.replicates, model.params
+    for g in model.agreements:
+        a, b = g.parties
+        in_force = model.agreed[g.index]
+        rate = model.clock.chance(p[g.path("proposal_rate")])
+        mediated = (model.last_events[g.engaging].any(axis=0) * p[g.path("mediation")]) if g.engaging.any() else 0.0
+        signed = np.zeros(R, dtype=bool)
+        for proposer, other in ((a, b), (b, a)):
+            proposes = rng.random(R) < rate * logistic(utility(model, g, proposer, other))
+            accepts = rng.random(R) < logistic(utility(model, g, other, proposer) + mediated)
+            signed |= proposes & accepts
+        new = signed & ~in_force
+        first = new & (model.first_agreed[g.index] < 0)
+        model.first_agreed[g.index, first] = model.round
+        in_force = in_force | new
+        model.agreed[g.index] = in_force
+        model.forced_stop[g.covered] |= in_force
+        ease = model.clock.chance(p[g.path("eases")]) * in_force
+        for x, y in ((a, b), (b, a)):
+            model.hostility[x, y] *= 1.0 - ease
+
+
+def breaks(model: EscalationModel) -> None:
+    """An event of a named action between the parties ends the agreement."""
+    for g in model.agreements:
+        broken = model.events[g.covered].any(axis=0)
+        model.agreed[g.index] &= ~broken
+
+
+def break_costs(model: EscalationModel, actor: int, options: np.ndarray) -> np.ndarray | float:
+    """(len(options), R): the utility an actor gives up by breaking the agreements in force."""
+    cost: np.ndarray | float = 0.0
+    for g in model.agreements:
+        covered = g.covered[options]
+        if actor in g.parties and covered.any():
+            cost = cost + covered[:, None] * (model.agreed[g.index] * model.params[g.path("break_cost")])[None, :]
+    return cost

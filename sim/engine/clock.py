@@ -1,0 +1,59 @@
+"""Real time: the date of each round, and rates stated per their own unit turned into per-round ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..scenario import Scenario
+
+DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12.0}
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day of the month `months` later (the last day where the month is shorter)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has a 28th")
+
+
+@dataclass(frozen=True)
+class Clock:
+    start: dt.date
+    length: int
+    unit: str
+    rates_per: str
+
+    @classmethod
+    def of(cls, s: Scenario) -> Clock:
+        return cls(s.start, s.round.length, s.round.unit, s.rates_per)
+
+    @property
+    def units_per_round(self) -> float:
+        """How many of the rates' unit one round lasts (a week is 0.23 months)."""
+        return self.length * DAYS[self.unit] / DAYS[self.rates_per]
+
+    def date(self, round_number: int) -> dt.date:
+        """The first day of round `round_number` (round 1 starts on the start date)."""
+        steps = (round_number - 1) * self.length
+        if self.unit == "month":
+            return add_months(self.start, steps)
+        return self.start + dt.timedelta(days=steps * DAYS[self.unit])
+
+    def years_since(self, day: dt.date, round_number: int) -> float:
+        return (self.date(round_number) - day).days / 365.25
+
+    def chance(self, p: np.ndarray | float) -> np.ndarray:
+        """A probability per rate unit as a probability per round: 1 - (1 - p)^(units per round)."""
+        return 1.0 - (1.0 - np.asarray(p, dtype=float)) ** self.units_per_round
+
+    def amount(self, x: np.ndarray | float) -> np.ndarray:
+        """An amount per rate unit (a drift) as an amount per round."""
+        return np.asarray(x, dtype=float) * self.units_per_round

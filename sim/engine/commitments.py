@@ -1,0 +1,128 @@
+"""Commitments: guarantees triggered by aggression against a protected party.
+
+A guarantor is a party with an obligation (both parties of a mutual treaty, one of a one-way
+guarantee). Aggression is an attack on the protected party by an attacker the protected party
+was not itself attacking: an attack in reply to an attack is not new aggression. The
+guarantor may still read any listed or ambiguous attack as aggression with probability
+`slack` (deliberately ambiguous wording). Triggered, it honours the obligation with
+probability `honour`, `lag` rounds later; not honouring lapses the commitment. A non-state
+attacker's sponsor is blamed with the attacker's `attribution` probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..scenario.references import attackers_of
+
+if TYPE_CHECKING:
+    from .model import EscalationModel
+
+STATUSES = ("active", "invoked", "lapsed", "nullified")
+ACTIVE, INVOKED, LAPSED, NULLIFIED = range(4)
+
+
+@dataclass(frozen=True)
+class Guarantee:
+    guarantor: int
+    protected: int
+    attackers: list[tuple[int, int]]  # (attacker, the guarantor's watch on attacker -> protected)
+    option_toward: np.ndarray  # (n,) the obligation's option toward each actor, -1 if not allowed
+    toward_attacker: bool
+    path: str
+
+
+@dataclass(frozen=True)
+class Commitment:
+    index: int
+    id: str
+    actions: np.ndarray
+    ambiguous: np.ndarray
+    guarantees: list[Guarantee]
+    nullify_state: int
+
+    def path(self, key: str) -> str:
+        return f"commitments.{self.id}.{key}"
+
+
+def _parties(c) -> list[tuple[str, str]]:
+    """(guarantor, protected) for each obligation."""
+    return [(g, next((p for p in c.parties if p != g), g)) for g in c.obligations]
+
+
+def watches_of(model: EscalationModel) -> list[tuple[int, int]]:
+    t, s, out = model.tables, model.scenario, []
+    for c in s.commitments.values():
+        for g, protected in _parties(c):
+            for x in attackers_of(s, c.parties, c.trigger.attackers):
+                pair = t.pair_index(t.index(x), t.index(protected))
+                if pair >= 0 and x != g:
+                    out.append((t.index(g), pair))
+    return out
+
+
+def compile_commitments(model: EscalationModel) -> list[Commitment]:
+    t, s = model.tables, model.scenario
+    out = []
+    for index, (cid, c) in enumerate(s.commitments.items()):
+        guarantees = []
+        for g, protected in _parties(c):
+            gi, pi = t.index(g), t.index(protected)
+            attackers = []
+            for x in attackers_of(s, c.parties, c.trigger.attackers):
+                pair = t.pair_index(t.index(x), pi)
+                if pair >= 0 and x != g:
+                    attackers.append((t.index(x), model.watches.index[(gi, pair)]))
+            obligation = c.obligations[g]
+            k = t.actions.index(obligation.action)
+            toward = np.full(len(t.actors), -1, dtype=np.int64)
+            for j in range(len(t.actors)):
+                hit = np.flatnonzero((t.actor == gi) & (t.action == k) & (t.target == j))
+                toward[j] = hit[0] if len(hit) else -1
+            guarantees.append(
+                Guarantee(gi, pi, attackers, toward, obligation.toward == "attacker", f"commitments.{cid}.obligations.{g}")
+            )
+        out.append(
+            Commitment(
+                index=index,
+                id=cid,
+                actions=t.action_index(c.trigger.actions),
+                ambiguous=t.action_index(c.trigger.actions + c.trigger.ambiguous),
+                guarantees=guarantees,
+                nullify_state=list(s.state).index(c.nullification.state) if c.nullification else -1,
+            )
+        )
+    return out
+
+
+def check_commitments(model: EscalationModel, seen: np.ndarray) -> None:
+    """Judge every guarantee on what its guarantor saw last round (`seen`, (R, W) actions)."""
+    rng, R, p = model.rng, model.replicates, model.params
+    for c in model.commitments:
+        status = model.status[c.index]
+        slack = p[c.path("slack")]
+        for g in c.guarantees:
+            attacker = np.full(R, -1)
+            for x, watch in g.attackers:
+                saw = seen[watch]
+                aggression = np.isin(saw, c.actions) & ~model.attacking[g.protected, x]
+                read_as_aggression = np.isin(saw, c.ambiguous) & (rng.random(R) < slack)
+                attacker = np.where((attacker < 0) & (aggression | read_as_aggression), x, attacker)
+            attacker = model.blame_sponsors(attacker)
+            triggered = (attacker >= 0) & ((status == ACTIVE) | (status == INVOKED))
+            honoured = triggered & (rng.random(R) < p[f"{g.path}.honour"])
+            option = g.option_toward[np.maximum(attacker, 0)] if g.toward_attacker else g.option_toward[g.protected]
+            honoured &= option >= 0
+            model.schedule(honoured, option, p.rounds(f"{g.path}.lag"))
+            first = honoured & (model.first_invoked[c.index] == 0)
+            model.first_invoked[c.index, first] = model.round
+            status = np.where(honoured, INVOKED, np.where(triggered, LAPSED, status))
+        if c.nullify_state >= 0:
+            eroded = model.state_values[c.nullify_state] < p[c.path("nullification.below")]
+            chance = model.clock.chance(p[c.path("nullification.rate")])
+            lapse = (status != NULLIFIED) & eroded & (rng.random(R) < chance)
+            status = np.where(lapse, NULLIFIED, status)
+        model.status[c.index] = status

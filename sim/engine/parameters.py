@@ -1,0 +1,48 @@
+"""Per-run parameters: every number of a scenario as an array over the replicates of a block.
+
+A fixed number is a read-only broadcast (no memory per replicate); a distribution is drawn
+from the block's Generator once per block, in the scenario's field order, so it is
+reproducible. An inject's `set` overwrites a parameter in the runs where it fired, from its
+round on; the engine reads parameters through this store every round, so the change holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenario import Distribution, Scenario
+from ..scenario.params import numbers
+
+
+class Parameters:
+    """The sampled parameters of one block (`sampled`, kept in the results) and every other number."""
+
+    def __init__(self, scenario: Scenario, rng: np.random.Generator, replicates: int):
+        self.replicates = replicates
+        self.version = 0  # bumped by `set`, so that cached terms know to recompute
+        self.sampled: dict[str, np.ndarray] = {}
+        self.values: dict[str, np.ndarray] = {}
+        for path, value in numbers(scenario):
+            if isinstance(value, Distribution):
+                self.sampled[path] = self.values[path] = value.sample(rng, replicates)
+            else:
+                self.values[path] = np.broadcast_to(float(value), (replicates,))
+
+    def __getitem__(self, path: str) -> np.ndarray:
+        return self.values[path]
+
+    def get(self, path: str, default: float) -> np.ndarray:
+        """The parameter at `path`, or `default` for every replicate where the scenario has none."""
+        found = self.values.get(path)
+        return found if found is not None else np.broadcast_to(float(default), (self.replicates,))
+
+    def set(self, path: str, where: np.ndarray, value: float) -> None:
+        """Change a parameter from now on in the replicates `where` (an inject's `set`)."""
+        changed = np.array(self.values[path], dtype=float)
+        changed[where] = value
+        self.values[path] = changed
+        self.version += 1
+
+    def rounds(self, path: str) -> np.ndarray:
+        """A lag in whole rounds (distributions are rounded to the nearest round)."""
+        return np.rint(self.values[path]).astype(np.int64)

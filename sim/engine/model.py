@@ -160,7 +160,9 @@ class EscalationModel(mesa.Model):
         # (rung, option) packed, + 1 so that 0 is "none" (see perception.Watches for why)
         self._option_key = ((self.option_rung << 16 | np.arange(O)) + 1).astype(np.int32)[:, None]
         self._new_above = (self.option_points > 0) & (self.option_rung > self.baseline[t.actor, t.against])
-        self._rung_key = (self.option_rung + 1).astype(np.int16)[:, None]
+        self._direct_rung_key = ((self.option_rung + 1) * (t.target == t.against)).astype(np.int16)[:, None]
+        self._escalation_points = np.maximum(self.option_points, 0.0)[:, None]
+        self.posture = np.zeros((n, n, R))
         self._new_rung = (self.option_rung * self._new_above).astype(np.int16)[:, None]
 
     def _init_injects(self) -> None:
@@ -260,19 +262,24 @@ class EscalationModel(mesa.Model):
 
     def _perceive(self) -> None:
         """Last round's events as each watch saw them; each actor's perceived stance toward each
-        other actor (its activities in force against it and what it saw of its events); and who
-        is attacking whom (for who started a fight)."""
+        other actor (its direct activities in force against it and what it saw of its direct
+        events: proxies move hostility, not stance); each actor's own posture (the escalation
+        points in force against each party); and who is attacking whom (who started a fight)."""
         t, p, n = self.tables, self.params, len(self.tables.actors)
         intelligence = np.stack([a.intelligence for a in self.actors_by_index])
         self.seen = self.watches.perceive(
             self.last_events, intelligence, self.hostility,
             p["dynamics.perception.misperception"], p["dynamics.perception.spiral_bias"], self.rng,
         )
-        in_force_rung = self.by_actor_against.max(self.in_force * self._rung_key, fill=0) - 1
-        stance = np.maximum(in_force_rung.reshape(n, n, -1), t.rung[t.neutral]).transpose(1, 0, 2).astype(float)
-        self.aimed = [(col, observer, actor, aimed) for col, observer, actor, aimed in self._aimed_at_observers()]
+        direct_rung = self.by_actor_against.max(self.in_force * self._direct_rung_key, fill=0) - 1
+        stance = np.maximum(direct_rung.reshape(n, n, -1), t.rung[t.neutral]).transpose(1, 0, 2).astype(float)
+        posture = self.by_actor_against.max(self.in_force * self._escalation_points, fill=0.0)
+        self.posture = posture.reshape(n, n, -1)  # [actor, against]: escalation points it has in force
+        self.aimed = list(self._aimed_at_observers())
+        w_target = self.watches.target
         for col, observer, actor, aimed in self.aimed:
-            stance[observer, actor] = np.maximum(stance[observer, actor], np.where(aimed, t.rung[self.seen[col]], 0))
+            direct = aimed & (w_target[col] == observer)
+            stance[observer, actor] = np.maximum(stance[observer, actor], np.where(direct, t.rung[self.seen[col]], 0))
         self.stance = stance / t.top
         attacks = (self.in_force | self.last_events) & t.attack[t.action][:, None]
         self.attacking = self.by_actor_against.any(attacks).reshape(n, n, -1)

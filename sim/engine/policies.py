@@ -65,9 +65,10 @@ class UtilityPolicy:
 
     utility = preference (toward the target where given, else for the action)
               + hostility toward the party it works against x escalation points
-              - aversion x (1 - risk tolerance) x escalation points
-              - reciprocity x |rung - rung of the target's perceived stance toward the actor|
-                (options aimed at the party they work against only: answering in kind)
+              - aversion x (1 - risk tolerance) x the escalation points above those of the
+                actor's own activities already in force against that party (its posture)
+              - reciprocity x |rung - rung of the target's perceived direct stance toward the
+                actor| (options aimed at the party they work against only: answering in kind)
               - deterrence x credibility x cost, for options that would cross a red line
               + state effects - break costs of agreements in force
     An activity in force is reconsidered with probability 1 - persistence (per rate unit) and
@@ -86,7 +87,7 @@ class UtilityPolicy:
         self.rung = t.rung[self.action] / t.top
         self.activity = t.activity[self.action]
         self.activity_rows = np.flatnonzero(self.activity)
-        self._fixed_version = -1
+        self._preference_version = -1
         base = f"actors.{actor.actor_id}"
         self.preference_paths = [
             (f"{base}.preferences_toward.{t.actors[target]}.{t.actions[k]}", f"{base}.preferences.{t.actions[k]}")
@@ -107,7 +108,9 @@ class UtilityPolicy:
     def utilities(self, actor: Actor) -> np.ndarray:
         """(O_i, R): the utility of each of the actor's options in each replicate."""
         model, p, i = actor.model, actor.model.params, actor.index
-        u = self._fixed(actor) + p["dynamics.utility.hostility"] * model.hostility[i, self.against] * self.points[:, None]
+        u = self._preferences(actor) + p["dynamics.utility.hostility"] * model.hostility[i, self.against] * self.points[:, None]
+        increment = np.maximum(self.escalation[:, None] - model.posture[i, self.against], 0.0)
+        u -= (p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)) * increment
         u -= actor.reciprocity * np.abs(self.rung[:, None] - model.stance[i, self.against]) * self.direct[:, None]
         for line, crosses in self.red_lines:
             fear = p["dynamics.utility.deterrence"] * model.credibility[line.index, i] * p[line.path("cost")]
@@ -116,16 +119,14 @@ class UtilityPolicy:
             u += matches[:, None] * (p[weight] * model.state_values[variable])
         return u - break_costs(model, i, self.options)
 
-    def _fixed(self, actor: Actor) -> np.ndarray:
-        """Preference less escalation aversion: fixed during a run unless an inject sets a parameter."""
+    def _preferences(self, actor: Actor) -> np.ndarray:
+        """(O_i, R) preferences: fixed during a run unless an inject sets a parameter."""
         p = actor.model.params
-        if self._fixed_version != p.version:
-            preference = np.stack([p.get(toward, 0.0) if toward in p.values else p.get(general, 0.0)
-                                   for toward, general in self.preference_paths])
-            caution = 1.0 - actor.risk_tolerance
-            self._fixed_terms = preference - (p["dynamics.utility.escalation_aversion"] * caution) * self.escalation[:, None]
-            self._fixed_version = p.version
-        return self._fixed_terms
+        if self._preference_version != p.version:
+            self._preference = np.stack([p.get(toward, 0.0) if toward in p.values else p.get(general, 0.0)
+                                         for toward, general in self.preference_paths])
+            self._preference_version = p.version
+        return self._preference
 
     def decide(self, actor: Actor) -> Decision:
         model = actor.model
@@ -151,17 +152,6 @@ class ScriptedPolicy:
         t = actor.model.tables
         self.options = [t.option(actor.index, m.action, m.target) for m in actor.spec.policy.moves]
         self.width = len(t.of_actor[actor.index])
-
-    def _fixed(self, actor: Actor) -> np.ndarray:
-        """Preference less escalation aversion: fixed during a run unless an inject sets a parameter."""
-        p = actor.model.params
-        if self._fixed_version != p.version:
-            preference = np.stack([p.get(toward, 0.0) if toward in p.values else p.get(general, 0.0)
-                                   for toward, general in self.preference_paths])
-            caution = 1.0 - actor.risk_tolerance
-            self._fixed_terms = preference - (p["dynamics.utility.escalation_aversion"] * caution) * self.escalation[:, None]
-            self._fixed_version = p.version
-        return self._fixed_terms
 
     def decide(self, actor: Actor) -> Decision:
         model = actor.model

@@ -152,9 +152,9 @@ def test_a_file_that_is_not_a_mapping(tmp_path: Path) -> None:
 
 
 def test_tags_that_build_objects_are_refused(tmp_path: Path) -> None:
-    path = mine(tmp_path, "rounds: !!python/object/apply:os.system [echo]\nround_months: !!int twelve\n")
+    path = mine(tmp_path, "rounds: !!python/object/apply:os.system [echo]\nmoves_per_round: !!int twelve\n")
     found = problems(path)
-    assert [at(p) for p in found] == [(str(path), 5, 9, "rounds"), (str(path), 6, 15, "round_months")]
+    assert [at(p) for p in found] == [(str(path), 5, 9, "rounds"), (str(path), 6, 18, "moves_per_round")]
     assert found[0].message == (
         "cannot read value (expected a plain mapping or list, got tag:yaml.org,2002:python/object/apply:os.system)"
     )
@@ -172,16 +172,17 @@ def test_unknown_key_says_what_is_allowed_and_did_you_mean(tmp_path: Path) -> No
     p = only(problems(path))
     assert at(p) == (str(path), 7, 5, "actors.south_korea.resolv")
     assert p.message == (
-        "unknown key 'resolv' (expected one of: audience_cost_weight, hostility, intelligence, label, "
-        "note, policy, preferences, reciprocity, resolve, risk_tolerance, sources) (did you mean 'resolve'?)"
+        "unknown key 'resolv' (expected one of: activities, attribution, audience_cost_weight, hostility, "
+        "intelligence, label, moves_per_round, note, persistence, policy, preferences, preferences_toward, "
+        "reciprocity, resolve, risk_tolerance, sources, sponsor) (did you mean 'resolve'?)"
     )
 
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
-    path = mine(tmp_path, "round: 12\n")
+    path = mine(tmp_path, "roundss: 12\n")
     p = only(problems(path))
-    assert at(p) == (str(path), 5, 1, "round")
-    assert p.message.startswith("unknown key 'round' (expected one of: actions, actors, ")
+    assert at(p) == (str(path), 5, 1, "roundss")
+    assert p.message.startswith("unknown key 'roundss' (expected one of: actions, actors, ")
     assert p.message.endswith("(did you mean 'rounds'?)")
 
 
@@ -216,8 +217,10 @@ def test_missing_required_key_is_located_at_its_block(tmp_path: Path) -> None:
           japan.missile_test:
             trigger: {actor: north_korea, actions: [missile_test], target: south_korea}
             response: {action: warn, target: north_korea}
+            cost: 1.0
             publicity: 0.5
             specificity: 0.5
+            drawn: 2024-01-01
             sources: [judgement]
         """,
     )
@@ -235,7 +238,7 @@ def test_missing_required_key_is_located_at_its_block(tmp_path: Path) -> None:
 def test_missing_top_level_keys_of_a_file_written_from_scratch(tmp_path: Path) -> None:
     path = write(tmp_path, "bare.yaml", "# a start\nname: bare\ndescription: Nothing yet.\nsources: [judgement]\n")
     found = problems(path)
-    assert [p.path for p in found] == ["actions", "actors", "dynamics", "ladder", "outcomes"]
+    assert [p.path for p in found] == ["actions", "actors", "dynamics", "ladder", "outcomes", "start"]
     assert {(p.file, p.line, p.column) for p in found} == {(str(path), 2, 1)}
     assert found[0].message == "missing required key 'actions' (expected a value, got nothing)"
 
@@ -341,7 +344,7 @@ def test_bad_probability(tmp_path: Path, value: str, message: str) -> None:
     [
         ("rounds", "0", "expected greater than or equal to 1, got 0"),
         ("rounds", "601", "expected less than or equal to 600, got 601"),
-        ("round_months", ".nan", "expected a finite number, got nan"),
+        ("moves_per_round", ".nan", "expected a finite number, got nan"),
     ],
 )
 def test_bad_top_level_number(tmp_path: Path, key: str, value: str, message: str) -> None:
@@ -452,9 +455,9 @@ def test_unknown_source_is_reported_with_schema_errors(tmp_path: Path) -> None:
 
 
 def test_python_object_tag_on_a_scalar_is_refused(tmp_path: Path) -> None:
-    path = mine(tmp_path, "round_months: !!python/object:os.system x\n")
+    path = mine(tmp_path, "moves_per_round: !!python/object:os.system x\n")
     p = only(problems(path))
-    assert at(p) == (str(path), 5, 15, "round_months")
+    assert at(p) == (str(path), 5, 18, "moves_per_round")
     assert p.message == (
         "cannot read value (expected a plain YAML value, got tag:yaml.org,2002:python/object:os.system: "
         "could not determine a constructor for the tag 'tag:yaml.org,2002:python/object:os.system')"
@@ -533,7 +536,7 @@ def test_inject_checks(tmp_path: Path) -> None:
     assert [(at(p), p.message) for p in found] == [
         (
             (str(path), 6, 3, "injects.empty"),
-            "an inject needs force, set_state or set_status (expected one, got none)",
+            "an inject needs force, stop, sign, set_state, set_status or set (expected one, got none)",
         ),
         ((str(path), 7, 3, "injects.backwards"), "until must be >= round (expected >= 5, got 4)"),
     ]
@@ -579,14 +582,14 @@ def test_every_problem_in_a_file_is_reported_at_once(tmp_path: Path) -> None:
 
 def test_validate_reports_every_file_and_passes_good_ones(tmp_path: Path) -> None:
     bad_one = mine(tmp_path, "rounds: 0\n", "bad-one.yaml")
-    bad_two = mine(tmp_path, "round_months: 0\n", "bad-two.yaml")
+    bad_two = mine(tmp_path, "moves_per_round: -1\n", "bad-two.yaml")
     good = mine(tmp_path, "rounds: 12\n", "good.yaml")
     result = sim_cli("validate", str(bad_one), str(good), str(bad_two))
     assert result.returncode == 2
     assert result.stdout == f"ok: {good}\n"
     assert result.stderr.splitlines() == [
         f"error: {bad_one}:5:1: rounds: expected greater than or equal to 1, got 0",
-        f"error: {bad_two}:5:1: round_months: expected greater than or equal to 1, got 0",
+        f"error: {bad_two}:5:1: moves_per_round: expected greater than or equal to 0, got -1",
     ]
 
 
@@ -645,9 +648,9 @@ def test_users_file_extending_baseline_changes_only_what_it_overrides(tmp_path: 
 
 def test_extends_by_relative_path_through_a_chain(tmp_path: Path) -> None:
     write(tmp_path, "base/parent.yaml", "name: parent\nextends: baseline\nrounds: 12\n")
-    path = write(tmp_path, "sub/child.yaml", "name: child\nextends: ../base/parent.yaml\nround_months: 3\n")
+    path = write(tmp_path, "sub/child.yaml", "name: child\nextends: ../base/parent.yaml\nmoves_per_round: 3\n")
     s = load_scenario(path)
-    assert (s.name, s.rounds, s.round_months) == ("child", 12, 3)
+    assert (s.name, s.rounds, s.moves_per_round) == ("child", 12, 3)
     assert s.description == load_scenario("baseline").description
 
 

@@ -15,7 +15,8 @@ import pytest
 import sim
 from sim.experiments.ensemble import BLOCK
 from sim.engine.model import EscalationModel
-from sim.scenario import load_scenario
+from sim.scenario import Distribution, load_scenario
+from sim.scenario.params import numbers
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -42,18 +43,26 @@ def test_runs_table_columns_and_rows(small_run):
     runs = small_run.runs()
     assert len(runs) == 1500 and runs["run"].tolist() == list(range(1500))
     s = small_run.scenario
-    expected = {"run", "outcome", "peak_rung", "final_rung", "escalation_score"}
+    expected = {"run", "outcome", "settled", "peak_round", "peak_rung", "new_rung", "final_rung", "escalation_score"}
     expected |= {f"{kind}.{lid}" for lid in s.red_lines for kind in ("crossed", "enforced", "round")}
-    expected |= {f"status.{cid}" for cid in s.commitments}
-    expected |= {f"peak_rung.{a}" for a in s.actors}
-    expected |= {f"first.{actor}.{action}" for action, spec in s.actions.items() for actor in spec.allowed}
-    expected |= {"param.actors.south_korea.resolve", "param.commitments.treaty_article_4.honour"}
+    expected |= {f"{kind}.{cid}" for cid in s.commitments for kind in ("status", "invoked")}
+    expected |= {f"{kind}.{gid}" for gid in s.agreements for kind in ("agreed", "in_force")}
+    expected |= {f"{kind}.{a}" for a in s.actors for kind in ("peak_rung", "new_rung")}
+    expected |= {f"{kind}.{actor}.{action}" for action, spec in s.actions.items() for actor in spec.allowed
+                 for kind in ("first", "rounds")}
+    expected |= {f"param.{path}" for path, value in numbers(s) if isinstance(value, Distribution)}
+    assert {"param.actors.south_korea.resolve", "param.commitments.treaty_article_4.obligations.north_korea.honour"} <= expected
     assert set(runs.columns) == expected
     assert set(runs["outcome"].unique()) <= set(s.outcomes.classes)
-    # The forced shipments in rounds 2-4 appear as South Korea's first lethal aid in round 2.
+    # The programme forced to start in round 2 is South Korea's first lethal aid, in round 2; it
+    # crosses Russia's line then (the crossing is dated by the event, judged a round later).
     assert (runs["first.south_korea.lethal_aid"] == 2).all()
+    assert (runs["first.united_states.lethal_aid"] == 0).all()  # in force at the start
+    assert runs["rounds.south_korea.lethal_aid"].between(1, 23).all()
     crossed = runs["crossed.russia.lethal_aid"]
-    assert runs.loc[crossed, "round.russia.lethal_aid"].between(3, 24).all()
+    assert crossed.mean() > 0.5
+    crossing_round = runs.loc[crossed, "round.russia.lethal_aid"]
+    assert (crossing_round >= 2).all() and (crossing_round == 2).mean() > 0.9  # later: misread, or a restart
     assert runs.loc[~crossed, "enforced.russia.lethal_aid"].isna().all()
     assert runs["param.actors.south_korea.resolve"].between(0, 1).all()
     assert runs["param.actors.south_korea.resolve"].nunique() > 1000
@@ -64,8 +73,11 @@ def test_trajectories_are_readable_with_pandas(small_run):
     assert len(traj) == 1500 * 24
     assert traj["round"].min() == 1 and traj["round"].max() == 24
     assert isinstance(traj["action.south_korea"].dtype, pd.CategoricalDtype)
-    shipments = traj[(traj["round"] == 2)]["action.south_korea"]
-    assert (shipments == "lethal_aid").all()
+    options = json.loads(pq.read_schema(small_run.path / "trajectories.parquet").metadata[b"options"])
+    bit = np.uint64(1) << np.uint64(options["south_korea"].index("lethal_aid>ukraine"))
+    in_round_2 = traj.loc[traj["round"] == 2, "activities.south_korea"].to_numpy(dtype=np.uint64)
+    assert ((in_round_2 & bit) == bit).all()  # the forced programme is in force in round 2
+    assert ((traj.loc[traj["round"] == 1, "activities.south_korea"].to_numpy(dtype=np.uint64) & bit) == 0).all()
     peak = traj.assign(rung=traj["action.north_korea"].map(lambda a: small_run.scenario.actions[a].rung).astype(int))
     runs = small_run.runs()
     assert (peak.groupby("run")["rung"].max().to_numpy() == runs["peak_rung.north_korea"].to_numpy()).all()
@@ -96,7 +108,8 @@ def test_model_with_a_seed_is_block_zero_of_a_run(tmp_path):
     model = EscalationModel("baseline", replicates=300, rng=21)
     while model.running:
         model.step()
-    assert np.array_equal(result.runs()["peak_rung"].to_numpy(), model.peak_rung.max(axis=1))
+    assert np.array_equal(result.runs()["peak_rung"].to_numpy(), model.peak_event_actor.max(axis=0))
+    assert np.array_equal(result.runs()["new_rung"].to_numpy(), model.peak_new)
 
 
 def test_cli_run_prints_a_summary(tmp_path):

@@ -1,6 +1,6 @@
 """The named scenarios and the Korean world file, as DESIGN sections 3 and 4 fix them.
 
-Specifications: the eight names, the fixed ids of actors, actions, red lines, commitments and
+Specifications: the nine names, the fixed ids of actors, actions, red lines, commitments and
 outcome classes, every cited source existing in the digest, `sim show` round-tripping, and
 an engine that knows no crisis-specific id (another crisis is a YAML file, not new code).
 """
@@ -32,6 +32,7 @@ NAMES = [
     "emboldened-provocations",
     "ceasefire-erosion",
     "tit-for-tat",
+    "with-china",
 ]
 ACTORS = ["south_korea", "russia", "north_korea", "united_states", "ukraine"]
 ACTIONS = [
@@ -79,7 +80,7 @@ def _raw(path: Path) -> Any:
 # --- the named scenarios ---------------------------------------------------------------
 
 
-def test_exactly_the_eight_named_scenarios() -> None:
+def test_exactly_the_nine_named_scenarios() -> None:
     assert scenario_names() == sorted(NAMES)
 
 
@@ -103,11 +104,39 @@ def test_named_scenario_has_description_and_its_own_sources(name: str) -> None:
 @pytest.mark.parametrize("name", ["world", *NAMES])
 def test_fixed_ids_exist(name: str, loaded: dict[str, Scenario]) -> None:
     s = loaded[name]
-    assert sorted(s.actors) == sorted(ACTORS)
+    assert [a for a in ACTORS if a not in s.actors] == []
+    assert sorted(s.actors) == sorted(ACTORS + (["china"] if name == "with-china" else []))
     assert [a for a in ACTIONS if a not in s.actions] == []
     assert [r for r in RED_LINES if r not in s.red_lines] == []
     assert [c for c in COMMITMENTS if c not in s.commitments] == []
     assert list(s.outcomes.classes) == OUTCOME_CLASSES  # in order of increasing max_rung
+
+
+def test_world_starts_from_the_status_quo_of_the_record(loaded: dict[str, Scenario]) -> None:
+    """The standing situation on 23 June 2024 (../shared/record/korea-2024-h2.md) as activities."""
+    s = loaded["world"]
+    in_force = {(aid, m.action, m.target) for aid, actor in s.actors.items() for m in actor.activities}
+    assert in_force == {
+        ("russia", "war", "ukraine"),
+        ("ukraine", "war", "russia"),
+        ("united_states", "lethal_aid", "ukraine"),
+        ("united_states", "sanction", "russia"),
+        ("united_states", "sanction", "north_korea"),
+        ("north_korea", "arms_transfer", "russia"),
+        ("south_korea", "nonlethal_aid", "ukraine"),
+        ("south_korea", "sanction", "russia"),
+        ("south_korea", "sanction", "north_korea"),
+    }
+    assert str(s.start) == "2024-06-23" and (s.round.length, s.round.unit) == (1, "month")
+    assert s.actions["lethal_aid"].against == {"ukraine": "russia"}
+    assert s.actions["arms_transfer"].against["russia"] == "ukraine"
+
+
+def test_with_china_adds_an_actor_in_yaml_alone(loaded: dict[str, Scenario]) -> None:
+    s = loaded["with-china"]
+    assert "china" in s.actors and "sino_dprk_treaty" in s.commitments
+    assert list(s.commitments["sino_dprk_treaty"].obligations) == ["china"]  # a one-way guarantee
+    assert "china" in s.agreements["ukraine_ceasefire"].mediators
 
 
 def test_world_red_lines_and_commitments_are_the_articles(loaded: dict[str, Scenario]) -> None:

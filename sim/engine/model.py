@@ -152,6 +152,7 @@ class EscalationModel(mesa.Model):
         self.peak_new = np.zeros(R, dtype=np.int16)
         self.peak_round = np.zeros(R, dtype=np.int16)
         self.peak_new_actor = np.zeros((n, R), dtype=np.int16)
+        self.peak_event_actor = np.zeros((n, R), dtype=np.int16)
         self.score_total = np.zeros(R)
         self.history_top = np.zeros((s.rounds, n, R), dtype=np.int16)
         self.history_events = np.zeros((s.rounds, O, R), dtype=bool)
@@ -379,8 +380,10 @@ class EscalationModel(mesa.Model):
     def _record(self) -> None:
         t, r = self.tables, self.round
         active = self.events | self.in_force
-        top = self.by_actor.max(active * self._option_key, fill=0)
+        top = self.by_actor.max(self.events * self._option_key, fill=0)
         self.history_top[r - 1] = np.where(top > 0, (top - 1) & 0xFFFF, NONE)
+        event_rung = np.where(top > 0, self.option_rung[np.maximum(self.history_top[r - 1], 0)], t.rung[t.neutral])
+        np.maximum(self.peak_event_actor, event_rung, out=self.peak_event_actor)
         self.history_events[r - 1] = self.events
         self.history_activities[r - 1] = self.in_force
         taken = self.by_actor_action.any(active, compact=True)

@@ -1,8 +1,9 @@
 """Per-run outcomes of a finished block, as Arrow tables (DESIGN section 5, runs.parquet).
 
-Outcome classes measure the largest change from the starting situation: a new event (a start
-or a move with positive escalation points, above the rung the actor already had in force
-against the same party at the start). The first class may require *easing* (an activity of
+Outcome classes measure the largest change from the starting situation: the highest *new*
+rung (`new_rung`), that of an event (a start or a move with positive escalation points) above
+the rung its actor already had in force against the same party at the start. `peak_rung` is
+the highest rung of any event (start or move) at all. The first class may require *easing* (an activity of
 the start stopped, or an agreement in force, at the end).
 """
 
@@ -61,12 +62,14 @@ def runs_table(model: EscalationModel, first_run: int) -> pa.Table:
         "outcome": _categorical(outcome_class(model), list(s.outcomes.classes)),
         "settled": pa.array(settled(model)),
         "peak_round": _round_or_null(model.peak_round),
-        "peak_rung": pa.array(model.peak_new.astype(np.int16)),
+        "peak_rung": pa.array(model.peak_event_actor.max(axis=0).astype(np.int16)),
+        "new_rung": pa.array(model.peak_new.astype(np.int16)),
         "final_rung": pa.array(final.astype(np.int16)),
         "escalation_score": pa.array(model.score_total / s.rounds),
     }
     for i, actor in enumerate(t.actors):
-        columns[f"peak_rung.{actor}"] = pa.array(model.peak_new_actor[i].astype(np.int16))
+        columns[f"peak_rung.{actor}"] = pa.array(model.peak_event_actor[i].astype(np.int16))
+        columns[f"new_rung.{actor}"] = pa.array(model.peak_new_actor[i].astype(np.int16))
     for line in model.red_lines:
         crossed = model.first_crossed[line.index] > 0
         columns[f"crossed.{line.id}"] = pa.array(crossed)
@@ -109,7 +112,8 @@ def option_labels(model: EscalationModel) -> dict[str, list[str]]:
 
 def trajectory_table(model: EscalationModel, first_run: int) -> pa.Table:
     """Long format, run by run: one row per run and round. Per actor: `action.`/`target.` its
-    highest-rung event or activity in force (categories), `moves.` a bit mask of its events
+    highest-rung event of the round, the neutral action when it had none (categories), `moves.`
+    a bit mask of its events
     (starts and moves) and `activities.` one of its activities in force; the schema metadata
     `options` names each bit."""
     t = model.tables

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from . import figure_data as fd
@@ -32,6 +33,7 @@ def run_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
     actors = {aid: a.label for aid, a in scenario.actors.items()}
     red_lines = list(scenario.red_lines)
     columns = ["outcome", "peak_rung", "escalation_score"]
+    columns += ["new_rung"] if "new_rung" in pq.read_schema(path / "runs.parquet").names else []
     columns += [f"{k}.{lid}" for lid in red_lines for k in ("crossed", "enforced", "round")]
     runs = pd.read_parquet(path / "runs.parquet", columns=columns)
     rounds = int(manifest.get("rounds") or scenario.rounds)

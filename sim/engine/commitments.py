@@ -6,7 +6,9 @@ was not itself attacking: an attack in reply to an attack is not new aggression.
 guarantor may still read any listed or ambiguous attack as aggression with probability
 `slack` (deliberately ambiguous wording). Triggered, it honours the obligation with
 probability `honour`, `lag` rounds later; not honouring lapses the commitment. A non-state
-attacker's sponsor is blamed with the attacker's `attribution` probability.
+attacker's sponsor is blamed with the attacker's `attribution` probability. A guarantor's
+hostility reacts to an attack on its partner as to one on itself. Attackers are deterred by
+an active commitment, and the protected party emboldened by it (see policies.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Guarantee:
     guarantor: int
     protected: int
     attackers: list[tuple[int, int]]  # (attacker, the guarantor's watch on attacker -> protected)
+    potential: list[int]  # every actor that could trigger it, watched or not
     option_toward: np.ndarray  # (n,) the obligation's option toward each actor, -1 if not allowed
     toward_attacker: bool
     path: str
@@ -83,7 +86,11 @@ def compile_commitments(model: EscalationModel) -> list[Commitment]:
                 hit = np.flatnonzero((t.actor == gi) & (t.action == k) & (t.target == j))
                 toward[j] = hit[0] if len(hit) else -1
             guarantees.append(
-                Guarantee(gi, pi, attackers, toward, obligation.toward == "attacker", f"commitments.{cid}.obligations.{g}")
+                Guarantee(
+                    gi, pi, attackers,
+                    [t.index(x) for x in attackers_of(s, c.parties, c.trigger.attackers) if x != g],
+                    toward, obligation.toward == "attacker", f"commitments.{cid}.obligations.{g}",
+                )
             )
         out.append(
             Commitment(
@@ -98,6 +105,12 @@ def compile_commitments(model: EscalationModel) -> list[Commitment]:
     return out
 
 
+def in_force(model: EscalationModel, commitment: int) -> np.ndarray:
+    """(R,) bool: the commitment can still be honoured (active or invoked)."""
+    status = model.status[commitment]
+    return (status == ACTIVE) | (status == INVOKED)
+
+
 def check_commitments(model: EscalationModel, seen: np.ndarray) -> None:
     """Judge every guarantee on what its guarantor saw last round (`seen`, (R, W) actions)."""
     rng, R, p = model.rng, model.replicates, model.params
@@ -108,6 +121,10 @@ def check_commitments(model: EscalationModel, seen: np.ndarray) -> None:
             attacker = np.full(R, -1)
             for x, watch in g.attackers:
                 saw = seen[watch]
+                attacked = (saw >= 0) & model.tables.attack[np.maximum(saw, 0)]
+                if attacked.any():  # an attack on its partner is felt as one on itself (solidarity)
+                    felt = np.where(attacked, model.tables.points[np.maximum(saw, 0)], 0.0)
+                    model.react(g.guarantor, x, felt, p["dynamics.hostility.reaction"])
                 aggression = np.isin(saw, c.actions) & ~model.attacking[g.protected, x]
                 read_as_aggression = np.isin(saw, c.ambiguous) & (rng.random(R) < slack)
                 attacker = np.where((attacker < 0) & (aggression | read_as_aggression), x, attacker)

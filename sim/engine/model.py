@@ -352,11 +352,11 @@ class EscalationModel(mesa.Model):
         reaction = p["dynamics.hostility.reaction"]
         for col, observer, actor, aimed in self.aimed:
             felt = np.where(aimed, t.points[np.maximum(self.seen[col], 0)], 0.0)
-            self._react(observer, actor, felt, reaction)
+            self.react(observer, actor, felt, reaction)
             sponsor = self.sponsor_of[actor]
             if sponsor >= 0:
                 blamed = self.rng.random(self.replicates) < self.actors_by_index[actor].attribution
-                self._react(observer, sponsor, np.where(blamed, felt, 0.0), reaction)
+                self.react(observer, sponsor, np.where(blamed, felt, 0.0), reaction)
         n = len(t.actors)
         if self.last_stopped.any():
             relief = self.by_actor_against.max(np.where(self.last_stopped, self.option_points[:, None], -1.0))
@@ -364,7 +364,8 @@ class EscalationModel(mesa.Model):
         h -= self.clock.chance(p["dynamics.hostility.fatigue"]) * (h - self.hostility_start)
         np.clip(h, 0.0, 1.0, out=h)
 
-    def _react(self, observer: int, actor: int, felt: np.ndarray, reaction: np.ndarray) -> None:
+    def react(self, observer: int, actor: int, felt: np.ndarray, reaction: np.ndarray) -> None:
+        """Richardson's reaction of `observer` to an act of `actor` felt as `felt` escalation points."""
         before = self.hostility[observer, actor]
         self.hostility[observer, actor] = before + reaction * felt * np.where(felt > 0, 1 - before, before)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from .agreements import break_costs
+from .commitments import in_force as commitment_in_force
 
 if TYPE_CHECKING:
     from .agents import Actor
@@ -70,6 +71,10 @@ class UtilityPolicy:
               - reciprocity x |rung - rung of the target's perceived direct stance toward the
                 actor| (options aimed at the party they work against only: answering in kind)
               - deterrence x credibility x cost, for options that would cross a red line
+              - deterrence x honour x cost, for options attacking a party another guarantees
+                (x slack where the attack is only ambiguous)
+              (a party guaranteed against the one an option works against feels only
+               1 - emboldening x honour of its escalation aversion, for acts short of force)
               + state effects - break costs of agreements in force
     An activity in force is reconsidered with probability 1 - persistence (per rate unit) and
     then stopped with probability logistic(-utility / temperature). Up to `moves_per_round`
@@ -98,6 +103,24 @@ class UtilityPolicy:
             for line in model.red_lines
             if line.trigger_actor == i and np.isin(self.options, line.crossing_options).any()
         ]
+        # Commitments deter their potential attackers (an option attacking a protected party
+        # costs the obligation's cost times its honour, times slack for ambiguous acts) and
+        # embolden the protected party against them (its escalation aversion shrinks).
+        self.deterrents = []
+        embolden = [[] for _ in self.options]
+        for c in model.commitments:
+            for g in c.guarantees:
+                if i in g.potential:
+                    at_protected = t.target[self.options] == g.protected
+                    listed = np.isin(self.action, c.actions) & at_protected
+                    ambiguous = np.isin(self.action, c.ambiguous) & at_protected & ~listed
+                    if listed.any() or ambiguous.any():
+                        self.deterrents.append((c, g, listed, ambiguous))
+                if i == g.protected:  # emboldened to provoke (acts short of a use of force)
+                    provocations = np.isin(self.against, g.potential) & ~t.attack[self.action]
+                    for row in np.flatnonzero(provocations):
+                        embolden[row].append((c, g))
+        self.emboldened = [(row, guarantees) for row, guarantees in enumerate(embolden) if guarantees]
         self.effects = [
             (list(model.scenario.state).index(vid), self.action == t.actions.index(e.action), f"state.{vid}.effects[{k}].weight")
             for vid, var in model.scenario.state.items()
@@ -110,14 +133,29 @@ class UtilityPolicy:
         model, p, i = actor.model, actor.model.params, actor.index
         u = self._preferences(actor) + p["dynamics.utility.hostility"] * model.hostility[i, self.against] * self.points[:, None]
         increment = np.maximum(self.escalation[:, None] - model.posture[i, self.against], 0.0)
+        for row, guarantees in self.emboldened:
+            increment[row] *= self._unprotected(model, guarantees)
         u -= (p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)) * increment
         u -= actor.reciprocity * np.abs(self.rung[:, None] - model.stance[i, self.against]) * self.direct[:, None]
         for line, crosses in self.red_lines:
             fear = p["dynamics.utility.deterrence"] * model.credibility[line.index, i] * p[line.path("cost")]
             u -= crosses[:, None] * fear
+        for c, g, listed, ambiguous in self.deterrents:
+            fear = p["dynamics.utility.deterrence"] * commitment_in_force(model, c.index) * p[f"{g.path}.honour"] * p[f"{g.path}.cost"]
+            u -= listed[:, None] * fear + ambiguous[:, None] * (fear * p[c.path("slack")])
         for variable, matches, weight in self.effects:
             u += matches[:, None] * (p[weight] * model.state_values[variable])
         return u - break_costs(model, i, self.options)
+
+    @staticmethod
+    def _unprotected(model, guarantees) -> np.ndarray:
+        """(R,) the share of escalation aversion left to a protected party: 1 - emboldening x
+        the likeliest guarantor's honour, while its commitment stands."""
+        p = model.params
+        cover = np.zeros(model.replicates)
+        for c, g in guarantees:
+            cover = np.maximum(cover, commitment_in_force(model, c.index) * p[f"{g.path}.honour"])
+        return 1.0 - p["dynamics.utility.emboldening"] * cover
 
     def _preferences(self, actor: Actor) -> np.ndarray:
         """(O_i, R) preferences: fixed during a run unless an inject sets a parameter."""

@@ -145,12 +145,14 @@ class CommitmentTrigger(Block):
 
 class Obligation(Block):
     """What a guarantor owes when the other party is attacked: `action` toward the attacker or
-    the protected party, honoured with probability `honour`, `lag` rounds after the attack."""
+    the protected party, honoured with probability `honour`, `lag` rounds after the attack. Its
+    `cost` to an attacker, in utility units, is what deters attacks on the protected party."""
 
     action: Id
     toward: Literal["attacker", "party"]
     honour: Unit
     lag: param(0.0, 120.0) = 0.0
+    cost: param(0.0, 20.0) = 0.0
 
 
 class Nullification(Block):
@@ -285,6 +287,7 @@ class UtilityWeights(Sourced):
     hostility: param(0.0, 50.0)
     escalation_aversion: param(0.0, 50.0)
     deterrence: param(0.0, 50.0)
+    emboldening: Unit = 0.0
 
 
 class RoundLength(Block):

@@ -95,3 +95,14 @@ def test_a_description_that_cannot_be_read_plainly_is_none_so_list_falls_back_to
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     assert read_description(tmp_path / "broken.yaml") is None
+
+
+def test_sim_list_reports_a_named_scenario_it_cannot_read_plainly_through_the_full_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.scenario import catalog
+
+    (tmp_path / "odd.yaml").write_text("name: odd\ndescription: 7\n", encoding="utf-8")
+    monkeypatch.setattr(catalog, "scenario_dir", lambda: tmp_path)
+    assert main(["list"]) == 2
+    assert "odd.yaml:2:1: description: " in capsys.readouterr().err  # located, as a full load reports it

@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from typing import ClassVar
 from importlib import metadata
 from pathlib import Path
 
@@ -61,6 +62,7 @@ class Side:
     cpu: list[float] = field(default_factory=list)
     wall: list[float] = field(default_factory=list)
     memory: dict[int, tuple[float, float]] = field(default_factory=dict)  # runs -> (PSS, RSS) MiB
+    width: ClassVar[int] = 28  # of the labels, for aligned columns
 
     @property
     def root(self) -> Path:
@@ -82,7 +84,7 @@ class Side:
             self.wall.append(m.seconds)
         shown = f"peak {m.pss_mib:.0f} MiB PSS ({m.rss_mib:.0f} MiB RSS)" if memory else (
             f"{m.cpu_seconds:6.2f} CPU s, {m.cpu_seconds / runs * 1e6:6.1f} CPU us per run, {m.seconds:5.2f} s wall")
-        print(f"  {self.label:<28} {runs:>9,} runs: {shown}", flush=True)
+        print(f"  {self.label:<{Side.width}} {runs:>9,} runs: {shown}", flush=True)
 
     def imports_from(self) -> str:
         """Where this side's `sim` package comes from (a check that PYTHONPATH did its job)."""
@@ -113,7 +115,7 @@ def report(old: Side, new: Side, skip_million: bool) -> None:
     print(f"CPU per run, end to end, median [min-max] of {len(new.cpu)} runs of {RUNS:,} each:")
     for side in (old, new):
         per_run = [c / RUNS * 1e6 for c in side.cpu]
-        print(f"  {side.label:<28} {spread(side.cpu)} CPU s = {spread(per_run)} CPU us per run; "
+        print(f"  {side.label:<{Side.width}} {spread(side.cpu)} CPU s = {spread(per_run)} CPU us per run; "
               f"wall {spread(side.wall)} s")
     ratio = statistics.median(new.cpu) / statistics.median(old.cpu)
     pairs = [n / o for n, o in zip(new.cpu, old.cpu)]
@@ -123,11 +125,11 @@ def report(old: Side, new: Side, skip_million: bool) -> None:
     print("peak memory of the process tree, sampled in runs of their own:")
     for side in (old, new):
         for runs, (pss, rss) in sorted(side.memory.items()):
-            print(f"  {side.label:<28} {runs:>9,} runs: {pss:5.0f} MiB PSS ({rss:.0f} MiB RSS)")
+            print(f"  {side.label:<{Side.width}} {runs:>9,} runs: {pss:5.0f} MiB PSS ({rss:.0f} MiB RSS)")
         if MILLION in side.memory:
             flat = side.memory[MILLION][0] / side.memory[RUNS][0]
             flat_rss = side.memory[MILLION][1] / side.memory[RUNS][1]
-            print(f"  {side.label:<28} 1M / 100k: {flat:.2f}x by PSS, {flat_rss:.2f}x by RSS")
+            print(f"  {side.label:<{Side.width}} 1M / 100k: {flat:.2f}x by PSS, {flat_rss:.2f}x by RSS")
     pss = new.memory[RUNS][0]
     print(f"  new at 100k: {pss:.0f} MiB PSS; target <= {TARGET_PEAK_MIB} MiB: {verdict(pss <= TARGET_PEAK_MIB)}")
     if not skip_million:
@@ -151,6 +153,7 @@ def main() -> None:
         old = Side(f"old {describe(args.old)}", stack.enter_context(checkout(args.old)), args.old_python)
         new_tree = stack.enter_context(checkout(args.new)) if args.new else None
         new = Side(f"new {describe(args.new)}", new_tree, sys.executable)
+        Side.width = max(len(old.label), len(new.label))
         for side in (old, new):
             print(f"  {side.label} imports sim from {side.imports_from()}")
         out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sim-compare-")))

@@ -1,12 +1,25 @@
 """Escalation scenario simulator: red lines, commitments and action-response rounds over many runs."""
 
-from .scenario import Scenario, ScenarioError, load_scenario
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:
+    from .api import run
+    from .engine.model import EscalationModel
+    from .experiments.sweeps import sweep
+    from .scenario import Scenario, ScenarioError, load_scenario
 
-def __getattr__(name: str):
-    # The engine and its dependencies load on first use, so `sim list` and friends start fast.
+
+def __getattr__(name: str) -> Any:
+    # Everything loads on first use, even the scenario schema (pydantic), so `sim --help` and
+    # `sim list` start fast (DESIGN section 6); `import sim` alone imports nothing heavy.
+    if name in ("Scenario", "ScenarioError", "load_scenario"):
+        from . import scenario
+
+        return getattr(scenario, name)
     if name == "run":
         from .api import run
 

@@ -1,4 +1,10 @@
-"""The command line: a thin layer over the package API (see DESIGN section 5)."""
+"""The command line: a thin layer over the package API (see DESIGN section 5).
+
+Start-up is part of the interface (DESIGN section 6: `sim --help` and `sim list` at most 0.5 CPU
+seconds). This module imports only the standard library at the top; each command imports what
+it needs when it runs, so pydantic, numpy, Mesa, pandas, pyarrow, scipy and matplotlib load
+only for the commands that use them. tests/test_startup.py guards this.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..report.explain import explain
-from ..scenario import ScenarioError, dump_scenario, load_scenario, scenario_names
+from ..scenario import ScenarioError, read_description, scenario_names
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -23,18 +28,28 @@ class UsageError(Exception):
 
 def _list(args: argparse.Namespace) -> int:
     for name in scenario_names():
-        description = load_scenario(name).description
+        # The description as written, without validating the scenario (that needs pydantic and
+        # the whole schema); a file that cannot be read that way gets the full load and its errors.
+        description = read_description(name)
+        if description is None:
+            from ..scenario import load_scenario
+
+            description = load_scenario(name).description
         first = description.split(". ")[0].rstrip(".") + "."
         print(f"{name:<26}{textwrap.shorten(first, 100)}")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
+    from ..scenario import dump_scenario, load_scenario
+
     print(dump_scenario(load_scenario(args.scenario, args.set)), end="")
     return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from ..scenario import load_scenario
+
     problems = []
     for file in args.files:
         try:
@@ -48,6 +63,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from ..report.explain import explain
+    from ..scenario import load_scenario
+
     print(explain(load_scenario(args.scenario)))
     return 0
 

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .paths import data_dir
+from .catalog import find_scenario, scenario_dir, scenario_names  # noqa: F401 (re-exported)
 from .errors import Problem, ScenarioError, did_you_mean
 from .params import Distribution
 from .references import check_references, raw_source_refs
@@ -25,40 +25,6 @@ from .sources import load_digest
 from .yamlio import Key, Locations, dotted, parse_yaml, read_yaml
 
 Overrides = Mapping[str, Any] | Sequence[str]
-
-
-def scenario_dir() -> Path:
-    return data_dir("scenarios")
-
-
-def scenario_names() -> list[str]:
-    """The named scenarios: every YAML file at the top of scenarios/."""
-    return sorted(p.stem for p in scenario_dir().glob("*.yaml"))
-
-
-def find_scenario(ref: str | Path, relative_to: Path | None = None) -> Path:
-    """A scenario file from a name (`baseline`) or a path (absolute, or relative to a file)."""
-    text = str(ref)
-    if isinstance(ref, Path) or text.endswith((".yaml", ".yml")) or "/" in text:
-        path = Path(text)
-        if relative_to is not None and not path.is_absolute():
-            path = relative_to.parent / path
-        return path
-    path = scenario_dir() / f"{text}.yaml"
-    if not path.is_file():
-        raise ScenarioError(
-            [
-                Problem(
-                    text,
-                    0,
-                    0,
-                    "",
-                    f"no such scenario (expected a name from 'sim list' or a .yaml file, got '{text}')"
-                    f"{did_you_mean(text, scenario_names())}",
-                )
-            ]
-        )
-    return path
 
 
 def load_scenario(ref: str | Path, overrides: Overrides | None = None) -> Scenario:

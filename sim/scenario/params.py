@@ -8,12 +8,14 @@ range when sampled (that is the only way a normal fits a bounded quantity).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from collections.abc import Iterator
-from typing import Annotated, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 from pydantic import PlainSerializer, PlainValidator
+
+if TYPE_CHECKING:
+    import numpy as np  # imported where sampled: loading a scenario (sim show) needs no numpy
 
 DISTRIBUTION_SHAPES = {"beta": 2, "uniform": 2, "normal": 2, "triangular": 3}
 
@@ -29,6 +31,8 @@ class Distribution:
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw `size` values, clipped to the parameter's range."""
+        import numpy as np
+
         draw = getattr(rng, self.kind)(*self.args, size=size)
         return np.clip(draw, self.low, self.high)
 

@@ -51,10 +51,10 @@ SEOUL_LINE = "red_lines.south_korea.precision_weapons.propensity"
 MOSCOW_LINE = "red_lines.russia.lethal_aid.propensity"
 CLAIMS = [
     Claim("putin-countermeasure, putin-grave-mistake, putin-necessary-decisions",
-          "hostility toward the party an option works against: Seoul's lethal aid works against Russia, "
-          "raising Moscow's hostility and with it the value of arming the North against Seoul",
-          "Russia starts precision weapons (its red line never enforced)",
-          ("baseline", {MOSCOW_LINE: NO_ENFORCEMENT}), ("lethal-aid", {MOSCOW_LINE: NO_ENFORCEMENT}),
+          "Moscow's red line enforced in free runs: whenever Seoul starts lethal aid of its own accord "
+          "(pressure, its own line), Russia may answer with precision weapons for the North",
+          "Russia starts precision weapons (baseline, no inject)",
+          ("baseline", {MOSCOW_LINE: NO_ENFORCEMENT}), ("baseline", {}),
           started("russia", "precision_weapons")),
     Claim("chang-aid-composition, seoul-reconsider-weapons-support",
           "state.seoul_aid_pressure driven by Russian transfers, and hostility toward Russia",
@@ -62,17 +62,19 @@ CLAIMS = [
           ("baseline", {SEOUL_LINE: NO_ENFORCEMENT}), ("precision-weapons", {SEOUL_LINE: NO_ENFORCEMENT}),
           started("south_korea", "lethal_aid")),
     Claim("kim-emboldened-provocations",
-          "emboldening: a guaranteed party feels less escalation aversion toward those it is guaranteed against",
-          "North Korea shows force",
+          "emboldening: a guaranteed party fears the response of its adversaries' guarantors less, "
+          "and feels less aversion to provocations",
+          "North Korea tests missiles in 12 months or more of 24",
           ("baseline", {"dynamics.utility.emboldening": 0.0}), ("baseline", {}),
-          started("north_korea", "show_of_force")),
+          lambda d: d["rounds.north_korea.missile_test"] >= 12),
     Claim("kim-ambiguity-caution",
           "deterrence by commitments: attacking a guaranteed party costs the guarantor's honour x the obligation's cost",
           "Ukraine makes an incursion into Russia",
           ("baseline", {"commitments.treaty_article_4.obligations.north_korea.cost": 0.0}), ("baseline", {}),
           lambda d: ~d["first.ukraine.incursion"].notna()),
     Claim("jeh-arms-peninsula",
-          "solidarity: a guarantor's hostility reacts to an attack on its partner as to one on itself",
+          "Article 4 honoured by Russia with arms for the North when the North is attacked, and "
+          "solidarity: a guarantor's hostility reacts to an attack on its partner",
           "Russia starts arms transfers to the North",
           ("baseline", {}), ("peninsula-war", {}), started("russia", "arms_transfer")),
     Claim("jeh-troops-front, treaty-clause-4, summit-mutual-defense",
@@ -90,11 +92,6 @@ CLAIMS = [
           "the United States stops its lethal aid",
           ("baseline", {}), ("emboldened-provocations", {}),
           lambda d: d["rounds.united_states.lethal_aid"] < 24),
-    Claim("chang-gradually-approaching",
-          "warning band: Russian transfers short of the line raise Seoul's hostility toward Russia",
-          "Seoul warns Russia in 12 months or more",
-          ("baseline", {"dynamics.hostility.approach": 0.0}), ("baseline", {}),
-          lambda d: d["rounds.south_korea.warn"] >= 12),
 ]
 
 

@@ -83,10 +83,11 @@ def test_raising_a_red_lines_credibility_lowers_its_crossing_rate() -> None:
 
 def test_a_line_nobody_believes_deters_no_more_than_no_line_at_all() -> None:
     """With credibility 0 the trigger (Russia starting precision weapons for the North) is as
-    frequent as when Seoul has drawn no line; ambiguous readings are switched off in both so
+    frequent as when Seoul has drawn no line. The line's ambiguous readings and warning band
+    (which act through Seoul's hostility, not through deterrence) are switched off in both, so
     that only deterrence could make a difference before the first crossing."""
     line = "south_korea.precision_weapons"
-    s = load_scenario("baseline", {f"red_lines.{line}.trigger.slack": 0.0})
+    s = load_scenario("baseline", {f"red_lines.{line}.trigger.slack": 0.0, f"red_lines.{line}.warning": []})
     without = with_overrides(s, {"red_lines": {k: v for k, v in s.model_dump(mode="json")["red_lines"].items() if k != line}})
     unbelieved = runs(with_overrides(s, {f"red_lines.{line}.credibility": 0.0}), 10_000)
     no_line = runs(without, 10_000)
@@ -105,10 +106,11 @@ def test_more_resolve_makes_enforcement_more_likely() -> None:
     assert z_of(*results) > Z_REQUIRED
 
 
-def test_a_nullified_treaty_makes_regional_war_after_a_clash_less_likely() -> None:
+def test_a_nullified_treaty_makes_russian_arms_for_the_north_after_a_clash_less_likely() -> None:
     active = runs("peninsula-war", 4_000)
     void = runs("peninsula-war", 4_000, **{"commitments.treaty_article_4.status": "nullified"})
-    assert z_of(at_least(active, "regional_war"), at_least(void, "regional_war")) < -Z_REQUIRED
+    column = "first.russia.arms_transfer"
+    assert z_of(active[column].notna(), void[column].notna()) < -Z_REQUIRED
 
 
 def test_baseline_spreads_over_at_least_three_outcome_classes(baseline: pd.DataFrame) -> None:
@@ -137,8 +139,9 @@ EFFECTS = [
            lambda d: d["first.russia.precision_weapons"].notna()),
     Effect("troops-to-front", "does it push Seoul toward lethal aid?", "Seoul starts lethal aid", "up",
            lambda d: d["first.south_korea.lethal_aid"].notna()),
-    Effect("peninsula-war", "how often does a clash become a regional war?", "regional war or worse", "up",
-           lambda d: at_least(d, "regional_war")),
+    Effect("peninsula-war", "do the alliance and the treaty turn a clash into a wider war?",
+           "the US-ROK alliance or the treaty invoked", "up",
+           lambda d: d["invoked.us_rok_alliance"].notna() | d["invoked.treaty_article_4"].notna()),
     Effect("emboldened-provocations", "does the treaty make clashes more likely?", "a North Korean clash or worse",
            "up", lambda d: d["new_rung.north_korea"] >= 12),
     Effect("ceasefire-erosion", "does the treaty lose force?", "treaty nullified", "up",

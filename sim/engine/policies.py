@@ -74,7 +74,8 @@ class UtilityPolicy:
               - deterrence x honour x cost, for options attacking a party another guarantees
                 (x slack where the attack is only ambiguous)
               (a party guaranteed against the one an option works against feels only
-               1 - emboldening x honour of its escalation aversion, for acts short of force)
+               1 - emboldening x honour of its escalation aversion, for acts short of force,
+               and of its fear of a commitment's response)
               + state effects - break costs of agreements in force
     An activity in force is reconsidered with probability 1 - persistence (per rate unit) and
     then stopped with probability logistic(-utility / temperature). Up to `moves_per_round`
@@ -106,8 +107,8 @@ class UtilityPolicy:
         # Commitments deter their potential attackers (an option attacking a protected party
         # costs the obligation's cost times its honour, times slack for ambiguous acts) and
         # embolden the protected party against them (its escalation aversion shrinks).
+        covering = [(c, g) for c in model.commitments for g in c.guarantees if g.protected == i]
         self.deterrents = []
-        embolden = [[] for _ in self.options]
         for c in model.commitments:
             for g in c.guarantees:
                 if i in g.potential:
@@ -115,12 +116,14 @@ class UtilityPolicy:
                     listed = np.isin(self.action, c.actions) & at_protected
                     ambiguous = np.isin(self.action, c.ambiguous) & at_protected & ~listed
                     if listed.any() or ambiguous.any():
-                        self.deterrents.append((c, g, listed, ambiguous))
-                if i == g.protected:  # emboldened to provoke (acts short of a use of force)
-                    provocations = np.isin(self.against, g.potential) & ~t.attack[self.action]
-                    for row in np.flatnonzero(provocations):
-                        embolden[row].append((c, g))
-        self.emboldened = [(row, guarantees) for row, guarantees in enumerate(embolden) if guarantees]
+                        cover = [(c2, g2) for c2, g2 in covering if g.protected in g2.potential]
+                        self.deterrents.append((c, g, listed, ambiguous, cover))
+        # emboldened to provoke (acts short of a use of force) those it is guaranteed against
+        self.emboldened = []
+        for row in np.flatnonzero(~t.attack[self.action]):
+            cover = [(c, g) for c, g in covering if self.against[row] in g.potential]
+            if cover:
+                self.emboldened.append((row, cover))
         self.effects = [
             (list(model.scenario.state).index(vid), self.action == t.actions.index(e.action), f"state.{vid}.effects[{k}].weight")
             for vid, var in model.scenario.state.items()
@@ -140,8 +143,10 @@ class UtilityPolicy:
         for line, crosses in self.red_lines:
             fear = p["dynamics.utility.deterrence"] * model.credibility[line.index, i] * p[line.path("cost")]
             u -= crosses[:, None] * fear
-        for c, g, listed, ambiguous in self.deterrents:
+        for c, g, listed, ambiguous, guarantees in self.deterrents:
             fear = p["dynamics.utility.deterrence"] * commitment_in_force(model, c.index) * p[f"{g.path}.honour"] * p[f"{g.path}.cost"]
+            if guarantees:  # the attacker's own guarantor makes it fear the response less
+                fear = fear * self._unprotected(model, guarantees)
             u -= listed[:, None] * fear + ambiguous[:, None] * (fear * p[c.path("slack")])
         for variable, matches, weight in self.effects:
             u += matches[:, None] * (p[weight] * model.state_values[variable])

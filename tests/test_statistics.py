@@ -83,11 +83,16 @@ def test_raising_a_red_lines_credibility_lowers_its_crossing_rate() -> None:
 
 def test_a_line_nobody_believes_deters_no_more_than_no_line_at_all() -> None:
     """With credibility 0 the trigger (Russia starting precision weapons for the North) is as
-    frequent as when Seoul has drawn no line. The line's ambiguous readings and warning band
-    (which act through Seoul's hostility, not through deterrence) are switched off in both, so
-    that only deterrence could make a difference before the first crossing."""
+    frequent as when Seoul has drawn no line. What a line does besides deterring is switched
+    off in both: its ambiguous readings and warning band, and misperception, through which an
+    unbelieved line is still "enforced" against a misread technology transfer and Russia's own
+    line then answers with the very weapons (+1.7 points, z about 4.5, with perception noise on;
+    docs/model.md). What remains could differ only by deterrence."""
     line = "south_korea.precision_weapons"
-    s = load_scenario("baseline", {f"red_lines.{line}.trigger.slack": 0.0, f"red_lines.{line}.warning": []})
+    s = load_scenario("baseline", {
+        f"red_lines.{line}.trigger.slack": 0.0, f"red_lines.{line}.warning": [],
+        "dynamics.perception.misperception": 0.0, "dynamics.perception.spiral_bias": 0.0,
+    })
     without = with_overrides(s, {"red_lines": {k: v for k, v in s.model_dump(mode="json")["red_lines"].items() if k != line}})
     unbelieved = runs(with_overrides(s, {f"red_lines.{line}.credibility": 0.0}), 10_000)
     no_line = runs(without, 10_000)

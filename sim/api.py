@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .experiments.ensemble import BLOCK, MAX_RUNS, block_tasks, default_workers, execute
+from .engine.clock import calendar
 from .engine.model import ScenarioRef, resolve_scenario
 from .experiments.results import ResultsDir, command_line, default_out, environment, now, sha256
 from .scenario import Scenario, dump_scenario
@@ -84,6 +85,7 @@ def run(
                 "seed": seed,
                 "runs": runs,
                 "rounds": resolved.rounds,
+                **calendar(resolved),
                 "block_size": BLOCK,
                 "workers": workers,
                 "version": __version__,

@@ -36,6 +36,9 @@ def test_results_directory_holds_every_file(small_run):
                 "python", "packages", "git_commit", "started", "finished"):
         assert key in manifest
     assert (manifest["scenario"], manifest["seed"], manifest["runs"], manifest["block_size"]) == ("lethal-aid", 3, 1500, BLOCK)
+    dates = manifest["round_dates"]
+    assert (manifest["start"], len(dates), dates[0], dates[1], dates[-1]) == (
+        "2024-06-23", 24, "2024-06-23", "2024-07-23", "2026-05-23")
     assert load_scenario(small_run.path / "scenario.yaml") == small_run.scenario
 
 

@@ -57,3 +57,15 @@ class Clock:
     def amount(self, x: np.ndarray | float) -> np.ndarray:
         """An amount per rate unit (a drift) as an amount per round."""
         return np.asarray(x, dtype=float) * self.units_per_round
+
+
+def calendar(s: Scenario) -> dict[str, object]:
+    """What a results manifest says about time: the start, the round's length, the rates' unit,
+    and the first day of every round."""
+    clock = Clock.of(s)
+    return {
+        "start": s.start.isoformat(),
+        "round_length": {"length": s.round.length, "unit": s.round.unit},
+        "rates_per": s.rates_per,
+        "round_dates": [clock.date(r).isoformat() for r in range(1, s.rounds + 1)],
+    }

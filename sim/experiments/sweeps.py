@@ -32,6 +32,7 @@ from . import ensemble
 from .designs import Factor, SweepInputError, SweepWarning, VarySpec, design_points, parse_vary
 from .ensemble import MAX_RUNS, BlockTask, default_workers
 from .executors import Executor, make_executor
+from ..engine.clock import calendar
 from ..engine.model import ScenarioRef, resolve_scenario
 from .results import command_line, environment, now, sha256
 from ..scenario import Distribution, Problem, Scenario, ScenarioError, dump_scenario, load_scenario
@@ -289,6 +290,7 @@ def _manifest(plan: Plan, errors: Mapping[int, str], executor: Executor, resumed
         "seed": plan.seed,
         "runs": plan.runs,
         "rounds": plan.base.rounds,
+        **calendar(plan.base),
         "block_size": ensemble.BLOCK,
         "chunk_blocks": CHUNK_BLOCKS,
         "design": plan.design,

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from .paths import data_dir
 from .errors import Problem, ScenarioError, did_you_mean
+from .merge import merge
 from .params import Distribution
 from .references import check_references, raw_source_refs
 from .schema import Scenario
@@ -116,26 +117,8 @@ def _resolve(path: Path, chain: list[Path]) -> tuple[dict, Locations]:
         cycle = " -> ".join(p.name for p in [*chain, resolved, parent_path.resolve()])
         raise ScenarioError([Problem(*where, "extends", f"extends cycle (expected a chain, got {cycle})")])
     base, base_locations = _resolve(parent_path, [*chain, resolved])
-    _merge(base, base_locations, data, locations, ())
+    merge(base, base_locations, data, locations, _replaces)
     return base, base_locations
-
-
-def _merge(base: dict, base_locs: Locations, over: dict, over_locs: Locations, prefix: tuple[Key, ...]) -> None:
-    """Deep-merge `over` into `base`: mappings merge key by key, anything else replaces.
-
-    A distribution is a value, so it replaces too; and a tagged block (a policy) that names a
-    different variant replaces the inherited one: the old variant's keys mean nothing to the new.
-    """
-    for key, value in over.items():
-        path = (*prefix, key)
-        if isinstance(value, dict) and isinstance(base.get(key), dict) and not _replaces(path, base[key], value):
-            base_locs[path] = over_locs[path]
-            _merge(base[key], base_locs, value, over_locs, path)
-            continue
-        base[key] = value
-        for stale in [p for p in base_locs if p[: len(path)] == path]:
-            del base_locs[stale]
-        base_locs.update({p: loc for p, loc in over_locs.items() if p[: len(path)] == path})
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

@@ -6,6 +6,7 @@ offending value was written (in the scenario itself, a file it extends, or a --s
 
 from __future__ import annotations
 
+import os
 import re
 import types
 import typing
@@ -19,11 +20,11 @@ from pydantic import BaseModel, ValidationError
 from .paths import data_dir
 from .errors import Problem, ScenarioError, did_you_mean
 from .merge import merge
-from .params import Distribution
+from .params import Distribution, show
 from .references import check_references, raw_source_refs
 from .schema import Scenario
 from .sources import load_digest
-from .yamlio import Key, Locations, dotted, parse_yaml, read_yaml
+from .yamlio import Key, Location, Locations, dotted, parse_yaml, read_text
 
 Overrides = Mapping[str, Any] | Sequence[str]
 
@@ -92,33 +93,80 @@ def validate(data: Any, locations: Locations) -> Scenario:
     return scenario
 
 
-def _resolve(path: Path, chain: list[Path]) -> tuple[dict, Locations]:
-    resolved = path.resolve()
-    data, locations = read_yaml(path)
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            [Problem(str(path), 1, 1, "", f"expected a mapping of keys, got {type(data).__name__}")]
-        )
+def _resolve(path: Path, chain: list[Path], where: Location | None = None) -> tuple[dict, Locations]:
+    """The data of `path` with every file it extends merged under it; `where` is the `extends`
+    that named it (None for the file the user named), `chain` the files already on the way."""
+    data, locations = _read_scenario(path, where)
+    resolved = path.resolve()  # after reading, which refuses a symlink loop with a clear message
+    if where is not None and resolved in chain:
+        cycle = " -> ".join(p.name for p in [*chain, resolved])
+        raise ScenarioError([Problem(*where, "extends", f"extends cycle (expected a chain, got {cycle})")])
     parent = data.pop("extends", None)
     if parent is None:
         return data, locations
-    where = locations[("extends",)]
+    here = locations[("extends",)]
     if not isinstance(parent, str):
-        raise ScenarioError([Problem(*where, "extends", f"expected a scenario name or path, got {parent!r}")])
+        raise ScenarioError([Problem(*here, "extends", f"expected a scenario name or path, got {parent!r}")])
     try:
         parent_path = find_scenario(parent, relative_to=path)
     except ScenarioError as err:
-        raise ScenarioError([Problem(*where, "extends", err.problems[0].message)]) from None
-    if not parent_path.is_file():
+        raise ScenarioError([Problem(*here, "extends", err.problems[0].message)]) from None
+    if not os.path.lexists(parent_path):
         raise ScenarioError(
-            [Problem(*where, "extends", f"no such file (expected an existing scenario file, got {parent_path})")]
+            [Problem(*here, "extends", f"no such file (expected an existing scenario file, got {parent_path})")]
         )
-    if parent_path.resolve() in [*chain, resolved]:
-        cycle = " -> ".join(p.name for p in [*chain, resolved, parent_path.resolve()])
-        raise ScenarioError([Problem(*where, "extends", f"extends cycle (expected a chain, got {cycle})")])
-    base, base_locations = _resolve(parent_path, [*chain, resolved])
+    base, base_locations = _resolve(parent_path, [*chain, resolved], here)
     merge(base, base_locations, data, locations, _replaces)
     return base, base_locations
+
+
+SCENARIO_KEYS = frozenset({*Scenario.model_fields, "extends"})
+
+
+def _read_scenario(path: Path, where: Location | None) -> tuple[dict, Locations]:
+    """A file's data, which must be a mapping with at least one scenario key.
+
+    A file reached through `extends` (at `where`) that is not a scenario at all is reported in
+    one line at that `extends`, quoting nothing from it: `extends: /etc/shadow` must not print
+    the lines of /etc/shadow back as unknown keys.
+    """
+    file = str(path)
+    try:
+        text = read_text(path)
+    except ScenarioError as err:
+        if where is None:
+            raise
+        raise ScenarioError([Problem(*where, "extends", f"{file}: {err.problems[0].message}")]) from None
+    try:
+        data, locations = parse_yaml(text, file)
+    except ScenarioError as err:
+        if where is None:
+            raise
+        first = err.problems[0]
+        raise _not_a_scenario(file, where, f"invalid YAML at line {first.line}, column {first.column}") from None
+    if not isinstance(data, dict):
+        raise _not_a_scenario(file, where, _kind_of(data))
+    if not SCENARIO_KEYS.intersection(data):
+        raise _not_a_scenario(file, where, "a mapping with none of them")
+    return data, locations
+
+
+def _not_a_scenario(file: str, where: Location | None, found: str) -> ScenarioError:
+    """One line, at the `extends` that named the file (or at the top of a file named directly)."""
+    message = f"not a scenario (expected a YAML mapping of scenario keys such as name, actors, extends, got {found})"
+    if where is None:
+        return ScenarioError([Problem(file, 1, 1, "", message)])
+    return ScenarioError([Problem(*where, "extends", f"{file}: {message}")])
+
+
+def _kind_of(data: Any) -> str:
+    if data is None:
+        return "an empty file"
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, str):
+        return "text"
+    return "a single value"
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -214,11 +262,6 @@ def _problems_from_pydantic(err: ValidationError, data: Any, locations: Location
 _SHOULD = re.compile(r"^(?:Input|String|List|Dictionary|Value|Tuple) should (?:be |have )?(.*)$")
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _message(e: Mapping[str, Any], path: tuple[Key, ...]) -> str:
     kind, msg, ctx = e["type"], e["msg"], e.get("ctx") or {}
     if kind == "missing":
@@ -234,15 +277,15 @@ def _message(e: Mapping[str, Any], path: tuple[Key, ...]) -> str:
         return f"missing required key '{tag}' (expected a policy name, got nothing)"
     if kind == "literal_error":
         options = re.findall(r"'([^']+)'", str(ctx.get("expected", "")))
-        return f"expected {ctx.get('expected')}, got {_show(e['input'])}{did_you_mean(str(e['input']), options)}"
+        return f"expected {ctx.get('expected')}, got {show(e['input'])}{did_you_mean(str(e['input']), options)}"
     if kind == "string_pattern_mismatch":
-        return f"expected an id of lowercase letters, digits, '_', '.' or '-', got {_show(e['input'])}"
+        return f"expected an id of lowercase letters, digits, '_', '.' or '-', got {show(e['input'])}"
     if msg.startswith("Value error, "):
         return msg.removeprefix("Value error, ")
     match = _SHOULD.match(msg)
     if match:
-        return f"expected {match.group(1).split(', got ')[0]}, got {_show(e['input'])}"
-    return f"{msg[:1].lower()}{msg[1:]} (expected a valid value, got {_show(e['input'])})"
+        return f"expected {match.group(1).split(', got ')[0]}, got {show(e['input'])}"
+    return f"{msg[:1].lower()}{msg[1:]} (expected a valid value, got {show(e['input'])})"
 
 
 def _allowed_keys(path: tuple[Key, ...]) -> list[str]:

@@ -440,7 +440,7 @@ def test_misspelt_references_say_did_you_mean(tmp_path: Path) -> None:
         ),
         (
             (str(path), 16, 15, "injects.surprise.sources[0]"),
-            "unknown source (expected a claim id from seeds/ or a reference id, got 'putin-countermeasur') "
+            "unknown source (expected a claim or reference id from seeds/ or this scenario's claims or references, got 'putin-countermeasur') "
             "(did you mean 'putin-countermeasure'?)",
         ),
     ]
@@ -471,7 +471,7 @@ def test_sources_must_be_strings(tmp_path: Path) -> None:
         ((7, 15, "actors.russia.sources[0]"), "expected a valid string, got ['judgement']"),
         (
             (7, 28, "actors.russia.sources[1]"),
-            "unknown source (expected a claim id from seeds/ or a reference id, got 'judgment') "
+            "unknown source (expected a claim or reference id from seeds/ or this scenario's claims or references, got 'judgment') "
             "(did you mean 'judgement'?)",
         ),
     ]
@@ -770,7 +770,7 @@ def test_set_an_unknown_key_says_did_you_mean() -> None:
 def test_set_inside_a_number_is_refused() -> None:
     p = only(problems("baseline", ["actors.russia.resolve.beta=[2, 2]"]))
     assert at(p) == ("--set", 1, 1, "actors.russia.resolve.beta")
-    assert p.message == "cannot set inside a float (expected a mapping)"
+    assert p.message == "cannot look up 'beta' inside a number (expected a mapping at actors.russia.resolve)"
 
 
 # --- property: any mutation of a valid file is accepted or explained -------------------

@@ -23,7 +23,8 @@ from .merge import merge
 from .params import Distribution, show
 from .references import check_references, raw_source_refs
 from .schema import Scenario
-from .sources import load_digest
+from .citations import source_ids
+from .dotpath import PathError, parse_path
 from .yamlio import Key, Location, Locations, dotted, parse_yaml, read_text
 
 Overrides = Mapping[str, Any] | Sequence[str]
@@ -80,14 +81,14 @@ def validate(data: Any, locations: Locations) -> Scenario:
     if not isinstance(data, dict):
         file, line, col = locations.get((), ("<scenario>", 1, 1))
         raise ScenarioError([Problem(file, line, col, "", f"expected a mapping of keys, got {type(data).__name__}")])
-    source_ids = load_digest().ids
+    citable = source_ids(data)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        findings = list(raw_source_refs(data, source_ids))
+        findings = list(raw_source_refs(data, citable))
         problems = [_locate(path, message, locations) for path, message in findings]
         raise ScenarioError(_problems_from_pydantic(err, data, locations) + problems) from None
-    findings = check_references(scenario, source_ids)
+    findings = check_references(scenario, citable)
     if findings:
         raise ScenarioError(_locate(path, message, locations) for path, message in findings)
     return scenario
@@ -121,6 +122,7 @@ def _resolve(path: Path, chain: list[Path], where: Location | None = None) -> tu
 
 
 SCENARIO_KEYS = frozenset({*Scenario.model_fields, "extends"})
+OWN_SOURCES = ("references", "claims")
 
 
 def _read_scenario(path: Path, where: Location | None) -> tuple[dict, Locations]:
@@ -184,18 +186,33 @@ def _apply_overrides(data: dict, locations: Locations, overrides: Overrides) -> 
     else:
         pairs = [_numbered_assignment(o, i) for i, o in enumerate(overrides, start=1)]
     for i, (dotted_path, value) in enumerate(pairs, start=1):
-        node, keys = data, _split(data, dotted_path)
-        for key in keys[:-1]:
-            node = node.setdefault(key, {}) if isinstance(node, dict) else node
-            if not isinstance(node, dict):
-                raise ScenarioError(
-                    [Problem("--set", i, 1, dotted_path, f"cannot set inside a {type(node).__name__} (expected a mapping)")]
-                )
-        node[keys[-1]] = value
-        path = tuple(keys)
-        for stale in [p for p in locations if p[: len(path)] == path]:
-            del locations[stale]
+        try:
+            path = set_at(data, dotted_path, value)
+        except PathError as err:
+            raise ScenarioError([Problem("--set", i, 1, dotted_path.strip(), str(err))]) from None
+        _forget_below(locations, path)
         locations[path] = ("--set", i, 1)
+
+
+def set_at(data: dict, dotted_path: str, value: Any) -> tuple[Key, ...]:
+    """Put `value` at `dotted_path` in `data`, creating missing mappings on the way; the keys used.
+
+    List items are reached as `[i]` and must exist: `--set` replaces an item, it never appends.
+    """
+    keys = parse_path(data, dotted_path, create=True)  # checked: every index exists, no key inside a value
+    node: Any = data
+    for key in keys[:-1]:
+        if isinstance(key, str) and node.get(key) is None:
+            node[key] = {}
+        node = node[key]
+    node[keys[-1]] = value
+    return keys
+
+
+def _forget_below(locations: Locations, path: tuple[Key, ...]) -> None:
+    """Drop the locations at and under `path`: the value written there replaces all of it."""
+    for stale in [p for p in locations if p[: len(path)] == path]:
+        del locations[stale]
 
 
 def _numbered_assignment(text: str, i: int) -> tuple[str, Any]:
@@ -208,23 +225,6 @@ def _numbered_assignment(text: str, i: int) -> tuple[str, Any]:
             Problem("--set", i, len(path) + 1 + p.column if sep else 1, p.path or path.strip(), p.message)
             for p in err.problems
         ) from None
-
-
-def _split(data: dict, dotted_path: str) -> list[str]:
-    """Split a dotted path, keeping dots that belong to ids (`red_lines.south_korea.precision_weapons`)."""
-    parts, keys, node = dotted_path.split("."), [], data
-    i = 0
-    while i < len(parts):
-        key = parts[i]
-        if isinstance(node, dict):
-            for j in range(len(parts), i, -1):
-                if ".".join(parts[i:j]) in node:
-                    key, i = ".".join(parts[i:j]), j - 1
-                    break
-        keys.append(key)
-        node = node.get(key) if isinstance(node, dict) else None
-        i += 1
-    return keys
 
 
 def _locate(path: tuple[Key, ...], message: str, locations: Locations) -> Problem:
@@ -345,7 +345,9 @@ def _replaces(path: tuple[Key, ...], old: dict, new: dict) -> bool:
 def dump_scenario(scenario: Scenario) -> str:
     """The resolved scenario as YAML that loads back to the same scenario."""
     data = scenario.model_dump(mode="json")
-    ordered = {key: _provenance_last(value) for key, value in data.items()}  # the root keeps name first
+    # The root keeps name first; empty sections of a scenario's own sources are left out, so
+    # scenarios that declare none print (and hash) as they always have.
+    ordered = {key: _provenance_last(value) for key, value in data.items() if value or key not in OWN_SOURCES}
     return yaml.safe_dump(ordered, sort_keys=False, width=100, allow_unicode=True)
 
 

@@ -8,11 +8,12 @@ range when sampled (that is the only way a normal fits a bounded quantity).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import PlainSerializer, PlainValidator
+from pydantic import BaseModel, PlainSerializer, PlainValidator
 
 DISTRIBUTION_SHAPES = {"beta": 2, "uniform": 2, "normal": 2, "triangular": 3}
 
@@ -177,3 +178,26 @@ def param(low: float = 0.0, high: float = 1.0) -> Any:
 
 
 Unit = param(0.0, 1.0)
+
+
+def sampled_parameters(node: Any, path: str = "") -> Iterator[tuple[str, Distribution]]:
+    """Every distribution in a loaded scenario with its dotted path (`state.x.drivers[0].delta`),
+    in field order: the paths the results name `param.<path>`."""
+    if isinstance(node, Distribution):
+        yield path, node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from sampled_parameters(getattr(node, name), f"{path}.{name}" if path else name)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from sampled_parameters(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from sampled_parameters(value, f"{path}[{i}]")
+
+
+def sampled_text(node: Any, leave_out: Iterator[str] | list[str] = ()) -> str:
+    """`sampled per run: actors.x.resolve ~ beta(5, 3), ...` for summaries, or "" when nothing is sampled."""
+    skip = set(leave_out)
+    shown = [f"{path} ~ {dist}" for path, dist in sampled_parameters(node) if path not in skip]
+    return f"sampled per run: {', '.join(shown)}" if shown else ""

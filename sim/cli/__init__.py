@@ -9,8 +9,8 @@ import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..report.explain import explain
-from ..scenario import ScenarioError, dump_scenario, load_scenario, scenario_names
+from ..report.explain import PathError, explain
+from ..scenario import Problem, ScenarioError, dump_scenario, load_scenario, scenario_names
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -48,7 +48,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    print(explain(load_scenario(args.scenario)))
+    scenario = load_scenario(args.scenario)
+    try:
+        print(explain(scenario, args.path))
+    except PathError as err:
+        raise ScenarioError([Problem(args.scenario, 0, 0, args.path.strip(), str(err))]) from None
     return 0
 
 
@@ -100,8 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a value")
     validate = command("validate", _validate, "check scenario files and print every error")
     validate.add_argument("files", nargs="+", metavar="FILE")
-    explain_cmd = command("explain", _explain, "red lines and commitments with their source quotes")
+    explain_cmd = command("explain", _explain, "red lines, commitments and injects, or any part of a scenario, "
+                                               "with the sources it rests on")
     explain_cmd.add_argument("scenario", metavar="NAME|FILE")
+    explain_cmd.add_argument("path", metavar="PATH", nargs="?", default=None,
+                             help="a dotted path: a value (actors.south_korea.resolve, state.x.drivers[0].delta), "
+                                  "a block (actors.russia) or a section (red_lines)")
     run = command("run", _run, "run a scenario, write a results directory, print a summary")
     run.add_argument("scenario", metavar="NAME|FILE")
     run.add_argument("--runs", type=whole_number, default=10_000, help="number of runs (default 10,000)")

@@ -278,6 +278,8 @@ def _message(e: Mapping[str, Any], path: tuple[Key, ...]) -> str:
     if kind == "literal_error":
         options = re.findall(r"'([^']+)'", str(ctx.get("expected", "")))
         return f"expected {ctx.get('expected')}, got {show(e['input'])}{did_you_mean(str(e['input']), options)}"
+    if kind == "string_pattern_mismatch" and str(ctx.get("pattern", "")).startswith("^(https?"):
+        return f"expected a URL starting with http:// or https://, got {show(e['input'])}"
     if kind == "string_pattern_mismatch":
         return f"expected an id of lowercase letters, digits, '_', '.' or '-', got {show(e['input'])}"
     if msg.startswith("Value error, "):

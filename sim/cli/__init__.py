@@ -108,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                "with the sources it rests on")
     explain_cmd.add_argument("scenario", metavar="NAME|FILE")
     explain_cmd.add_argument("path", metavar="PATH", nargs="?", default=None,
-                             help="a dotted path: a value (actors.south_korea.resolve, state.x.drivers[0].delta), "
-                                  "a block (actors.russia) or a section (red_lines)")
+                             help="a dotted path: a value (actors.ID.resolve, state.ID.drivers[0].delta), "
+                                  "a block (actors.ID) or a section (red_lines)")
     run = command("run", _run, "run a scenario, write a results directory, print a summary")
     run.add_argument("scenario", metavar="NAME|FILE")
     run.add_argument("--runs", type=whole_number, default=10_000, help="number of runs (default 10,000)")

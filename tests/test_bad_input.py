@@ -330,3 +330,17 @@ def test_a_degenerate_triangle_fails_validate_with_its_location(tmp_path: Path) 
         "error: mine.yaml:5:5: actors.russia.resolve: "
         "expected triangular lo < hi (or a plain number), got triangular(0.5, 0.5, 0.5)"
     )
+
+
+def test_an_extended_scenario_with_a_duplicate_key_is_reported_in_its_own_file(tmp_path: Path) -> None:
+    parent = tmp_path / "parent.yaml"
+    parent.write_text("extends: baseline\nrounds: 6\nrounds: 7\n", encoding="utf-8")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("name: mine\nextends: parent.yaml\n", encoding="utf-8")
+    assert str(only(mine)) == f"{parent}:3:1: rounds: duplicate key (expected each key once, got it again)"
+
+
+def test_a_path_with_a_nul_character_is_refused() -> None:
+    assert str(only(Path("a\x00b.yaml"))) == (
+        "a\\x00b.yaml: cannot read file (expected a path without NUL characters, got one with)"
+    )

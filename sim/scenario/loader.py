@@ -142,15 +142,19 @@ def _read_scenario(path: Path, where: Location | None) -> tuple[dict, Locations]
     try:
         data, locations = parse_yaml(text, file)
     except ScenarioError as err:
-        if where is None:
-            raise
+        if where is None or _looks_like_a_scenario(getattr(err, "data", None)):
+            raise  # a scenario with a duplicate key or a tag is reported in full, in its own file
         first = err.problems[0]
         raise _not_a_scenario(file, where, f"invalid YAML at line {first.line}, column {first.column}") from None
     if not isinstance(data, dict):
         raise _not_a_scenario(file, where, _kind_of(data))
-    if not SCENARIO_KEYS.intersection(data):
+    if not _looks_like_a_scenario(data):
         raise _not_a_scenario(file, where, "a mapping with none of them")
     return data, locations
+
+
+def _looks_like_a_scenario(data: Any) -> bool:
+    return isinstance(data, dict) and not SCENARIO_KEYS.isdisjoint(data)
 
 
 def _not_a_scenario(file: str, where: Location | None, found: str) -> ScenarioError:

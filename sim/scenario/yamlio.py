@@ -72,8 +72,17 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Locations]:
     problems: list[Problem] = []
     data = _construct(loader, node, (), file, locations, problems)
     if problems:
-        raise ScenarioError(problems)
+        raise UnsafeYaml(problems, data)
     return data, locations
+
+
+class UnsafeYaml(ScenarioError):
+    """Parsed YAML with values refused (duplicate keys, tags); `data` is what could be read,
+    so a caller can tell a scenario with a mistake from a file that is no scenario at all."""
+
+    def __init__(self, problems: list[Problem], data: Any):
+        super().__init__(problems)
+        self.data = data
 
 
 def read_yaml(path: Path) -> tuple[Any, Locations]:

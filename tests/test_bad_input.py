@@ -26,7 +26,7 @@ from sim.cli import main
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.merge import merge
 from sim.scenario.params import DISTRIBUTION_SHAPES, param
-from sim.scenario.yamlio import MAX_BYTES, parse_yaml
+from sim.scenario.yamlio import parse_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -356,6 +356,11 @@ def test_explain_a_declared_claim_says_what_cites_it(capsys: pytest.CaptureFixtu
 def test_explain_a_section_explains_each_entry(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = cli(capsys, "explain", str(OTHER_CRISIS), "red_lines")
     assert out.startswith("red_lines: 1 entry\n\nred line coastland.seizures (owner coastland)\n")
+    s = load_scenario(OTHER_CRISIS)
+    _, out, _ = cli(capsys, "explain", str(OTHER_CRISIS), "dynamics")
+    blocks = list(type(s.dynamics).model_fields)
+    assert out.startswith(f"dynamics: {len(blocks)} entries\n\ndynamics.{blocks[0]}\n")
+    assert out.count("  sources:\n") == len(blocks), "each block of the group with its own sources"
 
 
 def test_explain_a_source_id_in_a_list_quotes_it(capsys: pytest.CaptureFixture[str]) -> None:

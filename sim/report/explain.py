@@ -205,11 +205,18 @@ def explain_path(s: Scenario, path: str) -> str:
     keys, value = _deepest_value(s, keys)
     if isinstance(value, Scenario):
         return _overview(s)
+    if _only_blocks(value):  # `dynamics`: a group of sourced blocks reads as a section of them
+        return "\n".join(_section(s, keys, {name: getattr(value, name) for name in type(value).model_fields}))
     if isinstance(value, BaseModel):
         return "\n".join(_block(s, keys, value))
     if isinstance(value, dict | list) and any(isinstance(v, BaseModel) for v in _values(value)):
         return "\n".join(_section(s, keys, value))
     return "\n".join(_parameter(s, keys, value))
+
+
+def _only_blocks(value: Any) -> bool:
+    fields = type(value).model_fields if isinstance(value, BaseModel) and not isinstance(value, Sourced) else {}
+    return bool(fields) and all(isinstance(getattr(value, name), Sourced) for name in fields)
 
 
 def _values(container: dict | list) -> list[Any]:

@@ -16,6 +16,7 @@ from .engine.clock import calendar
 from .engine.model import ScenarioRef, resolve_scenario
 from .experiments.results import ResultsDir, command_line, default_out, environment, now, sha256
 from .scenario import Scenario, dump_scenario
+from .scenario.params import sampled_text
 from .experiments.summary import Tally, format_summary
 
 
@@ -37,7 +38,8 @@ class RunResult:
     def summary(self) -> str:
         s = self.scenario
         title = f"{s.name}: {self.tally.runs} runs, {s.rounds} rounds, seed {self.seed}  ->  {self.path}"
-        return format_summary(title, self.tally)
+        sampled = sampled_text(s)
+        return format_summary(f"{title}\n{sampled}" if sampled else title, self.tally)
 
 
 def check_runs(runs: int, seed: int) -> None:

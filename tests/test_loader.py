@@ -148,7 +148,9 @@ def test_a_file_that_is_not_a_mapping(tmp_path: Path) -> None:
     path = write(tmp_path, "list.yaml", "- name: a\n- name: b\n")
     p = only(problems(path))
     assert at(p) == (str(path), 1, 1, "")
-    assert p.message == "expected a mapping of keys, got list"
+    assert p.message == (
+        "not a scenario (expected a YAML mapping of scenario keys such as name, actors, extends, got a list)"
+    )
 
 
 def test_tags_that_build_objects_are_refused(tmp_path: Path) -> None:
@@ -311,24 +313,25 @@ def test_an_invalid_mapping_key_is_located_at_the_key(tmp_path: Path) -> None:
         (".nan", "expected a finite number, got nan"),
         (".inf", "expected a finite number, got inf"),
         ("-.inf", "expected a finite number, got -inf"),
-        ("true", "expected a number, got True"),
-        ("{beta: [0, 2]}", "expected beta shape parameters > 0, got [0.0, 2.0]"),
-        ("{uniform: [0.9, 0.1]}", "expected uniform lo <= hi, got [0.9, 0.1]"),
-        ("{triangular: [0.2, 0.1, 0.9]}", "expected triangular lo <= mode <= hi, got [0.2, 0.1, 0.9]"),
+        ("true", "expected a number, got true"),
+        ("{beta: [0, 2]}", "expected beta shape parameters > 0, got beta(0, 2)"),
+        ("{uniform: [0.9, 0.1]}", "expected uniform lo <= hi, got uniform(0.9, 0.1)"),
+        ("{triangular: [0.2, 0.1, 0.9]}", "expected triangular lo <= mode <= hi, got triangular(0.2, 0.1, 0.9)"),
+        ("{triangular: [0.5, 0.5, 0.5]}", "expected triangular lo < hi (or a plain number), got triangular(0.5, 0.5, 0.5)"),
         ("{normal: [0.5, -0.1]}", "expected a normal sd >= 0, got -0.1"),
         ("{normal: [0.5]}", "expected normal to take a list of 2 numbers, got [0.5]"),
         ("{beta: [2, .nan]}", "expected a finite number, got nan"),
-        ("{uniform: [0.5, 1.5]}", "expected a distribution within [0, 1], got uniform over [0.5, 1.5]"),
-        ("{normal: [1.2, 0.1]}", "expected a distribution within [0, 1], got normal over [1.2, 1.2]"),
+        ("{uniform: [0.5, 1.5]}", "expected a distribution within [0, 1], got uniform(0.5, 1.5)"),
+        ("{normal: [1.2, 0.1]}", "expected a normal mean within [0, 1], got normal(1.2, 0.1)"),
         (
             "{poisson: [1]}",
             "expected a number or one distribution ({beta: [a, b]}, {uniform: [lo, hi]}, {normal: [mean, sd]}, "
-            "{triangular: [lo, mode, hi]}), got {'poisson': [1]}",
+            "{triangular: [lo, mode, hi]}), got {poisson: [1]}",
         ),
         (
             "{beta: [2, 2], uniform: [0, 1]}",
             "expected a number or one distribution ({beta: [a, b]}, {uniform: [lo, hi]}, {normal: [mean, sd]}, "
-            "{triangular: [lo, mode, hi]}), got {'beta': [2, 2], 'uniform': [0, 1]}",
+            "{triangular: [lo, mode, hi]}), got {beta: [2, 2], uniform: [0, 1]}",
         ),
     ],
 )
@@ -371,7 +374,7 @@ def test_numbers_with_other_ranges(tmp_path: Path) -> None:
     found = problems(path)
     assert [(at(p)[1:], p.message) for p in found] == [
         ((7, 19, "actors.russia.preferences.warn"), "expected a number in [-10, 10], got 11"),
-        ((8, 5, "actors.russia.reciprocity"), "expected a distribution within [0, 10], got uniform over [-1.0, 2.0]"),
+        ((8, 5, "actors.russia.reciprocity"), "expected a distribution within [0, 10], got uniform(-1, 2)"),
         ((10, 9, "actions.war.goldstein"), "expected a finite number, got -inf"),
         ((10, 27, "actions.war.mid_level"), "expected less than or equal to 5, got 6"),
         ((12, 17, "dynamics.enforcement.bias"), "expected a number in [-20, 20], got -25"),
@@ -440,7 +443,7 @@ def test_misspelt_references_say_did_you_mean(tmp_path: Path) -> None:
         ),
         (
             (str(path), 16, 15, "injects.surprise.sources[0]"),
-            "unknown source (expected a claim id from seeds/ or a reference id, got 'putin-countermeasur') "
+            "unknown source (expected a claim or reference id from seeds/ or this scenario's claims or references, got 'putin-countermeasur') "
             "(did you mean 'putin-countermeasure'?)",
         ),
     ]
@@ -471,7 +474,7 @@ def test_sources_must_be_strings(tmp_path: Path) -> None:
         ((7, 15, "actors.russia.sources[0]"), "expected a valid string, got ['judgement']"),
         (
             (7, 28, "actors.russia.sources[1]"),
-            "unknown source (expected a claim id from seeds/ or a reference id, got 'judgment') "
+            "unknown source (expected a claim or reference id from seeds/ or this scenario's claims or references, got 'judgment') "
             "(did you mean 'judgement'?)",
         ),
     ]
@@ -770,7 +773,7 @@ def test_set_an_unknown_key_says_did_you_mean() -> None:
 def test_set_inside_a_number_is_refused() -> None:
     p = only(problems("baseline", ["actors.russia.resolve.beta=[2, 2]"]))
     assert at(p) == ("--set", 1, 1, "actors.russia.resolve.beta")
-    assert p.message == "cannot set inside a float (expected a mapping)"
+    assert p.message == "cannot look up 'beta' inside a number (expected a mapping at actors.russia.resolve)"
 
 
 # --- property: any mutation of a valid file is accepted or explained -------------------

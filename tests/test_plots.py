@@ -367,3 +367,48 @@ def test_sim_plot_on_something_else_exits_2_without_traceback(make, got: str, tm
     assert err.startswith(f"error: {target}: ")
     assert "expected a run or sweep directory with manifest.json" in err and got in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+# --- percent axes: every tick label reads back as its tick ----------------------------------
+
+
+def _tick_labels(figure: Figure, axis: str = "x") -> list[tuple[float, str]]:
+    """(tick value, its drawn label) for every tick inside the axes' view, after drawing the figure."""
+    figure.canvas.draw()
+    ax = figure.axes[0]
+    low, high = sorted(ax.get_xlim() if axis == "x" else ax.get_ylim())
+    ticks = ax.get_xticks() if axis == "x" else ax.get_yticks()
+    labels = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
+    return [(t, label.get_text()) for t, label in zip(ticks, labels) if low - 1e-12 <= t <= high + 1e-12]
+
+
+def _bars(highest: float) -> Figure:
+    table = pd.DataFrame({"label": ["calm", "tense"], "p": [highest / 2, highest * 0.8],
+                          "low": [highest / 3, highest * 0.6], "high": [highest * 0.6, highest]})
+    return plots.outcome_bars(table)
+
+
+def test_percent_ticks_spaced_one_and_a_half_points_apart_are_written_exactly() -> None:
+    figure = _bars(0.05)
+    figure.axes[0].set_xticks([0, 0.015, 0.03, 0.045, 0.06])
+    assert [label for _, label in _tick_labels(figure)] == ["0.0%", "1.5%", "3.0%", "4.5%", "6.0%"]
+
+
+def _response(top: float) -> Figure:
+    """A response curve whose probabilities climb to about `top`: the y axis picks its own ticks."""
+    x = np.linspace(0.1, 0.9, 5)
+    p = np.linspace(0.005, top * 0.85, 5)
+    curves = pd.DataFrame({"parameter": "x", "metric": "outcome.crisis", "value": x, "x": x, "point": range(5),
+                           "p": p, "low": p * 0.8, "high": p * 1.15})
+    return plots.response_curve(curves, "outcome.crisis")
+
+
+@pytest.mark.parametrize("top", [0.064, 0.6, 0.045, 0.03, 0.0064])
+def test_every_percent_tick_label_reads_back_as_its_tick(top: float) -> None:
+    """Whatever ticks matplotlib picks (here 1.5 points apart for top 0.064), each label is its tick's value."""
+    pairs = _tick_labels(_response(top), "y")
+    assert len(pairs) >= 3
+    for tick, label in pairs:
+        assert label.endswith("%")
+        assert float(label.rstrip("%").replace("\u2212", "-")) == pytest.approx(100 * tick, abs=1e-9), pairs
+    assert len({label for _, label in pairs}) == len(pairs)

@@ -229,7 +229,7 @@ def test_citing_an_unknown_claim_is_refused(tmp_path: Path) -> None:
     assert (problem.file, problem.line, problem.column) == (str(path), 6, 41)
     assert problem.path == "actors.south_korea.sources[1]"
     assert problem.message == (
-        "unknown source (expected a claim id from seeds/ or a reference id, got 'made-up-claim')"
+        "unknown source (expected a claim or reference id from seeds/ or this scenario's claims or references, got 'made-up-claim')"
     )
 
 

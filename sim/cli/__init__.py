@@ -15,7 +15,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..scenario import ScenarioError, read_description, scenario_names
+from ..scenario import Problem, ScenarioError, read_description, scenario_names
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -63,10 +63,14 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from ..report.explain import explain
+    from ..report.explain import PathError, explain
     from ..scenario import load_scenario
 
-    print(explain(load_scenario(args.scenario)))
+    scenario = load_scenario(args.scenario)
+    try:
+        print(explain(scenario, args.path))
+    except PathError as err:
+        raise ScenarioError([Problem(args.scenario, 0, 0, args.path.strip(), str(err))]) from None
     return 0
 
 
@@ -118,8 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a value")
     validate = command("validate", _validate, "check scenario files and print every error")
     validate.add_argument("files", nargs="+", metavar="FILE")
-    explain_cmd = command("explain", _explain, "red lines and commitments with their source quotes")
+    explain_cmd = command("explain", _explain, "red lines, commitments and injects, or any part of a scenario, "
+                                               "with the sources it rests on")
     explain_cmd.add_argument("scenario", metavar="NAME|FILE")
+    explain_cmd.add_argument("path", metavar="PATH", nargs="?", default=None,
+                             help="a dotted path: a value (actors.ID.resolve, state.ID.drivers[0].delta), "
+                                  "a block (actors.ID) or a section (red_lines)")
     run = command("run", _run, "run a scenario, write a results directory, print a summary")
     run.add_argument("scenario", metavar="NAME|FILE")
     run.add_argument("--runs", type=whole_number, default=10_000, help="number of runs (default 10,000)")

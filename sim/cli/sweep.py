@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from . import whole_number
+from ..scenario import ScenarioError, load_scenario
+from ..scenario.params import sampled_text
 
 SHOWN_POINTS = 30
 
@@ -107,8 +109,9 @@ def format_sweep(result: Any) -> str:
     lines = [
         f"{manifest['scenario']}: {manifest['design']} sweep, {result.n_points} points ({result.ok} ok, "
         f"{len(result.failed)} failed) x {manifest['runs']} runs, seed {manifest['seed']}, crn {crn}  ->  {result.path}",
-        "",
     ]
+    sampled = _sampled(result.path, manifest["paths"])
+    lines += [sampled, ""] if sampled else [""]
     outcomes = summary[summary["metric"].str.startswith("outcome.")]
     table = outcomes.pivot(index="point", columns="metric", values="p")
     classes = list(dict.fromkeys(outcomes["metric"]))
@@ -128,6 +131,14 @@ def format_sweep(result: Any) -> str:
     if result.failed:
         lines.append(f"{len(result.failed)} point(s) failed: their errors are in points.parquet")
     return "\n".join(lines)
+
+
+def _sampled(path: Path, varied: list[str]) -> str:
+    """The distributions every point draws per run (those a point fixes are left out)."""
+    try:
+        return sampled_text(load_scenario(path / "scenario.yaml"), varied)
+    except (OSError, ScenarioError):
+        return ""  # the summary stands without it
 
 
 def _number(value: Any) -> str:

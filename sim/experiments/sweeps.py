@@ -36,7 +36,8 @@ from ..engine.clock import calendar
 from ..engine.model import ScenarioRef, resolve_scenario
 from .results import command_line, environment, now, sha256
 from ..scenario import Distribution, Problem, Scenario, ScenarioError, dump_scenario, load_scenario
-from ..scenario.loader import _split, with_overrides
+from ..scenario.dotpath import PathError, parse_path, value_at
+from ..scenario.loader import with_overrides
 from .sweep_store import (
     CHUNK_BLOCKS,
     Plan,
@@ -79,16 +80,11 @@ _MISSING = object()
 
 
 def _current_value(base: Scenario, path: str) -> Any:
-    """The value at a dotted path of the scenario, or _MISSING."""
-    node: Any = base
-    for key in _split(base.model_dump(mode="json"), path):
-        if isinstance(node, BaseModel) and key in type(node).model_fields:
-            node = getattr(node, key)
-        elif isinstance(node, dict) and key in node:
-            node = node[key]
-        else:
-            return _MISSING
-    return node
+    """The value at a dotted path of the scenario (list items as `[i]`), or _MISSING."""
+    try:
+        return value_at(base, parse_path(base.model_dump(mode="json"), path))
+    except (PathError, KeyError):
+        return _MISSING
 
 
 def check_factor(base: Scenario, factor: Factor, index: int) -> Factor:

@@ -24,7 +24,7 @@ from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .figure_data import QUANTILE_COLUMNS, RESPONSE_COLUMNS, Meta, heatmap_data, is_grid
 
@@ -142,19 +142,28 @@ def _whiskers(p: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     return np.clip(np.vstack([below, above]), 0, None)
 
 
-def _percent_axis(axis: Any, decimals: int | None = None) -> None:
-    """Label a 0-1 axis in percent; without `decimals`, as few as the tick spacing needs."""
-    if decimals is not None:
-        axis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
-        return
+def _percent_axis(axis: Any) -> None:
+    """Label a 0-1 axis in percent, with as few decimals as write every tick exactly."""
 
     def label(value: float, _: int) -> str:
-        ticks = np.diff(axis.get_majorticklocs())
-        step = float(np.min(ticks)) * 100 if len(ticks) and np.min(ticks) > 0 else 1.0
-        places = max(0, -math.floor(math.log10(step) + 1e-9))
-        return f"{100 * value:.{places}f}%"
+        return f"{100 * value:.{percent_places(axis.get_majorticklocs())}f}%"
 
     axis.set_major_formatter(FuncFormatter(label))
+
+
+def percent_places(ticks: Sequence[float], most: int = 6) -> int:
+    """The fewest decimals that write every tick (a share, 0-1) exactly as a percentage.
+
+    Judging by the spacing alone gave 0 decimals for ticks 1.5% apart, so 1.5% read "2%" and
+    4.5% read "4%" (rounded half to even); every tick must be written exactly, not just the step.
+    """
+    values = 100 * np.asarray(ticks, dtype=float)
+    values = values[np.isfinite(values)]
+    for places in range(most + 1):
+        error = np.abs(values - np.round(values, places))
+        if np.all(error <= 1e-9 * np.maximum(1.0, np.abs(values))):
+            return places
+    return most
 
 
 def _wrap(label: str, width: int = 22) -> str:
@@ -293,7 +302,7 @@ def red_line_panel(curve: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | 
         ticks = MaxNLocator(integer=True).tick_values(rounds.min(), rounds.max())
         ax.set_xticks(ticks[(ticks >= rounds.min()) & (ticks <= rounds.max())])  # none in the labels' margin
     ax.set_ylim(0, 1.02)
-    _percent_axis(ax.yaxis, 0)
+    _percent_axis(ax.yaxis)
     ax.set_xlabel("round")
     ax.set_ylabel("share of runs (cumulative)")
     ax.set_title(title, loc="left")
@@ -442,7 +451,7 @@ def transition_heatmap(matrix: pd.DataFrame, *, ax: Axes | None = None, meta: Me
     if colorbar:
         bar = figure.colorbar(image, ax=ax, shrink=0.8)
         bar.set_label("P(next action | action)")
-        _percent_axis(bar.ax.yaxis, 0)
+        _percent_axis(bar.ax.yaxis)
     caption(figure, meta)
     return figure
 
@@ -466,7 +475,7 @@ def transitions_figure(matrices: Mapping[str, pd.DataFrame], *, meta: Meta | Non
     if image is not None:
         bar = figure.colorbar(image, ax=axes, shrink=0.6, aspect=30)
         bar.set_label("P(next round's action | this round's action), cells in %")
-        _percent_axis(bar.ax.yaxis, 0)
+        _percent_axis(bar.ax.yaxis)
     figure.suptitle("Which action follows which, per actor", x=0.01, ha="left")
     if counts is not None:
         figure.text(0.99, 0.01, f"faded rows: actions seen fewer than {RARE} times", ha="right", va="bottom",
@@ -681,7 +690,7 @@ def comparison_figure(table: pd.DataFrame, *, a: str = "A", b: str = "B", meta: 
                       capsize=2)
     left.set_yticks(y, [_wrap(str(v), 30) for v in rows["label"]])
     left.set_xlim(0, 1)
-    _percent_axis(left.xaxis, 0)
+    _percent_axis(left.xaxis)
     left.set_xlabel("probability (95% Wilson interval)")
     figure.legend(*left.get_legend_handles_labels(), loc="outside upper right", ncols=2)
     left.grid(axis="y", visible=False)

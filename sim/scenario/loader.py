@@ -6,6 +6,7 @@ offending value was written (in the scenario itself, a file it extends, or a --s
 
 from __future__ import annotations
 
+import os
 import re
 import types
 import typing
@@ -18,11 +19,13 @@ from pydantic import BaseModel, ValidationError
 
 from .catalog import find_scenario, scenario_dir, scenario_names  # noqa: F401 (re-exported)
 from .errors import Problem, ScenarioError, did_you_mean
-from .params import Distribution
+from .merge import merge
+from .params import Distribution, show
 from .references import check_references, raw_source_refs
 from .schema import Scenario
-from .sources import load_digest
-from .yamlio import Key, Locations, dotted, parse_yaml, read_yaml
+from .citations import source_ids
+from .dotpath import PathError, parse_path
+from .yamlio import Key, Location, Locations, dotted, parse_yaml, read_text
 
 Overrides = Mapping[str, Any] | Sequence[str]
 
@@ -44,64 +47,98 @@ def validate(data: Any, locations: Locations) -> Scenario:
     if not isinstance(data, dict):
         file, line, col = locations.get((), ("<scenario>", 1, 1))
         raise ScenarioError([Problem(file, line, col, "", f"expected a mapping of keys, got {type(data).__name__}")])
-    source_ids = load_digest().ids
+    citable = source_ids(data)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        findings = list(raw_source_refs(data, source_ids))
+        findings = list(raw_source_refs(data, citable))
         problems = [_locate(path, message, locations) for path, message in findings]
         raise ScenarioError(_problems_from_pydantic(err, data, locations) + problems) from None
-    findings = check_references(scenario, source_ids)
+    findings = check_references(scenario, citable)
     if findings:
         raise ScenarioError(_locate(path, message, locations) for path, message in findings)
     return scenario
 
 
-def _resolve(path: Path, chain: list[Path]) -> tuple[dict, Locations]:
-    resolved = path.resolve()
-    data, locations = read_yaml(path)
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            [Problem(str(path), 1, 1, "", f"expected a mapping of keys, got {type(data).__name__}")]
-        )
+def _resolve(path: Path, chain: list[Path], where: Location | None = None) -> tuple[dict, Locations]:
+    """The data of `path` with every file it extends merged under it; `where` is the `extends`
+    that named it (None for the file the user named), `chain` the files already on the way."""
+    data, locations = _read_scenario(path, where)
+    resolved = path.resolve()  # after reading, which refuses a symlink loop with a clear message
+    if where is not None and resolved in chain:
+        cycle = " -> ".join(p.name for p in [*chain, resolved])
+        raise ScenarioError([Problem(*where, "extends", f"extends cycle (expected a chain, got {cycle})")])
     parent = data.pop("extends", None)
     if parent is None:
         return data, locations
-    where = locations[("extends",)]
+    here = locations[("extends",)]
     if not isinstance(parent, str):
-        raise ScenarioError([Problem(*where, "extends", f"expected a scenario name or path, got {parent!r}")])
+        raise ScenarioError([Problem(*here, "extends", f"expected a scenario name or path, got {parent!r}")])
     try:
         parent_path = find_scenario(parent, relative_to=path)
     except ScenarioError as err:
-        raise ScenarioError([Problem(*where, "extends", err.problems[0].message)]) from None
-    if not parent_path.is_file():
+        raise ScenarioError([Problem(*here, "extends", err.problems[0].message)]) from None
+    if not os.path.lexists(parent_path):
         raise ScenarioError(
-            [Problem(*where, "extends", f"no such file (expected an existing scenario file, got {parent_path})")]
+            [Problem(*here, "extends", f"no such file (expected an existing scenario file, got {parent_path})")]
         )
-    if parent_path.resolve() in [*chain, resolved]:
-        cycle = " -> ".join(p.name for p in [*chain, resolved, parent_path.resolve()])
-        raise ScenarioError([Problem(*where, "extends", f"extends cycle (expected a chain, got {cycle})")])
-    base, base_locations = _resolve(parent_path, [*chain, resolved])
-    _merge(base, base_locations, data, locations, ())
+    base, base_locations = _resolve(parent_path, [*chain, resolved], here)
+    merge(base, base_locations, data, locations, _replaces)
     return base, base_locations
 
 
-def _merge(base: dict, base_locs: Locations, over: dict, over_locs: Locations, prefix: tuple[Key, ...]) -> None:
-    """Deep-merge `over` into `base`: mappings merge key by key, anything else replaces.
+SCENARIO_KEYS = frozenset({*Scenario.model_fields, "extends"})
+OWN_SOURCES = ("references", "claims")
 
-    A distribution is a value, so it replaces too; and a tagged block (a policy) that names a
-    different variant replaces the inherited one: the old variant's keys mean nothing to the new.
+
+def _read_scenario(path: Path, where: Location | None) -> tuple[dict, Locations]:
+    """A file's data, which must be a mapping with at least one scenario key.
+
+    A file reached through `extends` (at `where`) that is not a scenario at all is reported in
+    one line at that `extends`, quoting nothing from it: `extends: /etc/shadow` must not print
+    the lines of /etc/shadow back as unknown keys.
     """
-    for key, value in over.items():
-        path = (*prefix, key)
-        if isinstance(value, dict) and isinstance(base.get(key), dict) and not _replaces(path, base[key], value):
-            base_locs[path] = over_locs[path]
-            _merge(base[key], base_locs, value, over_locs, path)
-            continue
-        base[key] = value
-        for stale in [p for p in base_locs if p[: len(path)] == path]:
-            del base_locs[stale]
-        base_locs.update({p: loc for p, loc in over_locs.items() if p[: len(path)] == path})
+    file = str(path)
+    try:
+        text = read_text(path)
+    except ScenarioError as err:
+        if where is None:
+            raise
+        raise ScenarioError([Problem(*where, "extends", f"{file}: {err.problems[0].message}")]) from None
+    try:
+        data, locations = parse_yaml(text, file)
+    except ScenarioError as err:
+        if where is None or _looks_like_a_scenario(getattr(err, "data", None)):
+            raise  # a scenario with a duplicate key or a tag is reported in full, in its own file
+        first = err.problems[0]
+        raise _not_a_scenario(file, where, f"invalid YAML at line {first.line}, column {first.column}") from None
+    if not isinstance(data, dict):
+        raise _not_a_scenario(file, where, _kind_of(data))
+    if not _looks_like_a_scenario(data):
+        raise _not_a_scenario(file, where, "a mapping with none of them")
+    return data, locations
+
+
+def _looks_like_a_scenario(data: Any) -> bool:
+    return isinstance(data, dict) and not SCENARIO_KEYS.isdisjoint(data)
+
+
+def _not_a_scenario(file: str, where: Location | None, found: str) -> ScenarioError:
+    """One line, at the `extends` that named the file (or at the top of a file named directly)."""
+    message = f"not a scenario (expected a YAML mapping of scenario keys such as name, actors, extends, got {found})"
+    if where is None:
+        return ScenarioError([Problem(file, 1, 1, "", message)])
+    return ScenarioError([Problem(*where, "extends", f"{file}: {message}")])
+
+
+def _kind_of(data: Any) -> str:
+    if data is None:
+        return "an empty file"
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, str):
+        return "text"
+    return "a single value"
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -119,18 +156,33 @@ def _apply_overrides(data: dict, locations: Locations, overrides: Overrides) -> 
     else:
         pairs = [_numbered_assignment(o, i) for i, o in enumerate(overrides, start=1)]
     for i, (dotted_path, value) in enumerate(pairs, start=1):
-        node, keys = data, _split(data, dotted_path)
-        for key in keys[:-1]:
-            node = node.setdefault(key, {}) if isinstance(node, dict) else node
-            if not isinstance(node, dict):
-                raise ScenarioError(
-                    [Problem("--set", i, 1, dotted_path, f"cannot set inside a {type(node).__name__} (expected a mapping)")]
-                )
-        node[keys[-1]] = value
-        path = tuple(keys)
-        for stale in [p for p in locations if p[: len(path)] == path]:
-            del locations[stale]
+        try:
+            path = set_at(data, dotted_path, value)
+        except PathError as err:
+            raise ScenarioError([Problem("--set", i, 1, dotted_path.strip(), str(err))]) from None
+        _forget_below(locations, path)
         locations[path] = ("--set", i, 1)
+
+
+def set_at(data: dict, dotted_path: str, value: Any) -> tuple[Key, ...]:
+    """Put `value` at `dotted_path` in `data`, creating missing mappings on the way; the keys used.
+
+    List items are reached as `[i]` and must exist: `--set` replaces an item, it never appends.
+    """
+    keys = parse_path(data, dotted_path, create=True)  # checked: every index exists, no key inside a value
+    node: Any = data
+    for key in keys[:-1]:
+        if isinstance(key, str) and node.get(key) is None:
+            node[key] = {}
+        node = node[key]
+    node[keys[-1]] = value
+    return keys
+
+
+def _forget_below(locations: Locations, path: tuple[Key, ...]) -> None:
+    """Drop the locations at and under `path`: the value written there replaces all of it."""
+    for stale in [p for p in locations if p[: len(path)] == path]:
+        del locations[stale]
 
 
 def _numbered_assignment(text: str, i: int) -> tuple[str, Any]:
@@ -143,23 +195,6 @@ def _numbered_assignment(text: str, i: int) -> tuple[str, Any]:
             Problem("--set", i, len(path) + 1 + p.column if sep else 1, p.path or path.strip(), p.message)
             for p in err.problems
         ) from None
-
-
-def _split(data: dict, dotted_path: str) -> list[str]:
-    """Split a dotted path, keeping dots that belong to ids (`red_lines.south_korea.precision_weapons`)."""
-    parts, keys, node = dotted_path.split("."), [], data
-    i = 0
-    while i < len(parts):
-        key = parts[i]
-        if isinstance(node, dict):
-            for j in range(len(parts), i, -1):
-                if ".".join(parts[i:j]) in node:
-                    key, i = ".".join(parts[i:j]), j - 1
-                    break
-        keys.append(key)
-        node = node.get(key) if isinstance(node, dict) else None
-        i += 1
-    return keys
 
 
 def _locate(path: tuple[Key, ...], message: str, locations: Locations) -> Problem:
@@ -197,11 +232,6 @@ def _problems_from_pydantic(err: ValidationError, data: Any, locations: Location
 _SHOULD = re.compile(r"^(?:Input|String|List|Dictionary|Value|Tuple) should (?:be |have )?(.*)$")
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _message(e: Mapping[str, Any], path: tuple[Key, ...]) -> str:
     kind, msg, ctx = e["type"], e["msg"], e.get("ctx") or {}
     if kind == "missing":
@@ -217,15 +247,17 @@ def _message(e: Mapping[str, Any], path: tuple[Key, ...]) -> str:
         return f"missing required key '{tag}' (expected a policy name, got nothing)"
     if kind == "literal_error":
         options = re.findall(r"'([^']+)'", str(ctx.get("expected", "")))
-        return f"expected {ctx.get('expected')}, got {_show(e['input'])}{did_you_mean(str(e['input']), options)}"
+        return f"expected {ctx.get('expected')}, got {show(e['input'])}{did_you_mean(str(e['input']), options)}"
+    if kind == "string_pattern_mismatch" and str(ctx.get("pattern", "")).startswith("^(https?"):
+        return f"expected a URL starting with http:// or https://, got {show(e['input'])}"
     if kind == "string_pattern_mismatch":
-        return f"expected an id of lowercase letters, digits, '_', '.' or '-', got {_show(e['input'])}"
+        return f"expected an id of lowercase letters, digits, '_', '.' or '-', got {show(e['input'])}"
     if msg.startswith("Value error, "):
         return msg.removeprefix("Value error, ")
     match = _SHOULD.match(msg)
     if match:
-        return f"expected {match.group(1).split(', got ')[0]}, got {_show(e['input'])}"
-    return f"{msg[:1].lower()}{msg[1:]} (expected a valid value, got {_show(e['input'])})"
+        return f"expected {match.group(1).split(', got ')[0]}, got {show(e['input'])}"
+    return f"{msg[:1].lower()}{msg[1:]} (expected a valid value, got {show(e['input'])})"
 
 
 def _allowed_keys(path: tuple[Key, ...]) -> list[str]:
@@ -285,7 +317,9 @@ def _replaces(path: tuple[Key, ...], old: dict, new: dict) -> bool:
 def dump_scenario(scenario: Scenario) -> str:
     """The resolved scenario as YAML that loads back to the same scenario."""
     data = scenario.model_dump(mode="json")
-    ordered = {key: _provenance_last(value) for key, value in data.items()}  # the root keeps name first
+    # The root keeps name first; empty sections of a scenario's own sources are left out, so
+    # scenarios that declare none print (and hash) as they always have.
+    ordered = {key: _provenance_last(value) for key, value in data.items() if value or key not in OWN_SOURCES}
     return yaml.safe_dump(ordered, sort_keys=False, width=100, allow_unicode=True)
 
 

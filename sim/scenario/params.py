@@ -20,9 +20,13 @@ if TYPE_CHECKING:
 DISTRIBUTION_SHAPES = {"beta": 2, "uniform": 2, "normal": 2, "triangular": 3}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Distribution:
-    """A per-run random parameter, e.g. {beta: [4, 2]}; drawn from the run's block Generator."""
+    """A per-run random parameter, e.g. {beta: [4, 2]}; drawn from the run's block Generator.
+
+    It prints as people write it in prose, `beta(4, 2)`, wherever it is shown (explain,
+    errors, summaries, captions): never as the dataclass's field-by-field repr.
+    """
 
     kind: str
     args: tuple[float, ...]
@@ -39,15 +43,66 @@ class Distribution:
     def as_yaml(self) -> dict[str, list[float]]:
         return {self.kind: list(self.args)}
 
+    def __str__(self) -> str:
+        return _call(self.kind, self.args)
 
-def _show(value: Any) -> str:
-    text = repr(value)
+    __repr__ = __str__
+
+    @property
+    def mean(self) -> float:
+        """The mean before clipping to the parameter's range (only a normal's tails are ever clipped)."""
+        a = self.args
+        if self.kind == "beta":
+            return a[0] / (a[0] + a[1])
+        if self.kind == "normal":
+            return a[0]
+        return sum(a) / len(a)  # uniform: (lo + hi) / 2; triangular: (lo + mode + hi) / 3
+
+
+def number_text(value: float) -> str:
+    """A number as a person writes it: 0.5, 2, 1e-06; never 2.0 or 0.30000000000000004."""
+    return f"{value:.6g}"
+
+
+def _call(kind: str, args: tuple[float, ...]) -> str:
+    return f"{kind}({', '.join(number_text(a) for a in args)})"
+
+
+def value_text(value: Any, quote: bool = False) -> str:
+    """A value for people: `0.5`, `beta(2, 2)`, `[warn, sanction]`, as it would be written in YAML.
+
+    With `quote`, strings are quoted (`'twelve'`), so an error shows that a string was found.
+    """
+    if isinstance(value, Distribution):
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return number_text(value)
+    if isinstance(value, str):
+        return repr(value) if quote else value
+    if value is None:
+        return "null"
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in DISTRIBUTION_SHAPES:
+        kind, args = next(iter(value.items()))
+        if isinstance(args, list) and all(isinstance(a, int | float) and not isinstance(a, bool) for a in args):
+            return _call(kind, tuple(args))
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {value_text(v, quote)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(value_text(v, quote) for v in value) + "]"
+    return str(value)
+
+
+def show(value: Any) -> str:
+    """A value quoted in an error message: strings quoted, distributions as `beta(1, 2)`, at most 60 characters."""
+    text = value_text(value, quote=True)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"expected a number, got {_show(value)}")
+        raise ValueError(f"expected a number, got {show(value)}")
     if not math.isfinite(value):
         raise ValueError(f"expected a finite number, got {value}")
     return float(value)
@@ -62,16 +117,16 @@ def _distribution(value: dict[str, Any], low: float, high: float) -> Distributio
         raise ValueError(
             "expected a number or one distribution "
             "({beta: [a, b]}, {uniform: [lo, hi]}, {normal: [mean, sd]}, {triangular: [lo, mode, hi]}), "
-            f"got {_show(value)}"
+            f"got {show(value)}"
         )
     kind, args = next(iter(value.items()))
     n = DISTRIBUTION_SHAPES[kind]
     if not isinstance(args, list) or len(args) != n:
-        raise ValueError(f"expected {kind} to take a list of {n} numbers, got {_show(args)}")
+        raise ValueError(f"expected {kind} to take a list of {n} numbers, got {show(args)}")
     numbers = tuple(_number(a) for a in args)
     if kind == "beta":
         if min(numbers) <= 0:
-            raise ValueError(f"expected beta shape parameters > 0, got {list(numbers)}")
+            raise ValueError(f"expected beta shape parameters > 0, got {_call(kind, numbers)}")
         support = (0.0, 1.0)
     elif kind == "normal":
         if numbers[1] < 0:
@@ -79,15 +134,34 @@ def _distribution(value: dict[str, Any], low: float, high: float) -> Distributio
         support = (numbers[0], numbers[0])  # the mean must lie in range; tails are clipped
     elif kind == "uniform":
         if numbers[0] > numbers[1]:
-            raise ValueError(f"expected uniform lo <= hi, got {list(numbers)}")
+            raise ValueError(f"expected uniform lo <= hi, got {_call(kind, numbers)}")
         support = numbers
     else:
         if not numbers[0] <= numbers[1] <= numbers[2]:
-            raise ValueError(f"expected triangular lo <= mode <= hi, got {list(numbers)}")
+            raise ValueError(f"expected triangular lo <= mode <= hi, got {_call(kind, numbers)}")
+        if numbers[0] == numbers[2]:  # numpy refuses a triangle of no width; a fixed number says it plainly
+            raise ValueError(f"expected triangular lo < hi (or a plain number), got {_call(kind, numbers)}")
         support = (numbers[0], numbers[2])
     if support[0] < low or support[1] > high:
-        raise ValueError(f"expected a distribution within {_range_text(low, high)}, got {kind} over {list(support)}")
+        if kind == "normal":
+            raise ValueError(f"expected a normal mean within {_range_text(low, high)}, got {_call(kind, numbers)}")
+        over = " over [0, 1]" if kind == "beta" else ""  # the others show their bounds in their arguments
+        raise ValueError(f"expected a distribution within {_range_text(low, high)}, got {_call(kind, numbers)}{over}")
+    _check_numpy_samples(kind, numbers)
     return Distribution(kind, numbers, low, high)
+
+
+def _check_numpy_samples(kind: str, numbers: tuple[float, ...]) -> None:
+    """Refuse at load whatever numpy's sampler would refuse at run time, where no location is known.
+
+    The checks above are meant to cover numpy's; one trial draw makes sure of it.
+    """
+    import numpy as np  # loading a scenario with no distribution (sim show) needs no numpy
+
+    try:
+        getattr(np.random.default_rng(0), kind)(*numbers, size=1)
+    except (ValueError, OverflowError) as err:
+        raise ValueError(f"expected arguments numpy can sample from, got {_call(kind, numbers)} ({err})") from None
 
 
 def param(low: float = 0.0, high: float = 1.0) -> Any:
@@ -127,3 +201,28 @@ def numbers(node: Any, path: str = "") -> Iterator[tuple[str, float | Distributi
     elif isinstance(node, list):
         for i, value in enumerate(node):
             yield from numbers(value, f"{path}[{i}]")
+
+
+def sampled_parameters(node: Any, path: str = "") -> Iterator[tuple[str, Distribution]]:
+    """Every distribution in a loaded scenario with its dotted path (`state.x.drivers[0].delta`),
+    in field order: the paths the results name `param.<path>`."""
+    from pydantic import BaseModel  # the schema's base; imported here to keep this module light
+
+    if isinstance(node, Distribution):
+        yield path, node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from sampled_parameters(getattr(node, name), f"{path}.{name}" if path else name)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from sampled_parameters(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from sampled_parameters(value, f"{path}[{i}]")
+
+
+def sampled_text(node: Any, leave_out: Iterator[str] | list[str] = ()) -> str:
+    """`sampled per run: actors.x.resolve ~ beta(5, 3), ...` for summaries, or "" when nothing is sampled."""
+    skip = set(leave_out)
+    shown = [f"{path} ~ {dist}" for path, dist in sampled_parameters(node) if path not in skip]
+    return f"sampled per run: {', '.join(shown)}" if shown else ""

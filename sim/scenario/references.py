@@ -7,6 +7,7 @@ from typing import Any
 
 from .errors import did_you_mean
 from .params import numbers
+from .sources import load_digest
 from .schema import Move, Scenario, ScriptedPolicy, TitForTatPolicy
 from .yamlio import Key
 
@@ -28,6 +29,7 @@ def check_references(s: Scenario, source_ids: set[str]) -> list[Finding]:
         *_state_refs(s),
         *_inject_refs(s),
         *_outcome_refs(s),
+        *_citation_refs(s),
         *_source_refs(s, source_ids),
     ]
 
@@ -218,6 +220,25 @@ def _outcome_refs(s: Scenario) -> Iterator[Finding]:
         yield ("outcomes", "classes"), f"classes must cover the ladder (expected the last max_rung >= {top}, got {last})"
 
 
+def _citation_refs(s: Scenario) -> Iterator[Finding]:
+    """Declared ids are new ids, and a claim's `source` names a reference (or the seed article)."""
+    digest = load_digest()
+    for section, declared in (("references", s.references), ("claims", s.claims)):
+        for did in declared:
+            if did in digest.ids:
+                kind = "claim" if did in digest.claims else "reference"
+                yield (section, did), f"id already names a {kind} in seeds/ (expected a new id, got '{did}')"
+    for did in sorted(set(s.references) & set(s.claims)):
+        yield ("claims", did), f"id already names one of this scenario's references (expected a new id, got '{did}')"
+    documents = {*s.references, *digest.references, *([digest.source["id"]] if "id" in digest.source else [])}
+    for cid, claim in s.claims.items():
+        if claim.source is not None and claim.source not in documents:
+            yield ("claims", cid, "source"), (
+                f"unknown reference (expected a reference id from seeds/ or this scenario's references, "
+                f"got '{claim.source}'){did_you_mean(claim.source, documents)}"
+            )
+
+
 def _source_refs(s: Scenario, source_ids: set[str]) -> Iterator[Finding]:
     yield from raw_source_refs(s.model_dump(), source_ids)
 
@@ -230,7 +251,8 @@ def raw_source_refs(data: Any, source_ids: set[str]) -> Iterator[Finding]:
         for i, source in enumerate(sources):
             if isinstance(source, str) and source not in source_ids:  # non-strings: the schema says
                 yield (*path, "sources", i), (
-                    f"unknown source (expected a claim id from seeds/ or a reference id, got '{source}')"
+                    f"unknown source (expected a claim or reference id from seeds/ or this scenario's "
+                    f"claims or references, got '{source}')"
                     f"{did_you_mean(source, source_ids)}"
                 )
 

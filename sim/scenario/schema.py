@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .citations import DeclaredClaim, DeclaredReference
 from .params import Unit, param
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]*$", max_length=64)]
@@ -347,5 +348,7 @@ class Scenario(Block):
     state: dict[Id, StateVariable] = {}
     injects: dict[Id, Inject] = {}
     outcomes: Outcomes
+    references: dict[Id, DeclaredReference] = {}  # the scenario's own sources (citations.py)
+    claims: dict[Id, DeclaredClaim] = {}
 
 

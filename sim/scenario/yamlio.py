@@ -7,6 +7,8 @@ these has a place in it.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +52,10 @@ class _RefusingLoader(yaml.SafeLoader):
 
 def parse_yaml(text: str, file: str) -> tuple[Any, Locations]:
     """Parse one YAML document into plain data plus the location of every path in it."""
-    loader = _RefusingLoader(text)
+    try:
+        loader = _RefusingLoader(text)  # the reader checks every character here, before parsing
+    except yaml.reader.ReaderError as err:
+        raise ScenarioError([_unreadable_character(text, file, err)]) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
@@ -67,26 +72,86 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Locations]:
     problems: list[Problem] = []
     data = _construct(loader, node, (), file, locations, problems)
     if problems:
-        raise ScenarioError(problems)
+        raise UnsafeYaml(problems, data)
     return data, locations
 
 
+class UnsafeYaml(ScenarioError):
+    """Parsed YAML with values refused (duplicate keys, tags); `data` is what could be read,
+    so a caller can tell a scenario with a mistake from a file that is no scenario at all."""
+
+    def __init__(self, problems: list[Problem], data: Any):
+        super().__init__(problems)
+        self.data = data
+
+
 def read_yaml(path: Path) -> tuple[Any, Locations]:
-    """Read and parse a YAML file, refusing oversized files before reading them."""
+    """Read and parse a YAML file, refusing what no scenario file can be before reading it."""
+    return parse_yaml(read_text(path), str(path))
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def _refuse(file: str, message: str, line: int = 0) -> ScenarioError:
+    """A whole-file problem: at line 1 when the file's content is at fault, unlocated when it has none."""
+    return ScenarioError([Problem(file, line, line, "", message)])
+
+
+def _check_regular(file: str, info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise _refuse(file, f"not a regular file (expected a scenario file, got {_kind(info.st_mode)})")
+    if info.st_size > MAX_BYTES:
+        raise _refuse(file, f"file too large (expected at most {MAX_BYTES} bytes, got {info.st_size})", 1)
+
+
+def read_text(path: Path) -> str:
+    """The text of a scenario file: a regular file of at most MAX_BYTES bytes of UTF-8.
+
+    Devices, FIFOs and directories are refused before they are opened (reading /dev/zero never
+    ends, opening a FIFO waits for a writer); the file is opened without blocking and checked
+    again, in case it was swapped in between; and no more than MAX_BYTES + 1 bytes are read,
+    whatever size the file claims (files under /proc claim 0).
+    """
     file = str(path)
     try:
-        size = path.stat().st_size
+        _check_regular(file, os.stat(path))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as err:
-        raise ScenarioError([Problem(file, 0, 0, "", f"cannot read file ({err.strerror})")]) from None
-    if size > MAX_BYTES:
-        raise ScenarioError(
-            [Problem(file, 1, 1, "", f"file too large (expected at most {MAX_BYTES} bytes, got {size})")]
-        )
+        raise _refuse(file, f"cannot read file ({err.strerror or err})") from None
+    except ValueError:  # os.stat refuses a path with a NUL character in it
+        raise _refuse(file, "cannot read file (expected a path without NUL characters, got one with)") from None
+    with os.fdopen(fd, "rb") as stream:
+        _check_regular(file, os.fstat(stream.fileno()))
+        try:
+            data = stream.read(MAX_BYTES + 1)
+        except OSError as err:
+            raise _refuse(file, f"cannot read file ({err.strerror or err})") from None
+    if len(data) > MAX_BYTES:
+        raise _refuse(file, f"file too large (expected at most {MAX_BYTES} bytes, got more)", 1)
     try:
-        text = path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ScenarioError([Problem(file, 1, 1, "", f"not UTF-8 text ({err.reason})")]) from None
-    return parse_yaml(text, file)
+
+
+def _unreadable_character(text: str, file: str, err: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not allow (NUL, BEL, other controls), located by line and column."""
+    position = max(0, min(err.position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = err.character if isinstance(err.character, int) else ord(str(err.character)[:1] or "\0")
+    return Problem(file, line, column, "", f"unprintable character (expected printable text, got U+{code:04X})")
 
 
 def _yaml_message(err: yaml.MarkedYAMLError) -> str:

@@ -64,13 +64,13 @@ MINE = textwrap.dedent(f"""\
         role: invented for this test
         date: 2024-02-01
         quote: Arming Alpha against us will be answered.
-        informs: [red_lines.beta.no_arms]
+        informs: [red_lines.alpha.no_arms]
     references:
       duel-handbook:
         title: The duel handbook
         year: 2020
     red_lines:
-      beta.no_arms:
+      alpha.no_arms:
         publicity: {{beta: [2, 2]}}
         sources: [beta-warning, schelling1966]
         note: Public, and the answer is named.
@@ -113,7 +113,7 @@ def test_a_file_cites_its_own_claims_and_references(tmp_path: Path) -> None:
     s = load_scenario(write(tmp_path, MINE))
     assert s.claims["beta-warning"].date.isoformat() == "2024-02-01"
     assert s.references["duel-handbook"].year == 2020
-    assert s.red_lines["beta.no_arms"].sources == ["beta-warning", "schelling1966"]
+    assert s.red_lines["alpha.no_arms"].sources == ["beta-warning", "schelling1966"]
 
 
 def test_a_file_extending_it_cites_them_too_and_adds_its_own(tmp_path: Path) -> None:
@@ -273,20 +273,34 @@ def test_explain_prints_red_lines_commitments_and_injects_with_their_sources(
     assert out == "\n".join([
         "mine: The duel, with a claim and a reference of its own.",
         "",
-        "red line beta.no_arms (owner beta)",
-        "  crossed when alpha takes arm toward beta",
-        "  warning band: none",
-        "  declared response: strike toward alpha",
-        "  publicity beta(2, 2), specificity 0.5, initial credibility 0.5",
+        "red line alpha.no_arms (owner alpha, drawn 2023-01-01)",
+        "  crossed when gamma starts or takes arm toward beta, or supply read as such with probability 0",
+        "  warning band: supply",
+        "  declared response: strike toward gamma, after 0 rounds; its cost to the crosser 5",
+        "  publicity beta(2, 2), specificity 0.5, initial credibility 0.5, propensity 0",
         "  why: Public, and the answer is named.",
         "  sources:",
         f"    {SPOKESMAN}",
         f"    {SCHELLING}",
         "",
-        "commitment pact (beta and gamma), status active",
-        "  triggered by invade against a party, or strike read as one with probability 0.3",
-        "  obligation: strike toward the attacker, honoured with probability 1",
-        "  nullified at rate 0.1 a round once tension < 0.2",
+        "red line alpha.no_sanctions (owner alpha, drawn 2023-07-01)",
+        "  crossed when gamma starts or takes sanction toward alpha",
+        "  warning band: none",
+        "  declared response: sanction toward gamma, after 0 rounds; its cost to the crosser 2",
+        "  publicity 0.5, specificity 1, initial credibility 0.5, propensity 0",
+        "  sources:",
+        f"    {JUDGEMENT}",
+        "",
+        "commitment pact (gamma and beta, one-way), status active",
+        "  triggered by aggression against a guaranteed party (strike or war); with probability 0.3, strike or war read as aggression whoever started the fight",
+        "  gamma owes strike toward the attacker, honoured with probability 1, after 0 rounds; its cost to an attacker 0",
+        "  nullified at rate 0.1 per month once tension < 0.2",
+        "  sources:",
+        f"    {JUDGEMENT}",
+        "",
+        "agreement truce (alpha and beta)",
+        "  stops strike, war between them; values alpha -20, beta -20; proposed at rate 0 per month",
+        "  mediators: gamma (mediation 0); eases 0, break cost 0",
         "  sources:",
         f"    {JUDGEMENT}",
         "",
@@ -310,7 +324,7 @@ def test_explain_a_parameter_gives_its_value_the_blocks_sources_and_note(
     assert code == 0
     assert out.splitlines() == [
         "state.tension.drivers[0].delta = 0.1",
-        "  part of state.tension.drivers[0]: {actor: alpha, actions: [threaten], delta: 0.1}",
+        "  part of state.tension.drivers[0]: {actor: alpha, actions: [threaten], delta: 0.1, while_in_force: false}",
         "  why: How tense the duel is.",
         "  sources (of state.tension):",
         "    [duel-handbook] The duel handbook (2020)",
@@ -319,15 +333,15 @@ def test_explain_a_parameter_gives_its_value_the_blocks_sources_and_note(
 
 def test_explain_a_distribution(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, MINE)
-    _, out, _ = cli(capsys, "explain", str(path), "red_lines.beta.no_arms.publicity")
+    _, out, _ = cli(capsys, "explain", str(path), "red_lines.alpha.no_arms.publicity")
     assert out.splitlines()[:4] == [
-        "red_lines.beta.no_arms.publicity = beta(2, 2): drawn once per run, mean 0.5 "
-        "(results: param.red_lines.beta.no_arms.publicity)",
+        "red_lines.alpha.no_arms.publicity = beta(2, 2): drawn once per run, mean 0.5 "
+        "(results: param.red_lines.alpha.no_arms.publicity)",
         "  why: Public, and the answer is named.",
-        "  sources (of red_lines.beta.no_arms):",
+        "  sources (of red_lines.alpha.no_arms):",
         f"    {SPOKESMAN}",
     ]
-    _, inside, _ = cli(capsys, "explain", str(path), "red_lines.beta.no_arms.publicity.beta[0]")
+    _, inside, _ = cli(capsys, "explain", str(path), "red_lines.alpha.no_arms.publicity.beta[0]")
     assert inside == out, "a path into a distribution's arguments explains the distribution"
 
 
@@ -355,7 +369,7 @@ def test_explain_a_declared_claim_says_what_cites_it(capsys: pytest.CaptureFixtu
 
 def test_explain_a_section_explains_each_entry(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = cli(capsys, "explain", str(OTHER_CRISIS), "red_lines")
-    assert out.startswith("red_lines: 1 entry\n\nred line coastland.seizures (owner coastland)\n")
+    assert out.startswith("red_lines: 1 entry\n\nred line coastland.seizures (owner coastland, drawn 2024-07-01)\n")
     s = load_scenario(OTHER_CRISIS)
     _, out, _ = cli(capsys, "explain", str(OTHER_CRISIS), "dynamics")
     blocks = list(type(s.dynamics).model_fields)
@@ -397,7 +411,7 @@ def test_explain_every_named_scenario_cites_only_known_sources(capsys: pytest.Ca
         text = explain(s)
         assert "(unknown source)" not in text
         for lid in s.red_lines:
-            assert f"red line {lid} (owner {s.red_lines[lid].owner})" in text
+            assert f"red line {lid} (owner {s.red_lines[lid].owner}, drawn {s.red_lines[lid].drawn})" in text
         for cid in s.commitments:
             assert f"commitment {cid} (" in text
         for iid in s.injects:
@@ -426,7 +440,7 @@ def test_list_shortens_a_long_first_sentence(tmp_path: Path, monkeypatch: pytest
     long = "word " * 40
     (tmp_path / "long.yaml").write_text(f"extends: {DUEL}\nname: long\ndescription: {long}end. Second.\n")
     (tmp_path / "short.yaml").write_text(f"extends: {DUEL}\nname: short\ndescription: Short one. Second.\n")
-    monkeypatch.setattr("sim.scenario.loader.scenario_dir", lambda: tmp_path)
+    monkeypatch.setattr("sim.scenario.catalog.scenario_dir", lambda: tmp_path)
     _, out, _ = cli(capsys, "list")
     long_line, short_line = out.splitlines()
     assert short_line == f"{'short':<26}Short one."
@@ -457,7 +471,7 @@ def test_distributions_print_as_written(written: dict, shown: str) -> None:
 def test_no_python_repr_of_a_distribution_reaches_users(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, MINE)
     outputs = [cli(capsys, "explain", str(path))[1], cli(capsys, "explain", str(path), "red_lines")[1],
-               cli(capsys, "explain", str(path), "red_lines.beta.no_arms.publicity")[1]]
+               cli(capsys, "explain", str(path), "red_lines.alpha.no_arms.publicity")[1]]
     outputs.append(cli(capsys, "show", str(path), "--set", "rounds={beta: [2, 2]}")[2])
     outputs.append(cli(capsys, "validate", str(write(tmp_path, MINE + "rounds: {uniform: [1, 2]}\n", "bad.yaml")))[2])
     outputs.append(cli(capsys, "validate", str(write(tmp_path, MINE + "actors: {alpha: {resolve: {beta: [0, 1]}}}\n",

@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import whole_number
-from ..scenario import ScenarioError, load_scenario
-from ..scenario.params import sampled_text
+from ..scenario import ScenarioError
 
 SHOWN_POINTS = 30
 
@@ -136,6 +135,9 @@ def format_sweep(result: Any) -> str:
 def _sampled(path: Path, varied: list[str]) -> str:
     """The distributions every point draws per run (those a point fixes are left out)."""
     try:
+        from ..scenario import load_scenario
+        from ..scenario.params import sampled_text
+
         return sampled_text(load_scenario(path / "scenario.yaml"), varied)
     except (OSError, ScenarioError):
         return ""  # the summary stands without it

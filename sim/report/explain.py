@@ -1,6 +1,6 @@
 """`sim explain`: what a scenario's parts are and the words and works they rest on.
 
-`explain(s)` gives each red line, commitment and inject with what triggers it and its sources;
+`explain(s)` gives each red line, commitment, agreement and inject with what triggers it and its sources;
 `explain(s, PATH)` gives any part of the scenario: a parameter's value or distribution, a
 whole block, or a section of blocks, each with the sources of the block it belongs to (the
 quote of each claim, the citation of each reference) and that block's note.
@@ -17,7 +17,7 @@ from ..scenario import Distribution, Scenario
 from ..scenario.citations import Citation, DeclaredClaim, DeclaredReference, citations
 from ..scenario.dotpath import PathError, parse_path, value_at
 from ..scenario.params import number_text, value_text
-from ..scenario.schema import Commitment, Inject, RedLine, Sourced
+from ..scenario.schema import Agreement, Commitment, Inject, RedLine, Sourced
 from ..scenario.yamlio import Key, dotted
 
 WIDTH = 96
@@ -50,37 +50,59 @@ def _provenance(s: Scenario, block: Sourced, indent: str = "  ") -> list[str]:
 
 def _red_line(s: Scenario, lid: str, line: RedLine) -> list[str]:
     t = line.trigger
+    ambiguous = f", or {' or '.join(t.ambiguous)} read as such with probability {_v(t.slack)}" if t.ambiguous else ""
     return [
-        f"red line {lid} (owner {line.owner})",
-        f"  crossed when {t.actor} takes {' or '.join(t.actions)} toward {t.target}",
+        f"red line {lid} (owner {line.owner}, drawn {line.drawn})",
+        f"  crossed when {t.actor} starts or takes {' or '.join(t.actions)} toward {t.target}{ambiguous}",
         f"  warning band: {', '.join(line.warning) or 'none'}",
-        f"  declared response: {line.response.action} toward {line.response.target}",
+        f"  declared response: {line.response.action} toward {line.response.target}, "
+        f"after {_v(line.response.lag)} rounds; its cost to the crosser {_v(line.cost)}",
         f"  publicity {_v(line.publicity)}, specificity {_v(line.specificity)}, "
-        f"initial credibility {_v(line.credibility)}",
+        f"initial credibility {_v(line.credibility)}, propensity {_v(line.propensity)}",
         *_provenance(s, line),
     ]
 
 
 def _commitment(s: Scenario, cid: str, c: Commitment) -> list[str]:
     tr = c.trigger
-    ambiguous = f", or {' or '.join(tr.ambiguous)} read as one with probability {_v(c.slack)}" if tr.ambiguous else ""
+    readable = list(dict.fromkeys(tr.actions + tr.ambiguous))
+    kind = "mutual" if len(c.obligations) == 2 else "one-way"
     lines = [
-        f"commitment {cid} ({' and '.join(c.parties)}), status {c.status}",
-        f"  triggered by {' or '.join(tr.actions)} against a party{ambiguous}",
-        f"  obligation: {c.obligation.action} toward the {c.obligation.toward}, honoured with probability {_v(c.honour)}",
+        f"commitment {cid} ({' and '.join(c.parties)}, {kind}), status {c.status}",
+        f"  triggered by aggression against a guaranteed party ({' or '.join(tr.actions)}); with probability "
+        f"{_v(c.slack)}, {' or '.join(readable)} read as aggression whoever started the fight",
     ]
+    for guarantor, o in c.obligations.items():
+        lines.append(
+            f"  {guarantor} owes {o.action} toward the {o.toward}, honoured with probability {_v(o.honour)}, "
+            f"after {_v(o.lag)} rounds; its cost to an attacker {_v(o.cost)}"
+        )
     if c.nullification:
         n = c.nullification
-        lines.append(f"  nullified at rate {_v(n.rate)} a round once {n.state} < {_v(n.below)}")
+        lines.append(f"  nullified at rate {_v(n.rate)} per {s.rates_per} once {n.state} < {_v(n.below)}")
     return [*lines, *_provenance(s, c)]
+
+
+def _agreement(s: Scenario, gid: str, g: Agreement) -> list[str]:
+    values = ", ".join(f"{p} {_v(v)}" for p, v in g.value.items())
+    return [
+        f"agreement {gid} ({' and '.join(g.parties)}){', in force at the start' if g.in_force else ''}",
+        f"  stops {', '.join(g.stops) or 'nothing (talks)'} between them; values {values}; "
+        f"proposed at rate {_v(g.proposal_rate)} per {s.rates_per}",
+        f"  mediators: {', '.join(g.mediators) or 'none'} (mediation {_v(g.mediation)}); eases {_v(g.eases)}, "
+        f"break cost {_v(g.break_cost)}",
+        *_provenance(s, g),
+    ]
 
 
 def _inject(s: Scenario, iid: str, inject: Inject) -> list[str]:
     span = f"round {inject.round}" + (f" to {inject.until}" if inject.until else "")
     forced = [f"{a} {m.action} toward {m.target}" for a, m in inject.force.items()]
-    changes = [f"{k} := {_v(v)}" for k, v in {**inject.set_state, **inject.set_status}.items()]
+    stopped = [f"{a} stops {m.action} toward {m.target}" for a, ms in inject.stop.items() for m in ms]
+    signed = [f"{gid} signed" for gid in inject.sign]
+    changes = [f"{k} := {_v(v)}" for k, v in {**inject.set_state, **inject.set_status, **inject.set}.items()]
     return [
-        f"inject {iid}: {span}, probability {_v(inject.probability)}: {'; '.join(forced + changes)}",
+        f"inject {iid}: {span}, probability {_v(inject.probability)}: {'; '.join(forced + stopped + signed + changes)}",
         *_provenance(s, inject),
     ]
 
@@ -91,6 +113,8 @@ def _overview(s: Scenario) -> str:
         out += [*_red_line(s, lid, line), ""]
     for cid, c in s.commitments.items():
         out += [*_commitment(s, cid, c), ""]
+    for gid, g in s.agreements.items():
+        out += [*_agreement(s, gid, g), ""]
     for iid, inject in s.injects.items():
         out += [*_inject(s, iid, inject), ""]
     out += ["scenario sources:", *_sources(s, s.sources)]
@@ -99,7 +123,7 @@ def _overview(s: Scenario) -> str:
 
 # --- any path -----------------------------------------------------------------------------------
 
-_SPECIAL = {RedLine: _red_line, Commitment: _commitment, Inject: _inject}
+_SPECIAL = {RedLine: _red_line, Commitment: _commitment, Agreement: _agreement, Inject: _inject}
 
 
 def _owner(s: Scenario, keys: tuple[Key, ...]) -> tuple[tuple[Key, ...], Sourced | Scenario]:

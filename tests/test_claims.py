@@ -88,10 +88,12 @@ CLAIMS = [
           ("baseline", {}), ("ceasefire-erosion", {}),
           lambda d: d["status.treaty_article_4"].astype(str) == "nullified"),
     Claim("kim-attention-europe",
-          "state.us_attention_asia: North Korean provocations pull US attention from aid to Ukraine",
-          "the United States stops its lethal aid",
-          ("baseline", {}), ("emboldened-provocations", {}),
-          lambda d: d["rounds.united_states.lethal_aid"] < 24),
+          "state.us_attention_asia: North Korean provocations pull US attention, and shows of force, "
+          "to Asia (and weigh against aid to Ukraine)",
+          "the United States shows force in Asia in 6 months or more",
+          ("baseline", {"state.us_attention_asia.drivers[0].delta": 0.0, "state.us_attention_asia.drivers[1].delta": 0.0}),
+          ("baseline", {}),
+          lambda d: d["rounds.united_states.show_of_force"] >= 6),
 ]
 
 

@@ -69,7 +69,7 @@ CLAIMS = [
           lambda d: d["rounds.north_korea.missile_test"] >= 12),
     Claim("kim-ambiguity-caution",
           "deterrence by commitments: attacking a guaranteed party costs the guarantor's honour x the obligation's cost",
-          "Ukraine makes an incursion into Russia",
+          "Ukraine makes no incursion into Russia",
           ("baseline", {"commitments.treaty_article_4.obligations.north_korea.cost": 0.0}), ("baseline", {}),
           lambda d: ~d["first.ukraine.incursion"].notna()),
     Claim("jeh-arms-peninsula",

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from . import whole_number
+from . import whole_number, worker_count
 
 Command = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
@@ -68,6 +68,6 @@ def add_commands(command: Command) -> None:
     cmp.add_argument("--runs", type=whole_number, help="runs per scenario (default: a directory's, else 10,000)")
     cmp.add_argument("--seed", type=whole_number, help="root seed shared by both (default: a directory's, else 0)")
     cmp.add_argument("--rounds", type=whole_number, help="rounds per run (default: a directory's, else the scenario's)")
-    cmp.add_argument("--workers", type=whole_number, help="local processes (default: the machine's cores)")
+    cmp.add_argument("--workers", type=worker_count, help="local processes (default and at most: the machine's cores)")
     cmp.add_argument("--plot", type=Path, metavar="FILE", help="also write a side-by-side figure (.png, .svg, .pdf)")
     cmp.add_argument("--out", type=Path, metavar="DIR", help="keep the scenarios' results under DIR (default: discard)")

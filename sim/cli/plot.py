@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from . import whole_number, worker_count
+from . import show_warning, whole_number, worker_count
 
 Command = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
@@ -28,10 +29,14 @@ def _plot(args: argparse.Namespace) -> int:
         out = args.out if args.out is not None else args.dir / "figures"
         if out.exists() and not out.is_dir():
             raise UsageError(f"{out}: not a directory (expected a directory for the figures, got a file)")
-        for path in write_figures(figures_for(args.dir), out, args.format):
-            print(path, flush=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", UserWarning)
+            warnings.showwarning = show_warning
+            written = write_figures(figures_for(args.dir), out, args.format)  # all or nothing
     except ResultsDirError as err:
         raise UsageError(str(err)) from None
+    for path in written:
+        print(path)
     return 0
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .figure_data import Meta, ResultsDirError, load_run_scenario, meta_from_manifest, outcome_table, read_manifest
-from .figure_data import red_line_rates
+from .figure_data import read_table, red_line_rates
 from ..experiments.summary import wilson
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -71,7 +71,7 @@ def read_side(path: str | Path, keep: bool = True) -> Side:
     scenario = load_run_scenario(path)
     lines = list(scenario.red_lines)
     columns = ["outcome", *[f"{k}.{lid}" for lid in lines for k in ("crossed", "enforced")]]
-    runs = pd.read_parquet(path / "runs.parquet", columns=columns)
+    runs = read_table(path / "runs.parquet", columns)
     classes = {cid: c.label or cid for cid, c in scenario.outcomes.classes.items()}
     return Side(scenario.name, path if keep else None, meta_from_manifest(manifest),
                 outcome_table(runs, list(classes), classes), red_line_rates(runs, lines))

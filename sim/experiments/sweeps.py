@@ -503,7 +503,9 @@ def _run(plan: Plan, invalid: Mapping[int, str], pool: Executor, progress: bool,
         path = finish(plan, stream, errors, _manifest(plan, errors, pool, resumed))
     except BaseException as err:
         interrupts.unregister(hint)
-        stream.abort()
+        stream.abort()  # runs.parquet.tmp goes: a resume rebuilds it from the parts
+        for stale in plan.parts.glob("*.tmp"):
+            stale.unlink(missing_ok=True)  # a part cut short by a full disk, never renamed into place
         pool.close(abort=True)
         if isinstance(err, OSError) and not err.filename:
             err.filename = str(plan.partial)  # pyarrow's write errors name no file

@@ -176,7 +176,8 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.debug:
             raise
         if isinstance(err, OSError) and no_space(err):
-            where = f" (writing {err.filename})" if err.filename else ""
+            file = err.filename or getattr(err, "writing", None)  # set where sim knew what it was writing
+            where = f" (writing {file})" if file else ""
             print(f"error: no space left on device{where}: free some space and try again", file=sys.stderr)
             return EXIT_INTERNAL
         print(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)", file=sys.stderr)

@@ -188,8 +188,7 @@ class ResultsDir:
             self.lock.release()
 
     def __exit__(self, kind: type | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        if isinstance(error, OSError) and not error.filename:
-            error.filename = str(self.final)  # pyarrow's write errors name no file
+        _name_destination(error, self.final)
         try:
             closing: BaseException | None = None
             for writer in self._writers.values():
@@ -199,6 +198,7 @@ class ResultsDir:
                     closing = closing or err
             self._writers.clear()
             if error is None and closing is not None:
+                _name_destination(closing, self.final)
                 raise closing
             if error is None:
                 if self.final.exists():
@@ -212,6 +212,12 @@ class ResultsDir:
             if self._token is not None:
                 interrupts.unregister(self._token)
                 self._token = None
+
+
+def _name_destination(error: BaseException | None, final: Path) -> None:
+    """Say which results an OSError was writing when it names no file (pyarrow's do not)."""
+    if isinstance(error, OSError) and not error.filename:
+        error.writing = str(final)  # type: ignore[attr-defined]
 
 
 def _remove_stale_partials(final: Path) -> None:

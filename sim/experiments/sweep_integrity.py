@@ -33,7 +33,6 @@ from .designs import SweepInputError
 LEDGER = "parts.jsonl"
 SEAL = "plan_sha256"
 PART_NAME = re.compile(r"point-(\d{6})\.chunk-(\d{4})\.parquet")
-RUN_AGAIN = "delete that file and resume again: its chunk will be run anew"
 
 
 def _canonical_sha(record: Mapping[str, Any]) -> str:
@@ -64,7 +63,7 @@ def check_design(record: Mapping[str, Any], factors: tuple, where: str) -> None:
         expected = [[float(x) for x in v] for v in design_points(factors, record["design"], record["points_requested"],
                                                                  int(record["seed"]))]
     if expected != [[float(x) for x in v] for v in record["values"]]:
-        raise SweepInputError(f"{where}: sweep.json's point values are not the ones its design gives (edited since "
+        raise SweepInputError(f"{where}: sweep.json has point values that its design does not give (edited since "
                               "the sweep started); restore it or run the sweep again")
 
 
@@ -108,40 +107,49 @@ def read_ledger(partial: Path, where: str) -> dict[str, dict[str, Any]]:
 
 def verify_parts(partial: Path, points: int, chunks_per_point: int, chunk_runs: int, plan_sha: str,
                  where: str) -> None:
-    """Every part on disk must match its record and hold the rows its name promises."""
+    """Every part on disk must match its record and hold the rows its name promises; the parts
+    that do not are all named in one SweepInputError."""
     ledger = read_ledger(partial, where)
     parts = partial / "parts"
+    problems = []
     for path in sorted(parts.iterdir()) if parts.is_dir() else []:
         if path.name.endswith(".tmp"):
             continue  # half-written, never renamed into place: removed before the sweep goes on
-        name = f"parts/{path.name}"
-        match = PART_NAME.fullmatch(path.name)
-        if match is None or int(match[1]) >= points or int(match[2]) >= chunks_per_point:
-            raise SweepInputError(f"{where}: {name} is not a part of this sweep ({points} points of "
-                                  f"{chunks_per_point} chunks); delete that file and resume again")
-        point, chunk = int(match[1]), int(match[2])
-        entry = ledger.get(path.name)
-        if entry is None or entry["plan"] != plan_sha:
-            raise SweepInputError(f"{where}: {name} is not recorded in {LEDGER} for this plan (added by hand?); "
-                                  f"{RUN_AGAIN}")
-        if file_sha256(path) != entry["sha256"]:
-            raise SweepInputError(f"{where}: {name} does not match its checksum in {LEDGER} (swapped, edited or "
-                                  f"truncated); {RUN_AGAIN}")
-        first = chunk * chunk_runs
-        _check_rows(path, name, point, first, entry, where)
+        problem = _part_problem(path, points, chunks_per_point, chunk_runs, ledger, plan_sha)
+        if problem is not None:
+            problems.append(f"parts/{path.name} {problem}")
+    if len(problems) == 1:
+        raise SweepInputError(f"{where}: {problems[0]}; delete that file and resume again: its chunk will be run anew")
+    if problems:
+        raise SweepInputError(f"{where}: {'; '.join(problems)}; delete those files and resume again: their chunks "
+                              "will be run anew")
 
 
-def _check_rows(path: Path, name: str, point: int, first: int, entry: Mapping[str, Any], where: str) -> None:
+def _part_problem(path: Path, points: int, chunks_per_point: int, chunk_runs: int,
+                  ledger: Mapping[str, Mapping[str, Any]], plan_sha: str) -> str | None:
+    match = PART_NAME.fullmatch(path.name)
+    if match is None or int(match[1]) >= points or int(match[2]) >= chunks_per_point:
+        return f"is not a part of this sweep ({points} points of {chunks_per_point} chunks)"
+    point, chunk = int(match[1]), int(match[2])
+    entry = ledger.get(path.name)
+    if entry is None or entry["plan"] != plan_sha:
+        return f"is not recorded in {LEDGER} for this plan (added by hand?)"
+    if file_sha256(path) != entry["sha256"]:
+        return f"does not match its checksum in {LEDGER} (swapped, edited or truncated)"
+    return _rows_problem(path, point, chunk * chunk_runs, entry)
+
+
+def _rows_problem(path: Path, point: int, first: int, entry: Mapping[str, Any]) -> str | None:
     try:
         table = pq.read_table(path, columns=["point", "run"])
     except Exception as err:  # noqa: BLE001 - any unreadable part is refused the same way
-        raise SweepInputError(f"{where}: {name} is unreadable ({err}); {RUN_AGAIN}") from None
+        return f"is unreadable ({str(err).splitlines()[0] if str(err) else type(err).__name__})"
     rows = table.num_rows
     point_ok = bool(np.all(table.column("point").to_numpy() == point))
     runs_ok = np.array_equal(table.column("run").to_numpy(), np.arange(first, first + rows))
     if not (point_ok and runs_ok and entry["runs"] == [first, first + rows] and entry["point"] == point):
-        raise SweepInputError(f"{where}: {name} holds other rows than point {point}, runs {first} on "
-                              f"(copied from another part?); {RUN_AGAIN}")
+        return f"holds other rows than point {point}, runs {first} on (copied from another part?)"
+    return None
 
 
 __all__ = ["LEDGER", "check_design", "check_seal", "read_ledger", "record_part", "seal", "verify_parts"]

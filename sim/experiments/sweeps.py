@@ -298,7 +298,8 @@ def _warn_failed(plan: Plan, point: int, error: str) -> None:
 
 
 def _point_tables(plan: Plan, point: int, last: bytes | None) -> Iterator[pa.Table]:
-    """A point's chunk tables in order: earlier chunks from their parts, the last one from memory if fresh."""
+    """A point's chunk tables in order: from their parts, the last one from memory when `last`
+    holds it (that is, when the last chunk is the one just run)."""
     for c in range(plan.chunks_per_point):
         fresh = c == plan.chunks_per_point - 1 and last is not None
         yield read_part(last if fresh else plan.parts / part_name(point, c))
@@ -327,7 +328,9 @@ def run_points(plan: Plan, invalid: Mapping[int, str], executor: Executor, strea
                     failed.setdefault(p, result.error)
                 else:
                     save_part(plan, p, c, result.data)
-                    last = result.data
+                    # Only the last chunk's bytes may stand in for its part: when an earlier chunk
+                    # is run again (its part was deleted), the last one comes from its file.
+                    last = result.data if c == plan.chunks_per_point - 1 else None
                 bar.update(result.runs)
             if p in failed:
                 _warn_failed(plan, p, failed[p])
@@ -508,7 +511,7 @@ def _run(plan: Plan, invalid: Mapping[int, str], pool: Executor, progress: bool,
             stale.unlink(missing_ok=True)  # a part cut short by a full disk, never renamed into place
         pool.close(abort=True)
         if isinstance(err, OSError) and not err.filename:
-            err.filename = str(plan.partial)  # pyarrow's write errors name no file
+            err.writing = str(plan.partial)  # type: ignore[attr-defined]  # pyarrow's write errors name no file
         print(_resume_hint(plan, err), file=sys.stderr)
         raise
     finally:

@@ -500,6 +500,28 @@ def test_4_two_ctrl_c_stop_a_sweep_at_once_and_it_still_resumes_identically(tmp_
 
 
 @pytest.mark.slow
+def test_4_a_second_ctrl_c_cuts_a_slow_stop_short(tmp_path):
+    """Stopping a Dask cluster takes seconds: a second Ctrl-C does not wait for it."""
+    command = [*SIM, "sweep", "baseline", "--vary", f"{RESOLVE}=0.2:0.9:{POINTS}", "--vary", "rounds=12", "--runs",
+               str(RUNS), "--seed", "1", "--workers", "2", "--executor", "dask", "--out", str(tmp_path / "s")]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert wait_for(lambda: len(list((tmp_path / ".s.partial" / "parts").glob("*.parquet"))) >= 2, timeout=120)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)  # the first is stopping the cluster
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert time.monotonic() - sent < 3
+    lines = err.splitlines()
+    assert lines[0].startswith("sweep interrupted: ") and lines[2] == "interrupted again: stopping now", err
+    # (What may follow is multiprocessing's resource tracker, a process of its own that outlives a
+    # hard exit by a moment, reporting that it removed the semaphores the cluster left.)
+    assert "Traceback" not in err
+    _finish_and_compare(tmp_path)
+
+
+@pytest.mark.slow
 def test_4_two_ctrl_c_stop_a_run_at_once_and_leave_no_directory(tmp_path):
     proc = subprocess.Popen([*SIM, "run", "baseline", "--runs", "400000", "--seed", "1", "--workers", "2", "--out",
                              str(tmp_path / "r")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

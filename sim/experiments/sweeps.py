@@ -509,10 +509,10 @@ def _run(plan: Plan, invalid: Mapping[int, str], pool: Executor, progress: bool,
         stream.abort()  # runs.parquet.tmp goes: a resume rebuilds it from the parts
         for stale in plan.parts.glob("*.tmp"):
             stale.unlink(missing_ok=True)  # a part cut short by a full disk, never renamed into place
-        pool.close(abort=True)
         if isinstance(err, OSError) and not err.filename:
             err.writing = str(plan.partial)  # type: ignore[attr-defined]  # pyarrow's write errors name no file
-        print(_resume_hint(plan, err), file=sys.stderr)
+        print(_resume_hint(plan, err), file=sys.stderr, flush=True)  # before stopping workers, which may take a while
+        pool.close(abort=True)
         raise
     finally:
         interrupts.unregister(hint)

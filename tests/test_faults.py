@@ -299,7 +299,7 @@ def test_2_two_real_resumes_of_one_sweep_one_finishes_the_other_is_refused(tmp_p
     parts = tmp_path / ".s.partial" / "parts"
     assert wait_for(lambda: len(list(parts.glob("*.parquet"))) >= 2)
     cut.send_signal(signal.SIGINT)
-    assert cut.wait(timeout=60) == 130
+    assert cut.wait(timeout=60) == 130, cut.stderr.read()
     resume = [*SIM, "sweep", "--resume", str(tmp_path / ".s.partial"), "--workers", "1"]
     both = [subprocess.Popen(resume, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     ended = [(p.wait(timeout=600), p.stderr.read()) for p in both]

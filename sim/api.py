@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from . import __version__
-from .experiments.ensemble import BLOCK, MAX_RUNS, block_tasks, default_workers, execute
 from .engine.clock import calendar
+from .experiments.ensemble import BLOCK, MAX_RUNS, block_tasks, cap_workers, execute
 from .engine.model import ScenarioRef, resolve_scenario
 from .experiments.results import ResultsDir, command_line, default_out, environment, now, sha256
 from .scenario import Scenario, dump_scenario
@@ -59,7 +60,13 @@ def run(
     workers: int | None = None,
     progress: bool = False,
 ) -> RunResult:
-    """Run `runs` replicates of `scenario` and write a results directory (DESIGN section 5)."""
+    """Run `runs` replicates of `scenario` and write a results directory (DESIGN section 5).
+
+    Bad input (ValueError, ScenarioError) and a destination that cannot take the results
+    (destination.OutputError: a file, a symlink, a non-empty directory, read-only, another sim
+    writing it) are refused before anything is computed. `workers` is capped at the machine's
+    cores and the number of blocks (a WorkersCapped warning says so).
+    """
     check_runs(runs, seed)
     changes: Any = overrides or {}
     if rounds is not None:
@@ -68,11 +75,14 @@ def run(
     text = dump_scenario(resolved)
     digest = sha256(text)
     target = Path(out) if out is not None else default_out(resolved.name, sha256(f"{digest}/{seed}/{runs}"))
-    workers = workers or default_workers()
+    tasks = block_tasks(resolved, runs, seed)
+    workers = cap_workers(workers, len(tasks))
     tally = Tally(list(resolved.outcomes.classes), list(resolved.red_lines), resolved.rounds)
     started = now()
-    with ResultsDir(target) as results, tqdm(total=runs, unit="run", disable=None if progress else True) as bar:
-        for block in execute(block_tasks(resolved, runs, seed), workers):
+    results_dir = ResultsDir(target, numbered=out is None)  # checks the destination: nothing computed yet
+    with results_dir as results, tqdm(total=runs, unit="run", disable=None if progress else True) as bar, \
+            closing(execute(tasks, workers)) as blocks:
+        for block in blocks:
             results.append("runs.parquet", block.runs)
             results.append("trajectories.parquet", block.trajectories)
             tally.add(block.runs)
@@ -97,5 +107,5 @@ def run(
                 "finished": now(),
             },
         )
-    return RunResult(target, resolved, seed, tally)
+    return RunResult(results_dir.final, resolved, seed, tally)
 

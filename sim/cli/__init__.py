@@ -12,9 +12,12 @@ import argparse
 import importlib
 import sys
 import textwrap
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ..experiments import interrupts
+from ..experiments.destination import OutputError, no_space
 from ..scenario import Problem, ScenarioError, read_description, scenario_names
 
 EXIT_BAD_INPUT = 2
@@ -85,12 +88,31 @@ def whole_number(text: str) -> int:
     return value
 
 
+def worker_count(text: str) -> int:
+    """An argparse type for --workers: a whole number >= 1."""
+    value = whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 worker, got {value}")
+    return value
+
+
+def show_warning(message: object, category: type, filename: str, lineno: int, file: object = None,
+                 line: object = None) -> None:
+    """Warnings on the command line: one `warning: ...` line on stderr, clear of progress bars."""
+    from tqdm import tqdm
+
+    tqdm.write(f"warning: {message}", file=sys.stderr)
+
+
 def _run(args: argparse.Namespace) -> int:
     from ..api import run
 
     try:
-        result = run(args.scenario, runs=args.runs, seed=args.seed, rounds=args.rounds, overrides=args.set,
-                     out=args.out, workers=args.workers, progress=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", UserWarning)
+            warnings.showwarning = show_warning
+            result = run(args.scenario, runs=args.runs, seed=args.seed, rounds=args.rounds, overrides=args.set,
+                         out=args.out, workers=args.workers, progress=True)
     except (ValueError, FileExistsError) as err:
         raise UsageError(str(err)) from None
     print(result.summary())
@@ -135,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--rounds", type=whole_number, help="rounds per run (default: the scenario's)")
     run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a value")
     run.add_argument("--out", type=Path, help="results directory (default results/<scenario>/<time>-<id>)")
-    run.add_argument("--workers", type=whole_number, help="local processes (default: the machine's cores)")
+    run.add_argument("--workers", type=worker_count,
+                     help="local processes (default and at most: the machine's cores, and one per block)")
     for module in COMMAND_MODULES:
         importlib.import_module(module).add_commands(command)
     return parser
@@ -147,6 +170,17 @@ COMMAND_MODULES = ("sim.cli.sweep", "sim.cli.plot")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # SIGINT, SIGTERM and SIGHUP are handled however they were inherited (see interrupts). Called
+    # in-process with arguments (tests, scripts), the caller's handlers come back afterwards.
+    restore = interrupts.install()
+    try:
+        return _main(argv)
+    finally:
+        if argv is not None:
+            restore()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -155,17 +189,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in err.problems:
             print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except UsageError as err:
+    except (UsageError, OutputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (sim list | head); nothing more to say
         return 0
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        print(interrupts.interrupted_by(err), file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as err:  # one line for users; --debug for developers
         if args.debug:
             raise
+        if isinstance(err, OSError) and no_space(err):
+            file = err.filename or getattr(err, "writing", None)  # set where sim knew what it was writing
+            where = f" (writing {file})" if file else ""
+            print(f"error: no space left on device{where}: free some space and try again", file=sys.stderr)
+            return EXIT_INTERNAL
         print(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)", file=sys.stderr)
         return EXIT_INTERNAL

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from . import whole_number
+from . import show_warning, whole_number, worker_count
 
 Command = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
@@ -28,10 +29,14 @@ def _plot(args: argparse.Namespace) -> int:
         out = args.out if args.out is not None else args.dir / "figures"
         if out.exists() and not out.is_dir():
             raise UsageError(f"{out}: not a directory (expected a directory for the figures, got a file)")
-        for path in write_figures(figures_for(args.dir), out, args.format):
-            print(path, flush=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", UserWarning)
+            warnings.showwarning = show_warning
+            written = write_figures(figures_for(args.dir), out, args.format)  # all or nothing
     except ResultsDirError as err:
         raise UsageError(str(err)) from None
+    for path in written:
+        print(path)
     return 0
 
 
@@ -68,6 +73,6 @@ def add_commands(command: Command) -> None:
     cmp.add_argument("--runs", type=whole_number, help="runs per scenario (default: a directory's, else 10,000)")
     cmp.add_argument("--seed", type=whole_number, help="root seed shared by both (default: a directory's, else 0)")
     cmp.add_argument("--rounds", type=whole_number, help="rounds per run (default: a directory's, else the scenario's)")
-    cmp.add_argument("--workers", type=whole_number, help="local processes (default: the machine's cores)")
+    cmp.add_argument("--workers", type=worker_count, help="local processes (default and at most: the machine's cores)")
     cmp.add_argument("--plot", type=Path, metavar="FILE", help="also write a side-by-side figure (.png, .svg, .pdf)")
     cmp.add_argument("--out", type=Path, metavar="DIR", help="keep the scenarios' results under DIR (default: discard)")

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import whole_number
+from . import show_warning, whole_number, worker_count
 from ..scenario import ScenarioError
 
 SHOWN_POINTS = 30
@@ -40,7 +40,8 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sweep.add_argument("--points", type=whole_number, help="points to draw with --design lhs or sobol")
     sweep.add_argument("--runs", type=whole_number, help="runs per point (default 2,000)")
     sweep.add_argument("--seed", type=whole_number, help="root seed (default 0)")
-    sweep.add_argument("--workers", type=whole_number, help="worker processes (default: the machine's cores)")
+    sweep.add_argument("--workers", type=worker_count,
+                       help="worker processes (default and at most: the machine's cores, and one per chunk)")
     sweep.add_argument("--executor", choices=["local", "dask"], default=None,
                        help="local processes (default) or Dask distributed")
     sweep.add_argument("--address", metavar="ADDR", help="a Dask scheduler, e.g. tcp://HOST:8786 (implies --executor dask)")
@@ -51,15 +52,9 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
                        help="sweep directory (default results/<scenario>/sweep-<time>-<id>)")
 
 
-def _show_warning(message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
-    from tqdm import tqdm
-
-    tqdm.write(f"warning: {message}", file=sys.stderr)
-
-
 def _sweep(args: argparse.Namespace) -> int:
     from . import UsageError
-    from ..experiments.designs import SweepInputError, SweepWarning
+    from ..experiments.designs import SweepInputError
     from ..experiments.executors import ExecutorError
     from ..experiments.sweeps import resume_mismatches, sweep
 
@@ -75,8 +70,8 @@ def _sweep(args: argparse.Namespace) -> int:
         elif not args.vary:
             raise SweepInputError("expected at least one --vary PATH=SPEC, e.g. --vary actors.ACTOR.resolve=0.2:0.9:8")
         with warnings.catch_warnings():
-            warnings.simplefilter("always", SweepWarning)
-            warnings.showwarning = _show_warning
+            warnings.simplefilter("always", UserWarning)  # SweepWarning, WorkersCapped
+            warnings.showwarning = show_warning
             result = sweep(
                 args.scenario,
                 args.vary,
@@ -94,6 +89,8 @@ def _sweep(args: argparse.Namespace) -> int:
             )
     except (SweepInputError, ExecutorError) as err:
         raise UsageError(str(err)) from None
+    if result.note is not None:
+        print(f"note: {result.note}", file=sys.stderr)
     print(format_sweep(result))
     if result.ok == 0:
         print(f"error: every point of the sweep failed (errors in {result.path / 'points.parquet'})", file=sys.stderr)

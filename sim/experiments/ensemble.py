@@ -8,6 +8,7 @@ order, so the numbers are the same whatever the number of workers or the executo
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -63,6 +64,27 @@ def simulate_block(task: BlockTask) -> BlockResult:
 
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+class WorkersCapped(UserWarning):
+    """--workers asked for more processes than there are cores or pieces of work."""
+
+
+def cap_workers(requested: int | None, units: int, unit: str = "block") -> int:
+    """The worker processes to use: `requested` (default: the cores), at most the machine's cores
+    and the `units` of work there are; a WorkersCapped warning says so when it cuts a request.
+    A request below 1 is a ValueError."""
+    if requested is not None and requested < 1:
+        raise ValueError(f"--workers must be at least 1 (got {requested})")
+    cores = default_workers()
+    limit = max(1, min(cores, units))
+    if requested is None:
+        return limit
+    if requested > limit:
+        why = (f"the machine has {cores} core{'s' * (cores != 1)}" if cores <= units
+               else f"there {'is' if units == 1 else 'are'} {units} {unit}{'s' * (units != 1)} of work")
+        warnings.warn(f"--workers {requested}: using {limit} ({why})", WorkersCapped, stacklevel=2)
+    return min(requested, limit)
 
 
 def execute(tasks: Iterable[BlockTask], workers: int = 1) -> Iterator[BlockResult]:

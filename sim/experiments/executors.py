@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from collections import deque
@@ -18,6 +19,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, TypeVar
+
+from . import interrupts
+from .destination import close_inherited_locks
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -30,9 +34,16 @@ class ExecutorError(ValueError):
     """An executor cannot be set up as asked (a missing extra, an unreachable scheduler)."""
 
 
-def _ignore_interrupts() -> None:
-    # Ctrl-C is handled once, in the parent, which stops handing out work and cleans up.
+def _worker_init(parent: int) -> None:
+    """Set up a local worker process: it dies with its parent, and leaves signals to the parent."""
+    # Ctrl-C reaches the whole process group; it is handled once, in the parent, which stops
+    # handing out work and terminates the workers. SIGTERM and SIGHUP kill a worker outright
+    # (a forked worker would otherwise inherit the parent's Python handlers).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    close_inherited_locks()
+    interrupts.die_with_parent(parent)
 
 
 @contextmanager
@@ -59,14 +70,15 @@ class Executor:
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         raise NotImplementedError
 
-    def close(self) -> None:
-        """Release workers; safe to call twice."""
+    def close(self, abort: bool = False) -> None:
+        """Release workers; with `abort` (an error or an interrupt), stop them without waiting for
+        their work. Safe to call twice."""
 
     def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, kind: type | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
+        self.close(abort=error is not None)
 
 
 def _ordered(submit: Callable[[T], Any], result: Callable[[Any], R], items: Iterable[T], in_flight: int,
@@ -98,12 +110,16 @@ class LocalExecutor(Executor):
     def __init__(self, workers: int = 1):
         self.workers = max(1, int(workers))
         self._pool: ProcessPoolExecutor | None = None
+        self._token: int | None = None
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_interrupts)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_init,
+                                             initargs=(os.getpid(),))
+            pool = self._pool
+            self._token = interrupts.register(lambda: _signal_workers(pool, signal.SIGKILL))
         return self._pool
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
@@ -117,10 +133,28 @@ class LocalExecutor(Executor):
 
         yield from _ordered(submit, Future.result, items, 2 * self.workers, Future.cancel)
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def close(self, abort: bool = False) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if abort:
+            # Work in flight is of no use now: stop the workers rather than wait for it (which
+            # could take minutes, and made a second Ctrl-C hang in the interpreter's exit).
+            _signal_workers(pool, signal.SIGTERM)
+        pool.shutdown(wait=True, cancel_futures=True)
+        if self._token is not None:
+            interrupts.unregister(self._token)
+            self._token = None
+
+
+def _signal_workers(pool: ProcessPoolExecutor, sig: int) -> None:
+    """Send `sig` to each of the pool's processes (the pool offers no public way to list them)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            if process.pid is not None and process.exitcode is None:
+                os.kill(process.pid, sig)
+        except (OSError, ValueError):
+            pass
 
 
 class DaskExecutor(Executor):
@@ -169,7 +203,7 @@ class DaskExecutor(Executor):
             self._cluster.close()
             self._cluster = None
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         if getattr(self, "_client", None) is not None:
             self._client.close()
             self._client = None

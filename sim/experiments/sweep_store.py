@@ -2,13 +2,16 @@
 
 A sweep to DEST works in `.DEST.partial/` beside it:
 
-    sweep.json      the plan: everything that decides the numbers (to resume with)
+    sweep.json      the plan: everything that decides the numbers (to resume with), with its checksum
     scenario.yaml   the base scenario as run
     parts/          point-PPPPPP.chunk-CCCC.parquet, one per finished chunk, renamed into place whole
+    parts.jsonl     each part's checksum and rows, recorded before the part is renamed into place
     runs.parquet.tmp  runs.parquet being written, point by point, as points complete
 
-When every point is done the final files are written beside them, the parts and the plan are
-removed, and the directory is renamed to DEST. A part is Parquet bytes made by the worker; the
+When every point is done the final files are written beside them (manifest.json last, whole),
+the plan is removed (from then on the directory is a finished sweep that only needs its rename),
+then the parts, and the directory is renamed to DEST. A resume finds each of these states and
+finishes from it (see sweep_state). A part is Parquet bytes made by the worker; the
 final runs.parquet is written from those same bytes, decoded, whether they come from a result
 just received or from a part file left by an interrupted sweep, so a resumed sweep writes the
 same bytes as an uninterrupted one.
@@ -21,7 +24,7 @@ import math
 import os
 import shutil
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,7 @@ import pyarrow.parquet as pq
 from .. import __version__
 from . import ensemble
 from .designs import Factor, SweepInputError, parse_spec
+from .sweep_integrity import LEDGER, SEAL, record_part, seal
 from ..scenario import Scenario
 from .summary import wilson
 
@@ -73,6 +77,7 @@ class Plan:
     target: Path
     started: str
     command: str
+    seal: str = ""  # the plan's checksum, once its partial directory exists
 
     @property
     def paths(self) -> list[str]:
@@ -135,42 +140,68 @@ def plan_record(plan: Plan) -> dict[str, Any]:
     }
 
 
-def create_partial(plan: Plan) -> None:
-    """The partial directory with its plan, made whole under a temporary name and renamed."""
+def create_partial(plan: Plan) -> Plan:
+    """The partial directory with its sealed plan, made whole under a temporary name and renamed;
+    returns the plan with its seal."""
     plan.partial.parent.mkdir(parents=True, exist_ok=True)
     staging = plan.partial.with_name(f"{plan.partial.name}.{os.getpid()}.tmp")
+    record = seal(plan_record(plan))
     try:
         (staging / "parts").mkdir(parents=True)
         (staging / "scenario.yaml").write_text(plan.text, encoding="utf-8")
-        (staging / PLAN_FILE).write_text(json.dumps(plan_record(plan), indent=1) + "\n", encoding="utf-8")
+        (staging / PLAN_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         staging.rename(plan.partial)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return replace(plan, seal=record[SEAL])
 
 
-def _is_complete_sweep(path: Path) -> bool:
+def _manifest_kind(path: Path) -> str | None:
     try:
-        return json.loads((path / "manifest.json").read_text()).get("kind") == "sweep"
-    except (OSError, ValueError, AttributeError):
-        return False
+        data = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("kind") if isinstance(data, dict) else None
 
 
-def locate_partial(path: Path) -> Path:
-    """The partial directory that `--resume PATH` means: PATH itself, or the one beside PATH."""
-    if (path / PLAN_FILE).is_file():
-        return path
-    beside = partial_of(path)
-    if (beside / PLAN_FILE).is_file():
-        return beside
-    if _is_complete_sweep(path):
-        raise SweepInputError(f"--resume {path}: this sweep is already complete (nothing to resume)")
+@dataclass(frozen=True)
+class SweepState:
+    """What `--resume PATH` finds: `partial` (an interrupted sweep), `finishing` (finished, but
+    stopped before its final rename) or `complete` (at `target`, nothing to do)."""
+
+    kind: str
+    partial: Path
+    target: Path
+
+
+def sweep_state(path: Path) -> SweepState:
+    """The sweep `--resume PATH` means: PATH itself, or the partial directory beside PATH."""
+    path = Path(path)
+    candidates = [path] if path.name.endswith(".partial") else [path, partial_of(path)]
+    for candidate in candidates:
+        if (candidate / PLAN_FILE).is_file():
+            return SweepState("partial", candidate, target_of(candidate))
+    for candidate in candidates:
+        if candidate.name.endswith(".partial") and _manifest_kind(candidate) == "sweep":
+            return SweepState("finishing", candidate, target_of(candidate))
+    target = target_of(path) if path.name.endswith(".partial") else path
+    if _manifest_kind(target) == "sweep" and not (target / PLAN_FILE).exists():
+        return SweepState("complete", partial_of(target), target)
     if not path.exists():
         raise SweepInputError(f"--resume {path}: no such directory (expected the directory an interrupted sweep left)")
     raise SweepInputError(
         f"--resume {path}: not an interrupted sweep (expected a directory holding {PLAN_FILE}, "
         "as an interrupted 'sim sweep' leaves it)"
     )
+
+
+def locate_partial(path: Path) -> Path:
+    """The partial directory of the interrupted sweep that `--resume PATH` means."""
+    state = sweep_state(path)
+    if state.kind == "complete":
+        raise SweepInputError(f"--resume {path}: this sweep is already complete (nothing to resume)")
+    return state.partial
 
 
 def read_record(partial: Path) -> dict[str, Any]:
@@ -209,10 +240,12 @@ def encode_part(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def save_part(parts: Path, point: int, index: int, data: bytes) -> None:
-    final = parts / part_name(point, index)
+def save_part(plan: Plan, point: int, index: int, data: bytes) -> None:
+    """Write a part whole: under a temporary name, recorded in the ledger, then renamed into place."""
+    final = plan.parts / part_name(point, index)
     staging = final.with_suffix(".tmp")
     staging.write_bytes(data)
+    record_part(plan.partial, final.name, point, index, index * CHUNK_BLOCKS * ensemble.BLOCK, data, plan.seal)
     os.replace(staging, final)
 
 
@@ -338,6 +371,20 @@ class RunsStream:
             self.writer.close()
             self.writer = None
 
+    def abort(self) -> None:
+        """Stop, and remove runs.parquet.tmp (a resume rebuilds it from the parts): on a full disk
+        this gives back its space. Never raises."""
+        if self.writer is not None:
+            try:
+                self.writer.writer.close()
+            except Exception:  # noqa: BLE001 - the file is removed next
+                pass
+            self.writer = None
+        try:
+            self.staging.unlink(missing_ok=True)
+        except OSError:
+            pass
+
 
 def _aligned(table: pa.Table, schema: pa.Schema) -> pa.Table:
     if table.schema.equals(schema):
@@ -377,8 +424,30 @@ def _points_table(plan: Plan, errors: Mapping[int, str]) -> pa.Table:
     return pa.table(columns)
 
 
+FINAL_FILES = ("runs.parquet", "points.parquet", "summary.parquet", "manifest.json")
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """Write a file under a temporary name, flush it to disk, and rename it into place."""
+    staging = path.with_name(path.name + ".tmp")
+    with open(staging, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(staging, path)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def finish(plan: Plan, stream: RunsStream, errors: Mapping[int, str], manifest: dict[str, Any]) -> Path:
-    """Write the final files into the partial directory, drop the parts, and rename it into place."""
+    """Write the final files into the partial directory, drop the plan and the parts, and rename
+    it into place. Stopped at any step, a resume finishes it (see sweep_state)."""
     ok = [p for p in range(len(plan.values)) if p not in errors]
     stream.close()
     rows = stream.rows
@@ -390,14 +459,39 @@ def finish(plan: Plan, stream: RunsStream, errors: Mapping[int, str], manifest: 
     pq.write_table(_points_table(plan, errors), plan.partial / "points.parquet", compression="zstd")
     summary = pa.Table.from_pylist([dict(zip(SUMMARY_SCHEMA.names, r)) for r in rows], schema=SUMMARY_SCHEMA)
     pq.write_table(summary, plan.partial / "summary.parquet", compression="zstd")
-    (plan.partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-    shutil.rmtree(plan.parts)
+    for name in FINAL_FILES[:-1]:
+        _fsync(plan.partial / name)
+    # manifest.json last and whole: once it is there, every final file is complete.
+    _write_durably(plan.partial / "manifest.json", (json.dumps(manifest, indent=2, default=str) + "\n").encode())
     (plan.partial / PLAN_FILE).unlink()
-    if plan.target != plan.partial:
-        if plan.target.exists():
-            plan.target.rmdir()  # an empty directory named by --out
-        plan.partial.rename(plan.target)
-    return plan.target
+    return move_into_place(plan.partial, plan.target)
 
 
-__all__ = ["CHUNK_BLOCKS", "Plan", "RunsStream", "SUMMARY_SCHEMA", "finish", "locate_partial", "part_name"]
+def check_finished(partial: Path) -> None:
+    """A finished sweep's final files must all be there and readable (SweepInputError otherwise)."""
+    for name in FINAL_FILES:
+        file = partial / name
+        try:
+            if name.endswith(".parquet"):
+                pq.read_metadata(file)
+            else:
+                json.loads(file.read_text(encoding="utf-8"))
+        except Exception as err:  # noqa: BLE001 - any unreadable final file means the same
+            raise SweepInputError(f"--resume {partial}: the sweep had finished but {name} is unreadable ({err}); "
+                                  "its parts are gone, so run the sweep again (the command is in manifest.json)") from None
+
+
+def move_into_place(partial: Path, target: Path) -> Path:
+    """Remove what only a partial sweep needs, and rename the finished directory to `target`."""
+    shutil.rmtree(partial / "parts", ignore_errors=True)
+    for name in (LEDGER, "runs.parquet.tmp"):
+        (partial / name).unlink(missing_ok=True)
+    if target != partial:
+        if target.exists():
+            target.rmdir()  # an empty directory named by --out
+        partial.rename(target)
+    return target
+
+
+__all__ = ["CHUNK_BLOCKS", "Plan", "RunsStream", "SUMMARY_SCHEMA", "SweepState", "check_finished", "finish",
+           "locate_partial", "move_into_place", "part_name", "sweep_state"]

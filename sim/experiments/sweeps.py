@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,32 +29,40 @@ from pydantic import BaseModel
 from tqdm import tqdm
 
 from .. import __version__
-from . import ensemble
+from . import ensemble, interrupts
 from .designs import Factor, SweepInputError, SweepWarning, VarySpec, design_points, parse_vary
-from .ensemble import MAX_RUNS, BlockTask, default_workers
+from .destination import DestinationLock, OutputError, check_out, no_space
+from .ensemble import MAX_RUNS, BlockTask, cap_workers
 from .executors import Executor, make_executor
+from .interrupts import interrupted_by
 from ..engine.clock import calendar
 from ..engine.model import ScenarioRef, resolve_scenario
 from .results import command_line, environment, now, sha256
 from ..scenario import Distribution, Problem, Scenario, ScenarioError, dump_scenario, load_scenario
 from ..scenario.dotpath import PathError, parse_path, value_at
 from ..scenario.loader import with_overrides
+from .sweep_integrity import SEAL, check_design, check_seal, verify_parts
 from .sweep_store import (
     CHUNK_BLOCKS,
+    PLAN_FILE,
     Plan,
     RunsStream,
+    SweepState,
+    check_finished,
     complete_points,
     create_partial,
     done_parts,
     encode_part,
     finish,
     locate_partial,
+    move_into_place,
     part_name,
     partial_of,
     read_part,
     read_record,
     save_part,
     stored_factors,
+    sweep_state,
     target_of,
 )
 
@@ -125,22 +134,55 @@ def new_plan(scenario: ScenarioRef, vary: VarySpec, design: str, points: int | N
         target = Path("results") / base.name / f"sweep-{stamp}-{sha256(key)[:8]}"
     else:
         target = Path(out)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise SweepInputError(f"--out {target}: exists and is not empty (expected a new directory)")
+    if out is not None:
+        _check_target(target)
+    return Plan(base, text, digest, factors, design, points, values, runs, seed, crn, partial_of(target), target, now(),
+                command_line())
+
+
+def _check_target(target: Path) -> None:
+    """A sweep's destination: as for any results directory, and no interrupted sweep beside it."""
+    check_out(target, "--out")
     partial = partial_of(target)
-    if partial.exists():
+    if os.path.lexists(partial):
         raise SweepInputError(
             f"{partial} holds an interrupted sweep to the same place: finish it with "
             f"'sim sweep --resume {partial}' or delete it"
         )
-    return Plan(base, text, digest, factors, design, points, values, runs, seed, crn, partial, target, now(),
-                command_line())
+
+
+def _claim(plan: Plan, numbered: bool) -> tuple[Plan, DestinationLock]:
+    """Lock the plan's destination and check it again under the lock. A default destination
+    (`numbered`) that is taken gets a -2, -3... suffix instead of an error."""
+    for n in range(1, 100):
+        target = plan.target if n == 1 else plan.target.with_name(f"{plan.target.name}-{n}")
+        try:
+            _check_target(target)
+            lock = DestinationLock(target, "--out").acquire()
+        except (OutputError, SweepInputError):
+            if not numbered or n == 99:
+                raise
+            continue
+        try:
+            _check_target(target)
+        except BaseException:
+            lock.release()
+            if not numbered:
+                raise
+            continue
+        return replace(plan, target=target, partial=partial_of(target)), lock
+    raise AssertionError("unreachable")
 
 
 def resume_plan(resume: str | Path, scenario: ScenarioRef | None = None, vary: VarySpec | None = None) -> Plan:
-    """The plan of an interrupted sweep; `scenario` and `vary`, if given, must be the ones it ran."""
+    """The plan of an interrupted sweep; `scenario` and `vary`, if given, must be the ones it ran.
+
+    The plan must match its checksum and the design it states, and every part on disk its record
+    in parts.jsonl and the rows its name promises (sweep_integrity); SweepInputError otherwise."""
     partial = locate_partial(Path(resume))
     record = read_record(partial)
+    where = f"--resume {partial}"
+    check_seal(record, where)
     base = load_scenario(partial / "scenario.yaml")
     text = dump_scenario(base)
     if sha256(text) != record["scenario_sha256"]:
@@ -151,18 +193,32 @@ def resume_plan(resume: str | Path, scenario: ScenarioRef | None = None, vary: V
     if vary is not None and [(f.path, f.spec) for f in parse_vary(vary)] != [(f.path, f.spec) for f in factors]:
         given = " ".join(f"{f.path}={f.spec}" for f in factors)
         raise SweepInputError(f"--resume {partial}: --vary differs from the sweep's ({given})")
+    check_design(record, factors, where)
     values = tuple(tuple(float(x) for x in v) for v in record["values"])
-    return Plan(base, text, record["scenario_sha256"], factors, record["design"], record["points_requested"], values,
+    plan = Plan(base, text, record["scenario_sha256"], factors, record["design"], record["points_requested"], values,
                 int(record["runs"]), int(record["seed"]), bool(record["crn"]), partial, target_of(partial),
-                record["started"], record["command"])
+                record["started"], record["command"], record[SEAL])
+    verify_parts(partial, len(values), plan.chunks_per_point, CHUNK_BLOCKS * ensemble.BLOCK, plan.seal, where)
+    return plan
+
+
+def _stored_options(state: SweepState) -> dict[str, Any]:
+    """What decided a sweep's numbers: its plan if it is unfinished, else its manifest."""
+    if state.kind == "partial":
+        return read_record(state.partial)
+    folder = state.partial if state.kind == "finishing" else state.target
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise SweepInputError(f"--resume {folder}: unreadable manifest.json ({err})") from None
 
 
 def resume_mismatches(resume: str | Path, given: Mapping[str, Any]) -> None:
     """Refuse options that would change an interrupted sweep's numbers (runs, seed, design, points, crn)."""
-    record = read_record(locate_partial(Path(resume)))
+    record = _stored_options(sweep_state(Path(resume)))
     names = {"points": "points_requested"}
     for option, value in given.items():
-        stored = record[names.get(option, option)]
+        stored = record.get(names.get(option, option))
         if value is not None and value != stored:
             raise SweepInputError(f"--resume: --{option} {value} differs from the interrupted sweep's ({stored})")
 
@@ -239,7 +295,8 @@ def _warn_failed(plan: Plan, point: int, error: str) -> None:
 
 
 def _point_tables(plan: Plan, point: int, last: bytes | None) -> Iterator[pa.Table]:
-    """A point's chunk tables in order: earlier chunks from their parts, the last one from memory if fresh."""
+    """A point's chunk tables in order: from their parts, the last one from memory when `last`
+    holds it (that is, when the last chunk is the one just run)."""
     for c in range(plan.chunks_per_point):
         fresh = c == plan.chunks_per_point - 1 and last is not None
         yield read_part(last if fresh else plan.parts / part_name(point, c))
@@ -267,8 +324,10 @@ def run_points(plan: Plan, invalid: Mapping[int, str], executor: Executor, strea
                 if result.error is not None:
                     failed.setdefault(p, result.error)
                 else:
-                    save_part(plan.parts, p, c, result.data)
-                    last = result.data
+                    save_part(plan, p, c, result.data)
+                    # Only the last chunk's bytes may stand in for its part: when an earlier chunk
+                    # is run again (its part was deleted), the last one comes from its file.
+                    last = result.data if c == plan.chunks_per_point - 1 else None
                 bar.update(result.runs)
             if p in failed:
                 _warn_failed(plan, p, failed[p])
@@ -310,14 +369,20 @@ def _manifest(plan: Plan, errors: Mapping[int, str], executor: Executor, resumed
     }
 
 
-def _tell_how_to_resume(plan: Plan, error: BaseException) -> None:
-    what = "interrupted" if isinstance(error, KeyboardInterrupt) else f"stopped by an error ({type(error).__name__})"
-    print(
-        f"sweep {what}: {complete_points(plan)} of {len(plan.values)} points complete; "
-        f"partial results kept in {plan.partial}\n"
-        f"finish it with: sim sweep --resume {plan.partial}",
-        file=sys.stderr,
-    )
+def _resume_hint(plan: Plan, error: BaseException | None) -> str:
+    """What stopped the sweep, what is kept, and the command that finishes it."""
+    if error is None or isinstance(error, KeyboardInterrupt):
+        what = f"sweep {interrupted_by(error) if error is not None else 'interrupted'}"
+    elif no_space(error):
+        what = "sweep stopped: no space left on device"
+    else:
+        what = f"sweep stopped by an error ({type(error).__name__})"
+    if not (plan.partial / PLAN_FILE).exists() and (plan.partial / "manifest.json").exists():
+        done = "every point complete, not yet moved into place"
+    else:
+        done = f"{complete_points(plan)} of {len(plan.values)} points complete"
+    then = "free some space, then finish it with" if error is not None and no_space(error) else "finish it with"
+    return f"{what}: {done}; partial results kept in {plan.partial}\n{then}: sim sweep --resume {plan.partial}"
 
 
 # -- the API ------------------------------------------------------------------------------------
@@ -330,6 +395,7 @@ class SweepResult:
     path: Path
     n_points: int
     failed: list[int]
+    note: str | None = None  # set when --resume found nothing left to run
 
     @property
     def ok(self) -> int:
@@ -372,27 +438,82 @@ def sweep(
     ScenarioError before anything is written; a point that fails is recorded (SweepWarning).
     """
     if resume is not None:
-        plan = resume_plan(resume, scenario, vary)
-    else:
-        if scenario is None or vary is None:
-            raise SweepInputError("a sweep needs a scenario and at least one --vary PATH=SPEC (or --resume DIR)")
-        plan = new_plan(scenario, vary, design, points, runs, seed, crn, out)
+        return _resume(Path(resume), scenario, vary, workers, executor, address, progress)
+    if scenario is None or vary is None:
+        raise SweepInputError("a sweep needs a scenario and at least one --vary PATH=SPEC (or --resume DIR)")
+    plan = new_plan(scenario, vary, design, points, runs, seed, crn, out)
     invalid = validate_points(plan)
+    pool = _executor(plan, invalid, set(), workers, executor, address)  # fails before anything is written
+    try:
+        plan, lock = _claim(plan, numbered=out is None)
+    except BaseException:
+        pool.close(abort=True)
+        raise
+    with lock:
+        try:
+            plan = create_partial(plan)
+        except BaseException:
+            pool.close(abort=True)
+            raise
+        return _run(plan, invalid, pool, progress, resumed=False)
+
+
+def _resume(path: Path, scenario: ScenarioRef | None, vary: VarySpec | None, workers: int | None, executor: str,
+            address: str | None, progress: bool) -> SweepResult:
+    """Finish the sweep at `path` from whatever state it was left in (see sweep_store.sweep_state)."""
+    with DestinationLock(sweep_state(path).target, "--resume"):
+        state = sweep_state(path)  # again, now that no other sim can change it
+        if state.kind == "complete":
+            return _complete(state.target, "this sweep is already complete: nothing to resume")
+        if state.kind == "finishing":
+            check_finished(state.partial)
+            target = move_into_place(state.partial, state.target)
+            return _complete(target, "the sweep had finished but was not yet moved into place: moved it")
+        plan = resume_plan(state.partial, scenario, vary)
+        invalid = validate_points(plan)
+        pool = _executor(plan, invalid, done_parts(plan.parts), workers, executor, address)
+        return _run(plan, invalid, pool, progress, resumed=True)
+
+
+def _complete(path: Path, note: str) -> SweepResult:
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    return SweepResult(path, int(manifest["points"]), sorted(manifest.get("points_failed", [])), f"{path}: {note}")
+
+
+def _executor(plan: Plan, invalid: Mapping[int, str], done: set[str], workers: int | None, kind: str,
+              address: str | None) -> Executor:
+    """The executor, with local workers capped at the cores and the chunks left to run."""
     for p, error in invalid.items():
         _warn_failed(plan, p, error)
-    pool = make_executor(executor, workers or default_workers(), address)  # fails before anything is written
+    chunks = sum(part_name(p, c) not in done for p in range(len(plan.values)) if p not in invalid
+                 for c in range(plan.chunks_per_point))
     try:
-        if resume is None:
-            create_partial(plan)
-        stream = RunsStream(plan)
-        try:
-            errors = {**invalid, **run_points(plan, invalid, pool, stream, progress)}
-            path = finish(plan, stream, errors, _manifest(plan, errors, pool, resume is not None))
-        except BaseException as err:
-            stream.close()
-            _tell_how_to_resume(plan, err)
-            raise
+        count = (workers or 1) if address is not None else cap_workers(workers, chunks, "chunk")
+    except ValueError as err:
+        raise SweepInputError(str(err)) from None
+    return make_executor(kind, count, address)
+
+
+def _run(plan: Plan, invalid: Mapping[int, str], pool: Executor, progress: bool, resumed: bool) -> SweepResult:
+    """Run what is left of the plan and finish the sweep directory; on any stop, keep the partial
+    directory and say how to resume."""
+    hint = interrupts.register(lambda: os.write(2, (_resume_hint(plan, None) + "\n").encode()))
+    stream = RunsStream(plan)
+    try:
+        errors = {**invalid, **run_points(plan, invalid, pool, stream, progress)}
+        path = finish(plan, stream, errors, _manifest(plan, errors, pool, resumed))
+    except BaseException as err:
+        interrupts.unregister(hint)
+        stream.abort()  # runs.parquet.tmp goes: a resume rebuilds it from the parts
+        for stale in plan.parts.glob("*.tmp"):
+            stale.unlink(missing_ok=True)  # a part cut short by a full disk, never renamed into place
+        if isinstance(err, OSError) and not err.filename:
+            err.writing = str(plan.partial)  # type: ignore[attr-defined]  # pyarrow's write errors name no file
+        print(_resume_hint(plan, err), file=sys.stderr, flush=True)  # before stopping workers, which may take a while
+        pool.close(abort=True)
+        raise
     finally:
+        interrupts.unregister(hint)
         pool.close()
     return SweepResult(path, len(plan.values), sorted(errors))
 

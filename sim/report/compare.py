@@ -3,7 +3,12 @@
 `compare("precision-weapons", "lethal-aid", runs=100_000, seed=1)` runs both scenarios with
 the same root seed. `sim.api.run` gives every scenario the block seeds of point 0, so the two
 share common random numbers (DESIGN section 2): the same draws drive both, and a difference
-between them is the scenarios' doing rather than noise.
+between them is the scenarios' doing rather than noise. Two run directories share them only
+when their seeds, block sizes and run counts match, and the comparison says which is the case.
+
+Sides that measure different things are refused before anything runs (`check_comparable`):
+different rounds, outcome classes, actors or red lines would make a "significant" difference
+out of the mismatch itself.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .figure_data import Meta, ResultsDirError, load_run_scenario, meta_from_manifest, outcome_table, read_manifest
-from .figure_data import red_line_rates
+from ..engine.model import resolve_scenario
+from ..scenario import Scenario
+from .figure_data import read_table, red_line_rates
 from ..experiments.summary import wilson
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -60,6 +67,8 @@ class Side:
     meta: Meta
     outcomes: pd.DataFrame
     red_lines: pd.DataFrame
+    block_size: int | None = None
+    version: str | None = None
 
 
 def read_side(path: str | Path, keep: bool = True) -> Side:
@@ -71,10 +80,51 @@ def read_side(path: str | Path, keep: bool = True) -> Side:
     scenario = load_run_scenario(path)
     lines = list(scenario.red_lines)
     columns = ["outcome", *[f"{k}.{lid}" for lid in lines for k in ("crossed", "enforced")]]
-    runs = pd.read_parquet(path / "runs.parquet", columns=columns)
+    runs = read_table(path / "runs.parquet", columns)
     classes = {cid: c.label or cid for cid, c in scenario.outcomes.classes.items()}
     return Side(scenario.name, path if keep else None, meta_from_manifest(manifest),
-                outcome_table(runs, list(classes), classes), red_line_rates(runs, lines))
+                outcome_table(runs, list(classes), classes), red_line_rates(runs, lines),
+                manifest.get("block_size"), manifest.get("version"))
+
+
+def check_comparable(a: Scenario, rounds_a: int | None, b: Scenario, rounds_b: int | None,
+                     names: tuple[str, str] = ("A", "B")) -> None:
+    """Refuse (ResultsDirError) two sides whose outcome rates do not measure the same thing."""
+    na, nb = names
+
+    def differ(what: str, xs: list[str], ys: list[str], why: str) -> None:
+        only_a, only_b = [x for x in xs if x not in ys], [y for y in ys if y not in xs]
+        detail = "; ".join(part for part in (f"only in {na}: {', '.join(only_a)}" if only_a else "",
+                                             f"only in {nb}: {', '.join(only_b)}" if only_b else "") if part)
+        raise ResultsDirError(f"{na} and {nb} have different {what} ({detail or 'the same ids, defined differently'}): "
+                              f"{why} (expected two scenarios of the same world)")
+
+    if rounds_a != rounds_b:
+        raise ResultsDirError(f"{na} runs {rounds_a} rounds and {nb} {rounds_b}: outcomes over different horizons "
+                              "differ for that reason alone (expected the same rounds; rerun one with --rounds)")
+    if a.outcomes.model_dump(mode="json") != b.outcomes.model_dump(mode="json"):
+        differ("outcome classes", list(a.outcomes.classes), list(b.outcomes.classes),
+               "their outcome probabilities measure different things")
+    if list(a.actors) != list(b.actors):
+        differ("actors", list(a.actors), list(b.actors), "outcomes count the moves of different actors")
+    if sorted(a.red_lines) != sorted(b.red_lines):
+        differ("red lines", list(a.red_lines), list(b.red_lines), "their crossing rates cannot be set side by side")
+
+
+def common_random_numbers(a: Side, b: Side) -> str | None:
+    """Why A and B do not share random numbers, or None when they do (same seed, blocks and runs)."""
+    reasons = []
+    if a.meta.seed != b.meta.seed:
+        reasons.append(f"different seeds ({a.meta.seed}, {b.meta.seed})")
+    if a.block_size is None or b.block_size is None:
+        reasons.append("a block size not recorded")
+    elif a.block_size != b.block_size:
+        reasons.append(f"different block sizes ({a.block_size:,}, {b.block_size:,})")
+    if a.meta.runs != b.meta.runs:
+        reasons.append(f"different run counts ({a.meta.runs:,}, {b.meta.runs:,})")
+    if a.version != b.version:
+        reasons.append(f"made by different versions of sim ({a.version}, {b.version})")
+    return "; ".join(reasons) or None
 
 
 def _row(kind: str, key: str, label: str, a: tuple[float, float] | None, b: tuple[float, float] | None) -> dict:
@@ -175,6 +225,12 @@ def compare(a: str | Path, b: str | Path, runs: int | None = None, seed: int | N
     runs = 10_000 if runs is None else runs
     seed = 0 if seed is None else seed
     pending = {k: v for k, v in refs.items() if k not in dirs}
+    # Both sides as they will be compared, checked before anything runs.
+    scenarios = {k: load_run_scenario(p) for k, p in dirs.items()}
+    scenarios.update({k: resolve_scenario(v, {"rounds": rounds} if rounds is not None else None)
+                      for k, v in pending.items()})
+    horizon = {k: sides[k].meta.rounds if k in sides else scenarios[k].rounds for k in refs}
+    check_comparable(scenarios["A"], horizon["A"], scenarios["B"], horizon["B"])
     if pending:
         from ..api import run
 
@@ -203,11 +259,12 @@ def format_comparison(comparison: Comparison) -> str:
     a, b, table = comparison.a, comparison.b, comparison.table
     lines = [f"A: {a.meta.caption()}" + (f"  ({a.path})" if a.path else ""),
              f"B: {b.meta.caption()}" + (f"  ({b.path})" if b.path else "")]
-    if a.meta.seed == b.meta.seed:
-        lines.append(f"Both use seed {a.meta.seed}: common random numbers. Intervals treat A and B as independent, "
-                     "so the B − A intervals are conservative.")
+    unshared = common_random_numbers(a, b)
+    if unshared is None:
+        lines.append(f"Both use seed {a.meta.seed} and the same blocks of runs: common random numbers. Intervals "
+                     "treat A and B as independent, so the B − A intervals are conservative.")
     else:
-        lines.append(f"note: A and B use different seeds ({a.meta.seed}, {b.meta.seed}): no common random numbers.")
+        lines.append(f"note: no common random numbers: {unshared}.")
     width = max([len("outcome"), *(len(_name(r)) for _, r in table.iterrows())]) + 2
     header = f"{'':<{width}}{'A':<27}{'B':<27}B − A  (95% interval)"
     sections = [("outcome", table[table["kind"] == "outcome"]), ("red line", table[table["kind"] != "outcome"])]
@@ -229,5 +286,5 @@ def _name(row: pd.Series) -> str:
             "enforced": f"enforced|crossed {row['id']}"}[row["kind"]]
 
 
-__all__ = ["Comparison", "Side", "compare", "comparison_table", "format_comparison", "newcombe_difference",
-           "read_side"]
+__all__ = ["Comparison", "Side", "check_comparable", "common_random_numbers", "compare", "comparison_table",
+           "format_comparison", "newcombe_difference", "read_side"]

@@ -56,7 +56,7 @@ class Meta:
         else:
             parts.append(runs)
         if self.rounds is not None:
-            parts.append(f"{self.rounds} rounds")
+            parts.append(f"{self.rounds} round{'s' * (self.rounds != 1)}")
         return " · ".join(parts)
 
 
@@ -76,6 +76,11 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         raise ResultsDirError(f"{path}: unreadable manifest.json ({EXPECTED}, got {err})") from None
     if not isinstance(data, dict):
         raise ResultsDirError(f"{path}: unreadable manifest.json ({EXPECTED}, got {type(data).__name__})")
+    for key in ("seed", "runs", "rounds", "points"):
+        value = data.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ResultsDirError(f"{path}: unreadable manifest.json ({EXPECTED}; '{key}' should be a whole "
+                                  f"number, got {value!r})")
     kind = data.get("kind", "run")
     if kind not in ("run", "sweep"):
         raise ResultsDirError(f"{path}: unknown kind in manifest.json ({EXPECTED}, got kind {kind!r})")
@@ -85,6 +90,19 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         raise ResultsDirError(f"{path}: incomplete {kind} directory ({EXPECTED} and {', '.join(needed)}, "
                               f"got no {', '.join(missing)})")
     return {**data, "kind": kind}
+
+
+def read_table(file: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A Parquet table of a results directory; ResultsDirError naming the file if it is unreadable."""
+    try:
+        return pd.read_parquet(file, columns=list(columns) if columns is not None else None)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as err:
+        raise ResultsDirError(f"{file}: unreadable ({_first_line(err)}; expected the table sim wrote)") from None
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
 
 
 def meta_from_manifest(manifest: Mapping[str, Any], points: int | None = None) -> Meta:
@@ -254,9 +272,12 @@ class TrajectorySummary:
 def _whole_runs(path: Path, columns: list[str], rounds: int, index: Mapping[str, int],
                 batch_runs: int) -> Iterator[dict[str, np.ndarray]]:
     """Batches of whole runs as {column: (runs, rounds) array of action indices}; rows come run by run."""
-    file = pq.ParquetFile(path)
+    try:
+        batches = pq.ParquetFile(path).iter_batches(batch_size=batch_runs * rounds, columns=["round", *columns])
+    except (OSError, ValueError, pa.ArrowException) as err:
+        raise ResultsDirError(f"{path}: unreadable ({_first_line(err)}; expected the table sim wrote)") from None
     carry: dict[str, np.ndarray] | None = None
-    for batch in file.iter_batches(batch_size=batch_runs * rounds, columns=["round", *columns]):
+    for batch in _checked(batches, path):
         arrays = {"round": batch.column("round").to_numpy(zero_copy_only=False).astype(np.int64)}
         for name in columns:
             arrays[name] = _codes(batch.column(name), index, path)
@@ -273,6 +294,18 @@ def _whole_runs(path: Path, columns: list[str], rounds: int, index: Mapping[str,
             yield {k: v.reshape(-1, rounds) for k, v in chunk.items() if k != "round"}
     if carry is not None and len(carry["round"]):
         raise ResultsDirError(f"{path}: the last run has {len(carry['round'])} of {rounds} rounds (expected whole runs)")
+
+
+def _checked(batches: Iterator[pa.RecordBatch], path: Path) -> Iterator[pa.RecordBatch]:
+    """The batches, with a read error partway (a damaged file) named as the file's."""
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (OSError, ValueError, pa.ArrowException) as err:
+            raise ResultsDirError(f"{path}: unreadable ({_first_line(err)}; expected the table sim wrote)") from None
+        yield batch
 
 
 def _codes(column: pa.Array | pa.ChunkedArray, index: Mapping[str, int], path: Path) -> np.ndarray:
@@ -377,7 +410,7 @@ def transition_matrix(counts: pd.DataFrame, scenario: Scenario | None = None) ->
 def read_sweep(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """points.parquet and summary.parquet of a sweep directory."""
     path = Path(path)
-    return pd.read_parquet(path / "points.parquet"), pd.read_parquet(path / "summary.parquet")
+    return read_table(path / "points.parquet"), read_table(path / "summary.parquet")
 
 
 def parameter_columns(points: pd.DataFrame) -> list[str]:
@@ -457,6 +490,7 @@ __all__ = [
     "ALL", "Meta", "QUANTILES", "RESPONSE_COLUMNS", "ResultsDirError", "TrajectorySummary", "describe_red_lines", "fan_data",
     "heatmap_data", "histogram_quantiles", "is_grid", "ladder_labels", "load_run_scenario", "meta_from_manifest",
     "metric_order", "outcome_of_rung", "outcome_table", "parameter_columns", "peak_rung_distribution", "read_manifest",
+    "read_table",
     "read_sweep", "red_line_curves", "red_line_rates", "response_curves", "score_histogram", "score_summary", "summarise_trajectories",
     "transition_matrix", "varied_parameters",
 ]

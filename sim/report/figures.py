@@ -9,15 +9,19 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-import pandas as pd
 import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from . import figure_data as fd
 from . import plots
+from ..experiments import interrupts
 
 FORMATS = ("png", "svg", "pdf")
 MAX_LEVELS = 8  # split response curves by the other parameter of a 2-D grid when it has at most this many values
@@ -35,7 +39,7 @@ def run_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
     columns = ["outcome", "peak_rung", "escalation_score"]
     columns += ["new_rung"] if "new_rung" in pq.read_schema(path / "runs.parquet").names else []
     columns += [f"{k}.{lid}" for lid in red_lines for k in ("crossed", "enforced", "round")]
-    runs = pd.read_parquet(path / "runs.parquet", columns=columns)
+    runs = fd.read_table(path / "runs.parquet", columns)
     rounds = int(manifest.get("rounds") or scenario.rounds)
 
     yield "outcomes", plots.outcome_bars(fd.outcome_table(runs, list(classes), classes), meta=meta)
@@ -53,6 +57,9 @@ def run_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
                                              labels=labels, title="Escalation: highest rung reached so far")
     yield "rung-by-round", plots.fan_figure(fd.fan_data(summary, cumulative=False), meta=meta, ladder=ladder,
                                             labels=labels, title="Escalation: rung taken in each round")
+    if rounds < 2:
+        warnings.warn("no transitions figure: a one-round run has no round that follows another", stacklevel=2)
+        return
     matrices = {a: fd.transition_matrix(summary.transitions[a], scenario) for a in actors}
     counts = {a: summary.transitions[a].sum(axis=1) for a in actors}
     yield "transitions", plots.transitions_figure(matrices, meta=meta, labels=actors, counts=counts)
@@ -101,20 +108,36 @@ def figures_for(path: str | Path) -> Iterator[tuple[str, Figure]]:
 
 def write_figures(figures: Iterator[tuple[str, Figure]] | Mapping[str, Figure], out: str | Path,
                   format: str = "png") -> list[Path]:
-    """Save each figure as out/<name>.<format> and return the paths, in order."""
+    """Save each figure as out/<name>.<format> and return the paths, in order: all or nothing.
+
+    Every figure is drawn and saved into a hidden directory beside `out` first; only when all
+    are saved do they move into `out` (a rename of the whole directory when `out` is new, else a
+    rename per file). An error or an interrupt while drawing leaves `out` as it was.
+    """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)} (got {format!r})")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.partial"
+    staging.mkdir()
     items = figures.items() if isinstance(figures, Mapping) else figures
-    written = []
-    for name, figure in items:
-        target = out / f"{name}.{format}"
-        # No creation date in SVG and PDF files, so the same results give the same bytes.
-        metadata = {"Date": None} if format in ("svg", "pdf") else None
-        figure.savefig(target, format=format, metadata=metadata)
-        written.append(target)
-    return written
+    token = interrupts.register(lambda: shutil.rmtree(staging, ignore_errors=True))
+    try:
+        names = []
+        for name, figure in items:
+            # No creation date in SVG and PDF files, so the same results give the same bytes.
+            metadata = {"Date": None} if format in ("svg", "pdf") else None
+            figure.savefig(staging / f"{name}.{format}", format=format, metadata=metadata)
+            names.append(f"{name}.{format}")
+        if not out.exists():
+            staging.rename(out)
+        else:
+            for name in names:
+                os.replace(staging / name, out / name)
+        return [out / name for name in names]
+    finally:
+        interrupts.unregister(token)
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _slug(text: str) -> str:

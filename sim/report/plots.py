@@ -237,7 +237,7 @@ def fan_chart(fan: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = 
                     label="50% of runs (25th to 75th)")
     ax.step(edges, q50, where="post", color=colour, linewidth=2, label="median")
     ax.set_xlim(rounds.min() - 0.5, rounds.max() + 0.5)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # a one-round run too
     _rung_axis(ax, ladder, rung_labels)
     ax.set_xlabel("round")
     ax.set_ylabel(ylabel)

@@ -216,11 +216,10 @@ def ladder_labels(scenario: Scenario) -> dict[int, str]:
 
 
 def peak_rung_distribution(runs: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Share of runs whose highest new rung (the one that sets the outcome class; `peak_rung` in
-    results from before model v2) was each rung of the ladder, with its outcome class."""
+    """Share of runs whose highest new rung (the one that sets the outcome class) was each rung
+    of the ladder, with its outcome class."""
     rungs = sorted({a.rung for a in scenario.actions.values()})
-    column = "new_rung" if "new_rung" in runs else "peak_rung"
-    counts = runs[column].astype(int).value_counts()
+    counts = runs["new_rung"].astype(int).value_counts()
     labels = ladder_labels(scenario)
     n = len(runs)
     rows = [{"rung": r, "action": labels[r], "outcome": outcome_of_rung(scenario, r),

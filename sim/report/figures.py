@@ -16,7 +16,6 @@ import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from . import figure_data as fd
@@ -36,8 +35,7 @@ def run_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
     classes = {cid: c.label or cid for cid, c in scenario.outcomes.classes.items()}
     actors = {aid: a.label for aid, a in scenario.actors.items()}
     red_lines = list(scenario.red_lines)
-    columns = ["outcome", "peak_rung", "escalation_score"]
-    columns += ["new_rung"] if "new_rung" in pq.read_schema(path / "runs.parquet").names else []
+    columns = ["outcome", "peak_rung", "new_rung", "escalation_score"]
     columns += [f"{k}.{lid}" for lid in red_lines for k in ("crossed", "enforced", "round")]
     runs = fd.read_table(path / "runs.parquet", columns)
     rounds = int(manifest.get("rounds") or scenario.rounds)

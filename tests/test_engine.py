@@ -21,6 +21,7 @@ standard errors either side of the value the formula gives: a bound that holds f
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from sim.engine.clock import DAYS
 from sim.engine.commitments import STATUSES
 from sim.engine.model import EscalationModel
 from sim.engine.outcomes import runs_table
+from sim.scenario import Scenario, load_scenario
 
 DATA = Path(__file__).parent / "data"
 DUEL = DATA / "duel.yaml"
@@ -85,8 +87,14 @@ def weekly(rounds: int = 6) -> dict:
     return {"round": {"length": 1, "unit": "week"}, "rates_per": "month", "rounds": rounds}
 
 
+@functools.cache
+def loaded(world: Path) -> Scenario:
+    """Each world file read once (a test's overrides apply to a copy)."""
+    return load_scenario(world)
+
+
 def new_model(overrides: dict | None = None, replicates: int = 3, world: Path = DUEL) -> EscalationModel:
-    return EscalationModel(world, replicates=replicates, rng=7, overrides=overrides or {})
+    return EscalationModel(loaded(world), replicates=replicates, rng=7, overrides=overrides or {})
 
 
 # -- reading a run ---------------------------------------------------------------------------------
@@ -1114,7 +1122,7 @@ def test_runs_table_records_when_and_how_long_each_actor_did_each_thing():
 
 def test_same_seed_same_runs_and_another_seed_differs():
     def history(seed):
-        m = EscalationModel("baseline", replicates=200, rng=seed)
+        m = EscalationModel("baseline", replicates=100, rng=seed, rounds=8)
         while m.running:
             m.step()
         return m.history_events

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import math
 from pathlib import Path
 
@@ -31,7 +32,7 @@ import pytest
 from sim.engine.clock import DAYS
 from sim.engine.commitments import STATUSES
 from sim.engine.model import EscalationModel
-from sim.engine.outcomes import runs_table
+from sim.engine.outcomes import runs_table, trajectory_table
 from sim.scenario import Scenario, load_scenario
 
 DATA = Path(__file__).parent / "data"
@@ -214,6 +215,16 @@ def test_tit_for_tat_opens_then_answers_the_opponents_last_move_in_kind():
 
 def test_utility_policy_takes_what_it_prefers():
     _, trace, _ = play(utility("alpha", toward={"beta": {"threaten": 10.0}}))
+    assert trace == ["threaten>beta | . | . ||"] * 6
+
+
+def test_escalation_aversion_weighs_escalation_points_by_caution():
+    # Alpha values threatening and striking beta alike (10); aversion 40 x caution (1 - risk
+    # tolerance 0) x escalation points costs the threat 40/7 and the strike 40.
+    _, trace, _ = play(
+        utility("alpha", toward={"beta": {"threaten": 10.0, "strike": 10.0}})
+        | {"dynamics.utility.escalation_aversion": 40.0, "actors.alpha.risk_tolerance": 0.0}
+    )
     assert trace == ["threaten>beta | . | . ||"] * 6
 
 
@@ -499,19 +510,31 @@ def test_an_ambiguous_action_crosses_a_line_at_the_rate_of_its_slack():
     assert_rate(model.first_crossed[line(model, "alpha.no_arms")] == 1, 0.3)
 
 
-@pytest.mark.parametrize("propensity", [0.0, math.log(3.0), -math.log(4.0)])
-def test_a_lines_propensity_shifts_the_owners_logit_of_enforcing(propensity):
-    # With no other term the owner enforces with probability logistic(propensity).
+@pytest.mark.parametrize(
+    "terms, logit",
+    [
+        ({}, 0.0),
+        ({"red_lines.alpha.no_arms.propensity": math.log(3.0)}, math.log(3.0)),
+        ({"red_lines.alpha.no_arms.propensity": -math.log(4.0)}, -math.log(4.0)),
+        # risk 2 x caution (1 - risk tolerance 0.5) x severity of a strike (1)
+        ({"dynamics.enforcement.risk": 2.0}, -1.0),
+        # resolve 3 x (0.8 - 1/2)
+        ({"dynamics.enforcement.resolve": 3.0, "actors.alpha.resolve": 0.8}, 0.9),
+    ],
+    ids=["even", "propensity+", "propensity-", "risk", "resolve"],
+)
+def test_a_lines_propensity_shifts_the_owners_logit_of_enforcing(terms, logit):
+    # logit P(enforce) = bias + resolve term - risk term + audience term + the line's propensity;
+    # here every term but the one under test is 0.
     model = new_model(
-        script("gamma", "arm>beta")
-        | {"dynamics.enforcement.bias": 0.0, "dynamics.enforcement.resolve": 0.0, "red_lines.alpha.no_arms.propensity": propensity},
+        script("gamma", "arm>beta") | {"dynamics.enforcement.bias": 0.0, "dynamics.enforcement.resolve": 0.0} | terms,
         replicates=MANY,
     )
     model.step()
     model.step()
     arms = line(model, "alpha.no_arms")
     assert (model.first_crossed[arms] == 1).all()
-    assert_rate(model.enforced_first[arms], logistic(propensity))
+    assert_rate(model.enforced_first[arms], logistic(logit))
     # the response is the owner's strike, in exactly the runs where it enforced
     np.testing.assert_array_equal(model.events[option(model, "alpha", "strike>gamma")], model.enforced_first[arms])
 
@@ -767,6 +790,17 @@ def test_an_agreement_in_force_eases_hostility_between_its_parties(clock, rate):
         expected = np.full((3, 3), 0.8) - 0.8 * np.eye(3)
         expected[0, 1] = expected[1, 0] = 0.8 * (1 - rate) ** k
         np.testing.assert_allclose(h, expected)
+
+
+def test_agreements_are_proposed_at_a_rate_per_rate_unit():
+    # Both parties want a truce; each proposes it with probability 1 - (1 - 0.5)^(7/30.44) a week.
+    model = new_model(
+        {"agreements.truce.value": {"alpha": 20.0, "beta": 20.0}, "agreements.truce.proposal_rate": 0.5} | weekly(),
+        replicates=MANY,
+    )
+    model.step()
+    one_way = (1 - 0.5**WEEK) * logistic(20.0) * logistic(20.0)
+    assert_rate(model.agreed[0], 1 - (1 - one_way) ** 2)
 
 
 def test_mediation_raises_acceptance():
@@ -1115,6 +1149,32 @@ def test_runs_table_records_when_and_how_long_each_actor_did_each_thing():
             if action in model.scenario.actions and actor in model.scenario.actions[action].allowed:
                 assert f"first.{actor}.{action}" in row and f"rounds.{actor}.{action}" in row
     assert 0 < row["escalation_score"]
+
+
+def test_trajectories_record_each_rounds_events_and_activities():
+    model, trace, _ = play(activities("gamma", "supply>beta") | script("alpha", "idle>beta", "strike>beta", "idle>beta"))
+    assert trace == [
+        ". | . | . || gamma:supply>beta",
+        "strike>beta | . | . || gamma:supply>beta",
+        ". | . | . strike>alpha || gamma:supply>beta",
+    ] + [". | . | . || gamma:supply>beta"] * 3
+    table = trajectory_table(model, 0)
+    labels = json.loads(table.schema.metadata[b"options"])
+    run0 = table.filter(table["run"].to_numpy() == 0).to_pydict()
+    assert run0["round"] == [1, 2, 3, 4, 5, 6]
+
+    def decode(actor, column):
+        return [{label for j, label in enumerate(labels[actor]) if mask >> j & 1} for mask in run0[f"{column}.{actor}"]]
+
+    assert decode("alpha", "moves") == [{"idle>beta"}, {"strike>beta"}] + [{"idle>beta"}] * 4
+    assert decode("gamma", "moves") == [{"idle>alpha"}, {"idle>alpha"}, {"idle>alpha", "strike>alpha"}] + [{"idle>alpha"}] * 3
+    assert decode("gamma", "activities") == [{"supply>beta"}] * 6
+    assert decode("alpha", "activities") == [set()] * 6
+    # each actor's highest-rung event or activity in force
+    assert [f"{a}>{t}" for a, t in zip(run0["action.alpha"], run0["target.alpha"])] == ["idle>beta", "strike>beta"] + ["idle>beta"] * 4
+    assert [f"{a}>{t}" for a, t in zip(run0["action.gamma"], run0["target.gamma"])] == [
+        "supply>beta", "supply>beta", "strike>alpha", "supply>beta", "supply>beta", "supply>beta"
+    ]
 
 
 # -- determinism and Mesa ----------------------------------------------------------------------------

@@ -247,6 +247,19 @@ def test_escalation_aversion_weighs_escalation_points_by_caution():
         | {"dynamics.utility.escalation_aversion": 40.0, "actors.alpha.risk_tolerance": 0.0}
     )
     assert trace == ["threaten>beta | . | . ||"] * 6
+    # the utility of every option: preference - aversion x (1 - risk tolerance) x max(points, 0)
+    model = new_model(
+        utility("alpha", toward={"beta": {"threaten": 10.0}})
+        | {"dynamics.utility.escalation_aversion": 4.0, "actors.alpha.risk_tolerance": 0.25}
+    )
+    alpha, t = model.actors_by_index[0], model.tables
+    points = {"talk": -2 / 28, "idle": 0.0, "threaten": 4 / 28, "sanction": 12 / 28, "strike": 1.0, "war": 1.0}
+    expected = [
+        (10.0 if (t.actions[t.action[o]], t.actors[t.target[o]]) == ("threaten", "beta") else 0.0 if t.action[o] == t.neutral else -10.0)
+        - 4.0 * 0.75 * max(points[t.actions[t.action[o]]], 0.0)
+        for o in t.of_actor[0]
+    ]
+    np.testing.assert_allclose(alpha.policy.utilities(alpha), np.repeat(np.array(expected)[:, None], 3, axis=1))
 
 
 def test_utility_policy_with_reciprocity_answers_the_rung_it_was_shown():

@@ -1180,7 +1180,9 @@ def test_runs_table_records_when_and_how_long_each_actor_did_each_thing():
     allowed = {f"{actor}.{action}" for action in ACTIONS for actor in model.scenario.actions[action].allowed}
     assert {key.partition(".")[2] for key in row if key.startswith("first.")} == allowed
     assert {key.partition(".")[2] for key in row if key.startswith("rounds.")} == allowed
-    assert 0 < row["escalation_score"]
+    # the mean over rounds of the escalation points of what was taken or in force: supplies (12)
+    # every round, alpha's strike (28) and gamma's (28)
+    assert row["escalation_score"] == pytest.approx((6 * 12 + 28 + 28) / 6)
 
 
 def test_trajectories_record_each_rounds_events_and_activities():

@@ -326,7 +326,10 @@ class EscalationModel(mesa.Model):
         self.events[old, rows] = False
         was_started = self.option_activity[old]
         self.in_force[old[was_started], rows[was_started]] = False
-        fresh = ~(self.in_force[new, rows] & self.option_activity[new])
+        # a slip into an activity stopped this round cancels the stop, as a forced start does
+        resumed = self.stopped[new, rows]
+        self.stopped[new[resumed], rows[resumed]] = False
+        fresh = ~((self.in_force[new, rows] | resumed) & self.option_activity[new])
         self.events[new[fresh], rows[fresh]] = True
         self.in_force[new, rows] |= self.option_activity[new]
         self.slips = slip

@@ -954,6 +954,19 @@ def test_enmity_is_toward_the_party_an_option_works_against_and_starts_slip_too(
     ] * 4
 
 
+def test_a_slip_into_an_activity_stopped_in_the_same_round_cancels_the_stop():
+    # Alpha's war on beta is stopped in round 2 (an inject) while alpha means to strike; the
+    # strike slips to war: the war goes on, as when a forced start meets a stop (no stop, no
+    # start). Later strikes slip into the war in force and are no events either.
+    _, trace, _ = play(
+        activities("alpha", "war>beta")
+        | script("alpha", "idle>beta", "strike>beta")
+        | inject("ceasefire", 2, stop={"alpha": ["war>beta"]})
+        | {"dynamics.chance.base": 1.0, "actors.alpha.hostility": {"beta": 1.0}, "commitments.pact.status": "nullified"}
+    )
+    assert trace == [". | . | . || alpha:war>beta"] + [" | . | . || alpha:war>beta"] * 5
+
+
 def test_chance_of_a_slip_is_base_plus_slope_times_rung_squared_per_rate_unit():
     model = new_model(
         script("alpha", "threaten>beta")

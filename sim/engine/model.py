@@ -113,6 +113,7 @@ class EscalationModel(mesa.Model):
         self.in_force = np.repeat(self.start_force[:, None], R, axis=1)
         self.events = np.zeros((O, R), dtype=bool)
         self.last_events = np.zeros((O, R), dtype=bool)
+        self.events_before_last = np.zeros((O, R), dtype=bool)
         self.last_active = self.in_force.copy()
         self.stopped = np.zeros((O, R), dtype=bool)
         self.last_stopped = np.zeros((O, R), dtype=bool)
@@ -282,7 +283,9 @@ class EscalationModel(mesa.Model):
             direct = aimed & (w_target[col] == observer)
             stance[observer, actor] = np.maximum(stance[observer, actor], np.where(direct, t.rung[self.seen[col]], 0))
         self.stance = stance / t.top
-        attacks = (self.in_force | self.last_events) & t.attack[t.action][:, None]
+        # an attack answers an attack in force, or one made in the same round or the round
+        # before (the one its actor saw): a reply to a strike comes a round after it
+        attacks = (self.in_force | self.last_events | self.events_before_last) & t.attack[t.action][:, None]
         self.attacking = self.by_actor_against.any(attacks).reshape(n, n, -1)
 
     def _aimed_at_observers(self):
@@ -331,7 +334,10 @@ class EscalationModel(mesa.Model):
         self.events[old, rows] = False
         was_started = self.option_activity[old]
         self.in_force[old[was_started], rows[was_started]] = False
-        fresh = ~(self.in_force[new, rows] & self.option_activity[new])
+        # a slip into an activity stopped this round cancels the stop, as a forced start does
+        resumed = self.stopped[new, rows]
+        self.stopped[new[resumed], rows[resumed]] = False
+        fresh = ~((self.in_force[new, rows] | resumed) & self.option_activity[new])
         self.events[new[fresh], rows[fresh]] = True
         self.in_force[new, rows] |= self.option_activity[new]
         self.slips = slip
@@ -398,4 +404,5 @@ class EscalationModel(mesa.Model):
         np.maximum(self.peak_new_actor, self.by_actor.max(new_rung, fill=0), out=self.peak_new_actor)
         for option, score in self._scored:  # cheaper than a matrix product, which converts to float
             np.add(self.score_total, score, out=self.score_total, where=active[option])
+        self.events_before_last = self.last_events
         self.last_events, self.last_stopped, self.last_active = self.events, self.stopped, active

@@ -182,7 +182,7 @@ class UtilityPolicy:
         stops[rows] = in_force & reconsider & (rng.random((len(rows), R)) < 1.0 / (1.0 + np.exp(u[rows])))
         z = u.copy()
         z[rows] = np.where(in_force, -np.inf, u[rows])
-        picks = np.stack([self.options[softmax_draw(z, rng)] for _ in range(actor.moves_per_round)])
+        picks = np.array([self.options[softmax_draw(z, rng)] for _ in range(actor.moves_per_round)], dtype=np.int64)
         return Decision(picks.reshape(actor.moves_per_round, R), stops)
 
 

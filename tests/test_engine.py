@@ -1122,11 +1122,11 @@ def test_outcome_class_measures_what_is_new_against_the_party_it_works_against()
     model, trace, _ = play(sanctions | activities("gamma", "arm>beta"))
     assert trace[1] == ". | . | +sanction>alpha || gamma:sanction>alpha gamma:arm>beta"
     table = outcome_row(model)
-    assert table["outcome"] == "calm" and table["peak_rung"] == 0 and table["peak_round"] == None
+    assert table["outcome"] == "calm" and table["new_rung"] == 0 and table["peak_round"] == None
     model, trace, _ = play(sanctions)
     assert trace[1] == ". | . | +sanction>alpha || gamma:sanction>alpha"
     table = outcome_row(model)
-    assert table["outcome"] == "tense" and table["peak_rung"] == 3 and table["peak_round"] == 2
+    assert table["outcome"] == "tense" and table["new_rung"] == 3 and table["peak_round"] == 2
 
 
 def test_the_easing_class_needs_a_stop_or_an_agreement_and_nothing_new():
@@ -1178,8 +1178,9 @@ def test_runs_table_records_when_and_how_long_each_actor_did_each_thing():
     assert runs_table(model, 10).column("run").to_pylist() == list(range(10, 10 + model.replicates))
     row = outcome_row(model)
     expected = {
-        "outcome": "violent", "settled": True, "peak_round": 2, "peak_rung": 6, "final_rung": 4,
-        "peak_rung.alpha": 6, "peak_rung.beta": 0, "peak_rung.gamma": 6,
+        "outcome": "violent", "settled": True, "peak_round": 2, "new_rung": 6, "peak_rung": 6, "final_rung": 4,
+        "new_rung.alpha": 6, "new_rung.beta": 0, "new_rung.gamma": 6,
+        "peak_rung.alpha": 6, "peak_rung.beta": 1, "peak_rung.gamma": 6,  # beta only idles (rung 1)
         "crossed.alpha.no_arms": False, "enforced.alpha.no_arms": None, "round.alpha.no_arms": None,
         "crossed.alpha.no_sanctions": False, "enforced.alpha.no_sanctions": None, "round.alpha.no_sanctions": None,
         "status.pact": "invoked", "invoked.pact": 3, "agreed.truce": 4, "in_force.truce": True,
@@ -1217,10 +1218,10 @@ def test_trajectories_record_each_rounds_events_and_activities():
     assert decode("gamma", "moves") == [{"idle>alpha"}, {"idle>alpha"}, {"idle>alpha", "strike>alpha"}] + [{"idle>alpha"}] * 3
     assert decode("gamma", "activities") == [{"supply>beta"}] * 6
     assert decode("alpha", "activities") == [set()] * 6
-    # each actor's highest-rung event or activity in force
+    # each actor's highest-rung event of the round (an activity in force is no event)
     assert [f"{a}>{t}" for a, t in zip(run0["action.alpha"], run0["target.alpha"])] == ["idle>beta", "strike>beta"] + ["idle>beta"] * 4
     assert [f"{a}>{t}" for a, t in zip(run0["action.gamma"], run0["target.gamma"])] == [
-        "supply>beta", "supply>beta", "strike>alpha", "supply>beta", "supply>beta", "supply>beta"
+        "idle>alpha", "idle>alpha", "strike>alpha", "idle>alpha", "idle>alpha", "idle>alpha"
     ]
 
 

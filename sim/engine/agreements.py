@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def logistic(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    return 0.5 * (1.0 + np.tanh(x / 2))  # 1 / (1 + e^-x) without overflow
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,7 @@ class UtilityPolicy:
         in_force = model.in_force[self.options[rows]]
         reconsider = rng.random((len(rows), R)) < model.clock.chance(1.0 - actor.persistence)
         stops = np.zeros((k, R), dtype=bool)
-        stops[rows] = in_force & reconsider & (rng.random((len(rows), R)) < 1.0 / (1.0 + np.exp(u[rows])))
+        stops[rows] = in_force & reconsider & (rng.random((len(rows), R)) < 0.5 * (1.0 - np.tanh(u[rows] / 2)))  # logistic(-u), overflow-free
         z = u.copy()
         z[rows] = np.where(in_force, -np.inf, u[rows])
         picks = np.array([self.options[softmax_draw(z, rng)] for _ in range(actor.moves_per_round)], dtype=np.int64)

@@ -839,7 +839,7 @@ def mutations(draw: st.DrawFn) -> tuple[dict, str, tuple[Any, ...], Any]:
     return data, kind, path, new
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutation=mutations())
 def test_any_mutation_is_accepted_or_explained(tmp_path: Path, mutation: tuple[dict, str, tuple, Any]) -> None:
     data, kind, path, new = mutation

@@ -203,22 +203,10 @@ def numbers(node: Any, path: str = "") -> Iterator[tuple[str, float | Distributi
             yield from numbers(value, f"{path}[{i}]")
 
 
-def sampled_parameters(node: Any, path: str = "") -> Iterator[tuple[str, Distribution]]:
+def sampled_parameters(node: Any) -> Iterator[tuple[str, Distribution]]:
     """Every distribution in a loaded scenario with its dotted path (`state.x.drivers[0].delta`),
     in field order: the paths the results name `param.<path>`."""
-    from pydantic import BaseModel  # the schema's base; imported here to keep this module light
-
-    if isinstance(node, Distribution):
-        yield path, node
-    elif isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            yield from sampled_parameters(getattr(node, name), f"{path}.{name}" if path else name)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield from sampled_parameters(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from sampled_parameters(value, f"{path}[{i}]")
+    return ((path, value) for path, value in numbers(node) if isinstance(value, Distribution))
 
 
 def sampled_text(node: Any, leave_out: Iterator[str] | list[str] = ()) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from .executors import LocalExecutor, return_freed_arrays_to_the_system
+from .executors import LocalExecutor
 from ..engine.model import EscalationModel, block_generator
 from ..engine.outcomes import runs_table, trajectory_table
 from ..scenario import Scenario
@@ -96,6 +96,5 @@ def cap_workers(requested: int | None, units: int, unit: str = "block") -> int:
 def execute(tasks: Iterable[BlockTask], workers: int = 1) -> Iterator[BlockResult]:
     """Run blocks on `workers` local processes (1: in this process), yielding them in task order."""
     tasks = list(tasks)
-    return_freed_arrays_to_the_system()  # for the blocks run in this process
     with LocalExecutor(workers if len(tasks) > 1 else 1) as executor:
         yield from executor.map(simulate_block, tasks)

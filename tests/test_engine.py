@@ -609,6 +609,70 @@ def test_a_one_way_guarantee_binds_only_its_guarantor():
     assert (model.first_invoked[0] == 5).all()
 
 
+def test_a_commitment_deters_attacks_on_the_party_it_protects():
+    # Alpha values striking beta at 10; gamma's guarantee of beta costs an attack on beta
+    # deterrence 4 x honour 1 x the obligation's cost 5 = 20 (an ambiguous threat, x slack 0.5).
+    strike_beta = utility("alpha", toward={"beta": {"strike": 10.0}}) | {"dynamics.utility.deterrence": 4.0}
+    _, trace, _ = play(strike_beta)
+    assert trace[:2] == ["strike>beta | . | . ||", "strike>beta | . | . strike>alpha ||"]
+    _, trace, _ = play(strike_beta | {"commitments.pact.obligations.gamma.cost": 5.0})
+    assert trace == [CALM] * 6
+    model = new_model(strike_beta | {"commitments.pact.obligations.gamma.cost": 5.0, "commitments.pact.slack": 0.5})
+    alpha, t = model.actors_by_index[0], model.tables
+    u = alpha.policy.utilities(alpha)[:, 0]
+    assert u[list(t.of_actor[0]).index(option(model, "alpha", "strike>beta"))] == 10.0 - 20.0
+    assert u[list(t.of_actor[0]).index(option(model, "alpha", "threaten>beta"))] == -10.0 - 20.0 * 0.5
+    assert u[list(t.of_actor[0]).index(option(model, "alpha", "strike>gamma"))] == -10.0  # gamma is not protected
+    model.status[0] = STATUSES.index("lapsed")  # a lapsed commitment deters nothing
+    assert alpha.policy.utilities(alpha)[list(t.of_actor[0]).index(option(model, "alpha", "strike>beta")), 0] == 10.0
+
+    # An attacker guaranteed in its turn (here by a second pact of gamma's, against beta) fears the
+    # response 1 - emboldening 0.5 x honour 1 as much: 10 instead of 20.
+    cover = {"commitments.cover": {"parties": ["gamma", "alpha"], "trigger": {"actions": ["strike"], "attackers": ["beta"]},
+                                   "obligations": {"gamma": {"action": "talk", "toward": "party", "honour": 1.0}},
+                                   "slack": 0.0, "sources": ["judgement"]}}
+    model = new_model(strike_beta | cover | {"commitments.pact.obligations.gamma.cost": 5.0,
+                                             "dynamics.utility.emboldening": 0.5})
+    alpha = model.actors_by_index[0]
+    assert alpha.policy.utilities(alpha)[list(t.of_actor[0]).index(option(model, "alpha", "strike>beta")), 0] == 10.0 - 10.0
+
+
+def test_a_guarantee_emboldens_the_protected_party_to_provoke_not_to_attack():
+    # Beta, guaranteed by gamma (honour 1) against alpha, feels 1 - emboldening 0.5 of its
+    # escalation aversion (40 x caution 1 x points) for a threat, all of it for a strike.
+    aversion = {"dynamics.utility.escalation_aversion": 40.0, "actors.beta.risk_tolerance": 0.0}
+    provoke = utility("beta", threaten=3.0) | aversion  # aversion of a threat: 40 x 4/28 = 5.7
+    assert play(provoke)[1] == [CALM] * 6
+    _, trace, _ = play(provoke | {"dynamics.utility.emboldening": 0.5})  # 3 - 2.86 > 0: it threatens
+    assert trace == [". | threaten>alpha | . ||"] * 6
+    model = new_model(aversion | utility("beta") | {"dynamics.utility.emboldening": 0.5})
+    beta, t = model.actors_by_index[1], model.tables
+    u = dict(zip((t.actions[t.action[o]] for o in t.of_actor[1]), beta.policy.utilities(beta)[:, 0]))
+    assert u["threaten"] == pytest.approx(-10.0 - 40.0 * 4 / 28 * 0.5)
+    assert u["strike"] == pytest.approx(-10.0 - 40.0)
+
+
+def test_a_guarantor_feels_an_attack_on_its_partner_as_one_on_itself():
+    # Reaction 0.5: alpha's strike on beta (round 1, 1 escalation point) raises gamma's hostility
+    # toward alpha to 0.5 when gamma sees it (round 2), though the strike was not aimed at gamma.
+    hostility = []
+    play(script("alpha", "strike>beta", "idle>beta") | {"dynamics.hostility.reaction": 0.5},
+         watch=lambda m: hostility.append(float(m.hostility[2, 0, 0])))
+    assert hostility == [0.0] + [0.5] * 5
+
+
+def test_escalation_aversion_counts_only_what_goes_beyond_the_actors_own_posture():
+    # At war with beta, alpha feels no aversion to striking beta (the war already weighs 1
+    # escalation point against beta), but all of it (40) to striking gamma.
+    model = new_model(utility("alpha") | activities("alpha", "war>beta")
+                      | {"dynamics.utility.escalation_aversion": 40.0, "actors.alpha.risk_tolerance": 0.0})
+    model.step()
+    alpha, t = model.actors_by_index[0], model.tables
+    u = alpha.policy.utilities(alpha)[:, 0]
+    assert u[list(t.of_actor[0]).index(option(model, "alpha", "strike>beta"))] == -10.0
+    assert u[list(t.of_actor[0]).index(option(model, "alpha", "strike>gamma"))] == -10.0 - 40.0
+
+
 def test_a_mutual_commitment_binds_both_parties():
     # Both owe each other a strike on an attacker: beta answers alpha's strike on gamma (round 3),
     # gamma alpha's strike on beta (round 6). Alpha's strike on beta right after beta's strike

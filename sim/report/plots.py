@@ -343,7 +343,7 @@ def red_line_figure(curves: pd.DataFrame, *, meta: Meta | None = None,
 
 @styled
 def peak_rung_bars(dist: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = None,
-                   classes: Mapping[str, str] | None = None, title: str = "Highest rung reached") -> Figure:
+                   classes: Mapping[str, str] | None = None, title: str = "Highest new rung (above the status quo)") -> Figure:
     """Share of runs by peak rung (from `peak_rung_distribution`), coloured by the outcome class it implies.
 
     `classes` maps outcome ids to labels, in ladder order; it fixes colours and the legend.
@@ -366,7 +366,7 @@ def peak_rung_bars(dist: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | N
                   rotation_mode="anchor")
     _percent_axis(ax.yaxis)
     ax.set_ylabel("share of runs")
-    ax.set_xlabel("highest rung any actor reached")
+    ax.set_xlabel("highest rung any actor reached that was new against its party since the start")
     ax.grid(axis="x", visible=False)
     present = [o for o in order if o in set(dist["outcome"])]
     handles = [mpl.patches.Patch(color=colour[o], label=(classes or {}).get(o, o)) for o in present]

@@ -39,6 +39,7 @@ from sim.experiments.executors import LocalExecutor
 from sim.experiments.sweep_integrity import LEDGER, seal
 from sim.report import compare as compare_module
 from sim.report.figure_data import ResultsDirError
+from test_sweep import interrupt_after  # the same Ctrl-C between two chunks
 
 RESOLVE = "actors.south_korea.resolve"
 VARY = [f"{RESOLVE}=0.2:0.8:4", "rounds=6"]
@@ -92,18 +93,6 @@ def small_sweep(out: Path, **kwargs) -> sweep_module.SweepResult:
     return sim.sweep("baseline", **options)
 
 
-def interrupt_after(monkeypatch, k: int) -> None:
-    """Ctrl-C after k parts are saved, between two chunks."""
-    real = sweep_module.save_part
-    written = []
-
-    def save_then_maybe_stop(plan, point, index, data):
-        if len(written) == k:
-            raise KeyboardInterrupt
-        real(plan, point, index, data)
-        written.append((point, index))
-
-    monkeypatch.setattr(sweep_module, "save_part", save_then_maybe_stop)
 
 
 @pytest.fixture(scope="module")

@@ -121,7 +121,6 @@ class EscalationModel(mesa.Model):
         self.forced_start = np.zeros((O, R), dtype=bool)
         self.forced_stop = np.zeros((O, R), dtype=bool)
         self.due: dict[int, np.ndarray] = {}
-        self.slips = np.zeros(R, dtype=bool)
         self.by_actor_against = Groups(t.actor * n + t.against, n * n)
         self.by_actor_action = Groups(t.actor * len(t.actions) + t.action, n * len(t.actions))
         self.by_actor = Groups(t.actor, n)
@@ -340,7 +339,6 @@ class EscalationModel(mesa.Model):
         fresh = ~((self.in_force[new, rows] | resumed) & self.option_activity[new])
         self.events[new[fresh], rows[fresh]] = True
         self.in_force[new, rows] |= self.option_activity[new]
-        self.slips = slip
 
     def blame_sponsors(self, actor: np.ndarray) -> np.ndarray:
         """Where a non-state `actor` (R,) acted, its sponsor with the actor's attribution probability."""

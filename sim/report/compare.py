@@ -105,8 +105,8 @@ def check_comparable(a: Scenario, rounds_a: int | None, b: Scenario, rounds_b: i
     if a.outcomes.model_dump(mode="json") != b.outcomes.model_dump(mode="json"):
         differ("outcome classes", list(a.outcomes.classes), list(b.outcomes.classes),
                "their outcome probabilities measure different things")
-    if list(a.actors) != list(b.actors):
-        differ("actors", list(a.actors), list(b.actors), "outcomes count the moves of different actors")
+    # Different actors are allowed: a world that grows by an actor (with-china) asks exactly how
+    # that changes the odds, and the outcome classes still measure the same thing.
     if sorted(a.red_lines) != sorted(b.red_lines):
         differ("red lines", list(a.red_lines), list(b.red_lines), "their crossing rates cannot be set side by side")
 

@@ -160,11 +160,13 @@ class EscalationModel(mesa.Model):
         self._scored = [(o, float(t.score[t.action[o]])) for o in range(O) if t.score[t.action[o]] != 0]
         # (rung, option) packed, + 1 so that 0 is "none" (see perception.Watches for why)
         self._option_key = ((self.option_rung << 16 | np.arange(O)) + 1).astype(np.int32)[:, None]
-        self._new_above = (self.option_points > 0) & (self.option_rung > self.baseline[t.actor, t.against])
+        # options whose events count as new: escalation above what the actor had in force against
+        # that party at the start (the outcome classes and `settled` measure these)
+        self.new_above = (self.option_points > 0) & (self.option_rung > self.baseline[t.actor, t.against])
         self._direct_rung_key = ((self.option_rung + 1) * (t.target == t.against)).astype(np.int16)[:, None]
         self._escalation_points = np.maximum(self.option_points, 0.0)[:, None]
         self.posture = np.zeros((n, n, R))
-        self._new_rung = (self.option_rung * self._new_above).astype(np.int16)[:, None]
+        self._new_rung = (self.option_rung * self.new_above).astype(np.int16)[:, None]
 
     def _init_injects(self) -> None:
         s, t = self.scenario, self.tables

@@ -40,7 +40,7 @@ def outcome_class(model: EscalationModel) -> np.ndarray:
 def settled(model: EscalationModel) -> np.ndarray:
     """Runs that escalated and ended back at or below the start: nothing new in force or taken
     in the last round above the rung its actor had against that party at the start."""
-    still = (model.last_active & model._new_above[:, None]).any(axis=0)
+    still = (model.last_active & model.new_above[:, None]).any(axis=0)
     return (model.peak_new > 0) & ~still
 
 

@@ -119,11 +119,13 @@ class UtilityPolicy:
                         cover = [(c2, g2) for c2, g2 in covering if g.protected in g2.potential]
                         self.deterrents.append((c, g, listed, ambiguous, cover))
         # emboldened to provoke (acts short of a use of force) those it is guaranteed against
-        self.emboldened = []
-        for row in np.flatnonzero(~t.attack[self.action]):
-            cover = [(c, g) for c, g in covering if self.against[row] in g.potential]
-            if cover:
-                self.emboldened.append((row, cover))
+        provocations = ~t.attack[self.action]
+        self.emboldened = []  # (rows of provocations against one party, the guarantees covering them)
+        for party in np.unique(self.against):
+            cover = [(c, g) for c, g in covering if party in g.potential]
+            rows = np.flatnonzero(provocations & (self.against == party))
+            if cover and len(rows):
+                self.emboldened.append((rows, cover))
         self.effects = [
             (list(model.scenario.state).index(vid), self.action == t.actions.index(e.action), f"state.{vid}.effects[{k}].weight")
             for vid, var in model.scenario.state.items()
@@ -136,8 +138,8 @@ class UtilityPolicy:
         model, p, i = actor.model, actor.model.params, actor.index
         u = self._preferences(actor) + p["dynamics.utility.hostility"] * model.hostility[i, self.against] * self.points[:, None]
         increment = np.maximum(self.escalation[:, None] - model.posture[i, self.against], 0.0)
-        for row, guarantees in self.emboldened:
-            increment[row] *= self._unprotected(model, guarantees)
+        for rows, guarantees in self.emboldened:
+            increment[rows] *= self._unprotected(model, guarantees)
         u -= (p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)) * increment
         u -= actor.reciprocity * np.abs(self.rung[:, None] - model.stance[i, self.against]) * self.direct[:, None]
         for line, crosses in self.red_lines:

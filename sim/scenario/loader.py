@@ -89,6 +89,7 @@ def _resolve(path: Path, chain: list[Path], where: Location | None = None) -> tu
 
 SCENARIO_KEYS = frozenset({*Scenario.model_fields, "extends"})
 OWN_SOURCES = ("references", "claims")
+OPTIONAL_SECTIONS = (*OWN_SOURCES, "levers")  # left out of a dump when empty
 
 
 def _read_scenario(path: Path, where: Location | None) -> tuple[dict, Locations]:
@@ -317,9 +318,9 @@ def _replaces(path: tuple[Key, ...], old: dict, new: dict) -> bool:
 def dump_scenario(scenario: Scenario) -> str:
     """The resolved scenario as YAML that loads back to the same scenario."""
     data = scenario.model_dump(mode="json")
-    # The root keeps name first; empty sections of a scenario's own sources are left out, so
-    # scenarios that declare none print (and hash) as they always have.
-    ordered = {key: _provenance_last(value) for key, value in data.items() if value or key not in OWN_SOURCES}
+    # The root keeps name first; empty sections of a scenario's own sources and levers are left
+    # out, so scenarios that declare none print (and hash) as they always have.
+    ordered = {key: _provenance_last(value) for key, value in data.items() if value or key not in OPTIONAL_SECTIONS}
     return yaml.safe_dump(ordered, sort_keys=False, width=100, allow_unicode=True)
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from pydantic import BaseModel
+
+from .dotpath import PathError, parse_path, value_at
 from .errors import did_you_mean
-from .params import numbers
+from .params import Distribution, numbers
 from .sources import load_digest
 from .schema import Move, Scenario, ScriptedPolicy, TitForTatPolicy
 from .yamlio import Key
@@ -29,6 +32,7 @@ def check_references(s: Scenario, source_ids: set[str]) -> list[Finding]:
         *_state_refs(s),
         *_inject_refs(s),
         *_outcome_refs(s),
+        *_lever_refs(s),
         *_citation_refs(s),
         *_source_refs(s, source_ids),
     ]
@@ -218,6 +222,38 @@ def _outcome_refs(s: Scenario) -> Iterator[Finding]:
     last = list(s.outcomes.classes.values())[-1].max_rung
     if last < top:
         yield ("outcomes", "classes"), f"classes must cover the ladder (expected the last max_rung >= {top}, got {last})"
+
+
+def _lever_refs(s: Scenario) -> Iterator[Finding]:
+    """A lever names an actor and the path of a number elsewhere in the scenario, once."""
+    data = s.model_dump(mode="json")
+    seen: set[str] = set()
+    for i, lever in enumerate(s.levers):
+        where = ("levers", i)
+        yield from _ref("actor", (*where, "actor"), lever.actor, s.actors)
+        problem = lever_path_problem(s, data, lever.path)
+        if problem is not None:
+            yield (*where, "path"), problem
+        elif lever.path in seen:
+            yield (*where, "path"), f"lever given twice (expected each path once, got '{lever.path}' again)"
+        seen.add(lever.path)
+
+
+def lever_path_problem(s: Scenario, data: Any, path: str) -> str | None:
+    """What is wrong with `path` as a lever (it must name a number, or a distribution, of `s`), or None."""
+    try:
+        keys = parse_path(data, path)
+        value = value_at(s, keys)
+    except PathError as err:
+        return str(err)
+    except KeyError:
+        return f"no such value (expected a path to a number, got '{path}')"
+    if keys[0] == "levers":
+        return f"a lever cannot be part of the levers section (expected a path to a model parameter, got '{path}')"
+    if isinstance(value, bool) or not isinstance(value, (int, float, Distribution)):
+        kind = "section" if isinstance(value, (BaseModel, dict)) else type(value).__name__
+        return f"expected a path to a number, got a {kind}"
+    return None
 
 
 def _citation_refs(s: Scenario) -> Iterator[Finding]:

@@ -327,6 +327,16 @@ class Outcomes(Sourced):
         return self
 
 
+class Lever(Sourced):
+    """A parameter one actor chooses (a policy option) rather than an uncertainty: `sim robust`
+    compares its values against the same sample of everything else that is uncertain."""
+
+    path: Annotated[str, Field(min_length=1, max_length=300)]
+    actor: Id
+    meaning: Annotated[str, Field(min_length=1)]  # what its values mean, e.g. "-1.5: no lethal aid ... 3: ..."
+    values: list[float] = []  # the options compared when `sim robust` is given no --lever
+
+
 class Scenario(Block):
     """A complete, resolved scenario: the world and everything a named scenario changed."""
 
@@ -348,6 +358,7 @@ class Scenario(Block):
     state: dict[Id, StateVariable] = {}
     injects: dict[Id, Inject] = {}
     outcomes: Outcomes
+    levers: list[Lever] = []
     references: dict[Id, DeclaredReference] = {}  # the scenario's own sources (citations.py)
     claims: dict[Id, DeclaredClaim] = {}
 

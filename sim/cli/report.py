@@ -1,0 +1,17 @@
+"""`sim report DIR`: one self-contained HTML file for a results directory."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+
+def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
+    report = command("report", _report, "one self-contained HTML report for a results directory")
+    report.add_argument("dir", metavar="DIR", type=Path, help="a results directory (run, sweep, robust, comparison)")
+    report.add_argument("--out", type=Path, metavar="FILE", help="the HTML file (default DIR/report.html)")
+
+
+def _report(args: argparse.Namespace) -> int:
+    raise NotImplementedError

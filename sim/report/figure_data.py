@@ -51,13 +51,21 @@ class Meta:
     def caption(self) -> str:
         runs = f"{self.runs:,} runs" if self.runs is not None else "? runs"
         parts = [self.scenario, f"seed {self.seed}"]
-        if self.kind == "sweep":
+        if self.kind in ("sweep", "robust"):
             parts.append(f"{self.points} points × {runs} each" if self.points is not None else f"{runs} per point")
         else:
             parts.append(runs)
         if self.rounds is not None:
             parts.append(f"{self.rounds} round{'s' * (self.rounds != 1)}")
         return " · ".join(parts)
+
+
+# The files each kind of results directory must hold (a new kind of directory adds a line).
+KIND_FILES: dict[str, list[str]] = {
+    "run": ["runs.parquet"],
+    "sweep": ["points.parquet", "summary.parquet"],
+    "robust": ["robust.parquet", "options.parquet"],
+}
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
@@ -82,9 +90,9 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
             raise ResultsDirError(f"{path}: unreadable manifest.json ({EXPECTED}; '{key}' should be a whole "
                                   f"number, got {value!r})")
     kind = data.get("kind", "run")
-    if kind not in ("run", "sweep"):
+    if kind not in KIND_FILES:
         raise ResultsDirError(f"{path}: unknown kind in manifest.json ({EXPECTED}, got kind {kind!r})")
-    needed = ["runs.parquet"] if kind == "run" else ["points.parquet", "summary.parquet"]
+    needed = KIND_FILES[kind]
     missing = [name for name in needed if not (path / name).is_file()]
     if missing:
         raise ResultsDirError(f"{path}: incomplete {kind} directory ({EXPECTED} and {', '.join(needed)}, "

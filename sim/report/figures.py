@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from . import figure_data as fd
 from . import plots
+from .robust_figures import robust_figures
 from ..experiments import interrupts
 
 FORMATS = ("png", "svg", "pdf")
@@ -101,7 +102,11 @@ def sweep_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
 def figures_for(path: str | Path) -> Iterator[tuple[str, Figure]]:
     """The figures of a run or sweep directory, whichever it is (see read_manifest for errors)."""
     kind = fd.read_manifest(path)["kind"]
-    return sweep_figures(path) if kind == "sweep" else run_figures(path)
+    return FIGURES.get(kind, run_figures)(path)
+
+
+# The figures of each kind of results directory (a new kind adds a line).
+FIGURES = {"run": run_figures, "sweep": sweep_figures, "robust": robust_figures}
 
 
 def write_figures(figures: Iterator[tuple[str, Figure]] | Mapping[str, Figure], out: str | Path,

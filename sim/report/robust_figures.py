@@ -6,6 +6,7 @@ return a Figure, as in `sim.plots`; `robust_figures(DIR)` yields them by name fo
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -17,6 +18,10 @@ from matplotlib.figure import Figure
 from . import figure_data as fd
 from .plots import (BLACK, BLUE, GREY, VERMILLION, _new, _percent_axis, _whiskers, _wrap, caption, severity_colours,
                     styled)
+
+
+# Matplotlib 3.10 named it `orientation` and 3.11 deprecates the old `vert`.
+_HORIZONTAL = {"orientation": "horizontal"} if "orientation" in inspect.signature(Axes.boxplot).parameters else {"vert": False}
 
 
 def metric_label(metric: str, classes: Mapping[str, str]) -> str:
@@ -70,7 +75,7 @@ def regret_panel(table: pd.DataFrame, metric: str, *, ax: Axes | None = None, la
     figure, ax = _new(ax, (5.5, 0.45 * len(order) + 1.5))
     y = np.arange(len(order))[::-1]
     samples = [rows.loc[rows["label"] == name, "regret"].to_numpy(dtype=float) for name in order]
-    ax.boxplot(samples, positions=y, vert=False, widths=0.5, showfliers=False, patch_artist=True,
+    ax.boxplot(samples, positions=y, **_HORIZONTAL, widths=0.5, showfliers=False, patch_artist=True,
                boxprops={"facecolor": "#dde8f3", "edgecolor": GREY}, medianprops={"color": BLUE},
                whiskerprops={"color": GREY}, capprops={"color": GREY})
     jitter = np.random.default_rng(0)  # fixed: the same data draw the same figure

@@ -41,3 +41,5 @@ class Actor(mesa.Agent):
     def step(self) -> None:
         """Decide this round's stops and picks; the model applies them with what was forced."""
         self.decision = self.policy.decide(self)
+        if self.model.tracer is not None:
+            self.model.tracer.decided(self)

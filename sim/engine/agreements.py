@@ -71,6 +71,8 @@ def negotiate(model: EscalationModel) -> None:
             proposes = rng.random(R) < rate * logistic(utility(model, g, proposer, other))
             accepts = rng.random(R) < logistic(utility(model, g, other, proposer) + mediated)
             signed |= proposes & accepts
+            if model.tracer is not None:
+                model.tracer.offered(model, g, proposer, other, proposes, accepts)
         new = signed & ~in_force
         first = new & (model.first_agreed[g.index] < 0)
         model.first_agreed[g.index, first] = model.round
@@ -86,6 +88,8 @@ def breaks(model: EscalationModel) -> None:
     """An event of a named action between the parties ends the agreement."""
     for g in model.agreements:
         broken = model.events[g.covered].any(axis=0)
+        if model.tracer is not None:
+            model.tracer.broken(model, g, broken)
         model.agreed[g.index] &= ~broken
 
 

@@ -133,6 +133,8 @@ def check_commitments(model: EscalationModel, seen: np.ndarray) -> None:
             honoured = triggered & (rng.random(R) < p[f"{g.path}.honour"])
             option = g.option_toward[np.maximum(attacker, 0)] if g.toward_attacker else g.option_toward[g.protected]
             honoured &= option >= 0
+            if model.tracer is not None:
+                model.tracer.triggered(model, c, g, attacker, triggered, honoured)
             model.schedule(honoured, option, p.rounds(f"{g.path}.lag"))
             first = honoured & (model.first_invoked[c.index] == 0)
             model.first_invoked[c.index, first] = model.round
@@ -141,5 +143,7 @@ def check_commitments(model: EscalationModel, seen: np.ndarray) -> None:
             eroded = model.state_values[c.nullify_state] < p[c.path("nullification.below")]
             chance = model.clock.chance(p[c.path("nullification.rate")])
             lapse = (status != NULLIFIED) & eroded & (rng.random(R) < chance)
+            if model.tracer is not None:
+                model.tracer.nullified(model, c, lapse)
             status = np.where(lapse, NULLIFIED, status)
         model.status[c.index] = status

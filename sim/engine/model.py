@@ -29,6 +29,7 @@ from .parameters import Parameters
 from .perception import NONE, Groups, Watches
 from .redlines import check_red_lines, compile_red_lines
 from .tables import compile_tables
+from .tracer import Tracer
 from ..scenario import Scenario, load_scenario
 from ..scenario.loader import Overrides, with_overrides
 
@@ -69,6 +70,7 @@ class EscalationModel(mesa.Model):
         rng = seed if rng is None else rng
         generator = rng if isinstance(rng, np.random.Generator) else block_generator(rng)
         super().__init__(rng=generator)
+        self.tracer: Tracer | None = None  # set one to record a replicate's details (sim trace)
         changes = {**(overrides or {}), **{k.replace("__", "."): v for k, v in dotted_overrides.items()}}
         self.scenario = resolve_scenario(scenario, changes)
         self.replicates = int(replicates)
@@ -206,6 +208,8 @@ class EscalationModel(mesa.Model):
         self.forced_stop = np.zeros_like(self.events)
         self._apply_injects()
         self._perceive()
+        if self.tracer is not None:
+            self.tracer.perceived(self)
         check_commitments(self, self.seen)
         check_red_lines(self, self.seen)
         negotiate(self)
@@ -217,6 +221,8 @@ class EscalationModel(mesa.Model):
         self._update_hostility()
         self._update_state_variables()
         self._record()
+        if self.tracer is not None:
+            self.tracer.ended_round(self)
         self.datacollector.collect(self)
         self.running = self.round < self.scenario.rounds
         if not self.running:
@@ -330,6 +336,8 @@ class EscalationModel(mesa.Model):
         enmity = self.hostility[t.actor[option], t.against[option], np.arange(self.replicates)]
         p_slip = self.clock.chance(p["dynamics.chance.base"] + p["dynamics.chance.slope"] * (rung / t.top) ** 2) * enmity
         slip = has & (self.rng.random(self.replicates) < p_slip) & (t.next_up[option] != option)
+        if self.tracer is not None:
+            self.tracer.slipped(self, slip, option, p_slip)
         rows, old = np.flatnonzero(slip), option[slip]
         new = t.next_up[old]
         self.events[old, rows] = False

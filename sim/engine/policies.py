@@ -10,6 +10,7 @@ the scenario schema names the same rules under `actors.<id>.policy.name`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -127,7 +128,7 @@ class UtilityPolicy:
             if cover and len(rows):
                 self.emboldened.append((rows, cover))
         self.effects = [
-            (list(model.scenario.state).index(vid), self.action == t.actions.index(e.action), f"state.{vid}.effects[{k}].weight")
+            (vid, list(model.scenario.state).index(vid), self.action == t.actions.index(e.action), f"state.{vid}.effects[{k}].weight")
             for vid, var in model.scenario.state.items()
             for k, e in enumerate(var.effects)
             if e.actor == actor.actor_id and e.action in t.actions
@@ -135,24 +136,39 @@ class UtilityPolicy:
 
     def utilities(self, actor: Actor) -> np.ndarray:
         """(O_i, R): the utility of each of the actor's options in each replicate."""
+        terms = self.terms(actor)
+        _, _, first = next(terms)
+        u = np.array(first, dtype=float)
+        for _, sign, value in terms:
+            if sign > 0:
+                u += value
+            else:
+                u -= value
+        return u
+
+    def terms(self, actor: Actor) -> Iterator[tuple[str, int, np.ndarray | float]]:
+        """The named terms of the utility (see the class docstring), each with its sign, in the
+        order they are summed (the order fixes the floating-point result); sim trace reports the
+        largest terms of each choice."""
         model, p, i = actor.model, actor.model.params, actor.index
-        u = self._preferences(actor) + p["dynamics.utility.hostility"] * model.hostility[i, self.against] * self.points[:, None]
+        yield "preference", 1, self._preferences(actor)
+        yield "hostility", 1, p["dynamics.utility.hostility"] * model.hostility[i, self.against] * self.points[:, None]
         increment = np.maximum(self.escalation[:, None] - model.posture[i, self.against], 0.0)
         for rows, guarantees in self.emboldened:
             increment[rows] *= self._unprotected(model, guarantees)
-        u -= (p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)) * increment
-        u -= actor.reciprocity * np.abs(self.rung[:, None] - model.stance[i, self.against]) * self.direct[:, None]
+        yield "escalation aversion", -1, (p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)) * increment
+        yield "reciprocity", -1, actor.reciprocity * np.abs(self.rung[:, None] - model.stance[i, self.against]) * self.direct[:, None]
         for line, crosses in self.red_lines:
             fear = p["dynamics.utility.deterrence"] * model.credibility[line.index, i] * p[line.path("cost")]
-            u -= crosses[:, None] * fear
+            yield f"deterred by red line {line.id}", -1, crosses[:, None] * fear
         for c, g, listed, ambiguous, guarantees in self.deterrents:
             fear = p["dynamics.utility.deterrence"] * commitment_in_force(model, c.index) * p[f"{g.path}.honour"] * p[f"{g.path}.cost"]
             if guarantees:  # the attacker's own guarantor makes it fear the response less
                 fear = fear * self._unprotected(model, guarantees)
-            u -= listed[:, None] * fear + ambiguous[:, None] * (fear * p[c.path("slack")])
-        for variable, matches, weight in self.effects:
-            u += matches[:, None] * (p[weight] * model.state_values[variable])
-        return u - break_costs(model, i, self.options)
+            yield f"deterred by {c.id}", -1, listed[:, None] * fear + ambiguous[:, None] * (fear * p[c.path("slack")])
+        for vid, variable, matches, weight in self.effects:
+            yield f"state {vid}", 1, matches[:, None] * (p[weight] * model.state_values[variable])
+        yield "agreements in force", -1, break_costs(model, i, self.options)
 
     @staticmethod
     def _unprotected(model, guarantees) -> np.ndarray:

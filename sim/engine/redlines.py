@@ -109,10 +109,15 @@ def check_red_lines(model: EscalationModel, seen: np.ndarray) -> None:
         model.hostility[line.owner, line.trigger_actor] = h + np.where(
             approaching, model.params["dynamics.hostility.approach"] * (1 - h), 0.0
         )
+        if model.tracer is not None:
+            model.tracer.approached(model, line, approaching)
         if not crossed.any():
             continue
         stake = audience_stake(model, line)
-        enforce = crossed & (model.rng.random(model.replicates) < enforcement_probability(model, line, stake))
+        probability = enforcement_probability(model, line, stake)
+        enforce = crossed & (model.rng.random(model.replicates) < probability)
+        if model.tracer is not None:
+            model.tracer.crossed(model, line, crossed, probability, enforce)
         model.schedule(enforce, line.response, model.params.rounds(line.path("response.lag")))
         backed_down = crossed & ~enforce
         model.audience_cost[line.owner] += np.where(backed_down, stake, 0.0)

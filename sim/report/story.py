@@ -1,0 +1,165 @@
+"""A traced replicate told as a dated story: one block of lines per round (sim trace).
+
+Each round reads in the order the engine plays it (see engine/model.py): what the observers
+made of last round's events where it differs from the truth, red lines approached and crossed
+with the owner's decision, commitments triggered, agreements offered and broken, then the
+round's moves and activities started and stopped (each choice with the utility terms that
+weighed most), and chance slips. Neutral moves (the ladder's `neutral_action`) are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine.clock import Clock
+from ..engine.commitments import STATUSES
+from ..engine.tables import Tables, compile_tables
+from ..engine.tracer import Fact, Tracer
+from ..scenario import Scenario
+
+TERMS_SHOWN = 3  # the largest terms of a choice's utility; the rest rarely change the reading
+
+
+@dataclass(frozen=True)
+class TracedRound:
+    number: int
+    date: str
+    lines: list[str]
+
+
+class Namer:
+    """Names for the indices a tracer records."""
+
+    def __init__(self, scenario: Scenario, tables: Tables):
+        self.s, self.t = scenario, tables
+        self.lines = list(scenario.red_lines)
+        self.commitments = list(scenario.commitments)
+        self.agreements = list(scenario.agreements)
+
+    def actor(self, i: int) -> str:
+        return self.t.actors[i]
+
+    def action(self, k: int) -> str:
+        return self.t.actions[k] if k >= 0 else "nothing"
+
+    def option(self, o: int) -> str:
+        """`actor action>target`, the actor's view of one option."""
+        t = self.t
+        return f"{t.actors[t.actor[o]]} {t.actions[t.action[o]]}>{t.actors[t.target[o]]}"
+
+    def deed(self, o: int) -> str:
+        """`action>target`, without the actor."""
+        t = self.t
+        return f"{t.actions[t.action[o]]}>{t.actors[t.target[o]]}"
+
+
+def _terms(parts: list[tuple[str, float]]) -> str:
+    return ", ".join(f"{name} {value:+.2f}" for name, value in parts[:TERMS_SHOWN]) or "no term"
+
+
+def _forced_reason(o: int, facts: list[Fact], name: Namer, scenario: Scenario, round_number: int,
+                   fired: dict[str, bool]) -> str:
+    """Why an option was forced: the latest enforced crossing whose response it is, or honoured
+    obligation of its actor, or an inject in force."""
+    t = name.t
+    for fact in reversed(facts):
+        if fact.round > round_number:
+            continue
+        if fact.kind == "crossed" and fact.data["enforced"]:
+            line = scenario.red_lines[name.lines[fact.data["line"]]]
+            if t.option(line.owner, line.response.action, line.response.target) == o:
+                return f"the response to red line {name.lines[fact.data['line']]}"
+        if fact.kind == "triggered" and fact.data["honoured"] and fact.data["guarantor"] == t.actor[o]:
+            return f"honouring {name.commitments[fact.data['commitment']]}"
+    for iid, inject in scenario.injects.items():
+        if fired.get(iid) and inject.round <= round_number <= (inject.until or inject.round):
+            return f"inject {iid}"
+    return "forced"
+
+
+def _fact_line(fact: Fact, name: Namer) -> str | None:
+    d = fact.data
+    if fact.kind == "misperceived":
+        truth = f"{name.actor(d['actor'])} {name.action(d['truth'])}>{name.actor(d['target'])}"
+        if d["seen"] < 0:
+            return f"perceived   {name.actor(d['observer'])} did not see last round's {truth}"
+        return f"perceived   {name.actor(d['observer'])} saw last round's {truth} as {name.action(d['seen'])}"
+    if fact.kind == "approached":
+        return f"red line    {name.lines[d['line']]} approached (warning band)"
+    if fact.kind == "crossed":
+        decision = "enforces" if d["enforced"] else "backs down"
+        return (f"red line    {name.lines[d['line']]} crossed last round as its owner saw it: {decision} "
+                f"(P(enforce) {d['probability']:.2f})")
+    if fact.kind == "triggered":
+        who = "an unknown attacker" if d["attacker"] < 0 else name.actor(d["attacker"])
+        answer = "honours it" if d["honoured"] else "does not honour it: the commitment lapses"
+        return (f"commitment  {name.commitments[d['commitment']]}: {who} attacked {name.actor(d['protected'])}; "
+                f"{name.actor(d['guarantor'])} {answer} (P(honour) {d['honour']:.2f})")
+    if fact.kind == "nullified":
+        return f"commitment  {name.commitments[d['commitment']]} nullified (its state eroded)"
+    if fact.kind == "offered":
+        answer = "accepted" if d["accepted"] else "refused"
+        return (f"agreement   {name.actor(d['proposer'])} proposes {name.agreements[d['agreement']]} to "
+                f"{name.actor(d['other'])}: {answer}")
+    if fact.kind == "broken":
+        by = "; ".join(name.option(o) for o in d["by"])
+        return f"agreement   {name.agreements[d['agreement']]} broken by {by}"
+    if fact.kind == "slipped":
+        return (f"chance      {name.option(d['option'])} slipped to {name.deed(d['to'])} "
+                f"(P(slip) {d['probability']:.2f})")
+    return None
+
+
+def tell(scenario: Scenario, tracer: Tracer) -> list[TracedRound]:
+    """The traced replicate's rounds as dated lines."""
+    t = compile_tables(scenario)
+    name, clock = Namer(scenario, t), Clock.of(scenario)
+    neutral = t.neutral
+    fired = tracer.injects
+    rounds = []
+    for number, state in enumerate(tracer.states, start=1):
+        facts = [f for f in tracer.facts if f.round == number]
+        lines = [text for f in facts if (text := _fact_line(f, name)) is not None and f.kind != "slipped"]
+        lines += [f"inject      {iid} fires" for iid, inject in scenario.injects.items()
+                  if fired.get(iid) and inject.round == number]
+        reasons, own_stops = {}, set()
+        for fact in facts:
+            if fact.kind == "decided":
+                own_stops.update(fact.data["stops"])
+                for option, chance, parts in fact.data["picks"]:
+                    if chance is not None:
+                        reasons[option] = f"P {chance:.2f}: {_terms(parts)}"
+        for o in state.events:
+            if t.action[o] == neutral:
+                continue
+            verb = "starts" if t.activity[t.action[o]] else "moves "
+            if o in state.forced:
+                why = _forced_reason(o, tracer.facts, name, scenario, number, fired)
+            elif o in state.chosen:
+                why = reasons.get(o, "its policy")
+            else:
+                why = "chance"
+            lines.append(f"{verb}      {name.option(o)}  ({why})")
+        for o in state.stopped:
+            why = "its choice" if o in own_stops else "an agreement in force, an inject or a slip"
+            lines.append(f"stops       {name.option(o)}  ({why})")
+        lines += [text for f in facts if f.kind == "slipped" and (text := _fact_line(f, name)) is not None]
+        previous = tracer.states[number - 2] if number > 1 else None
+        for c, status in enumerate(state.status):
+            if previous is not None and previous.status[c] != status and STATUSES[status] == "invoked":
+                lines.append(f"commitment  {name.commitments[c]} invoked")
+        for g, now in enumerate(state.agreed):
+            before = previous.agreed[g] if previous is not None else tracer.agreed_at_start[g]
+            if now and not before:
+                lines.append(f"agreement   {name.agreements[g]} in force")
+        rounds.append(TracedRound(number, clock.date(number).isoformat(), lines))
+    return rounds
+
+
+def hostility_note(tables: Tables, before: np.ndarray, after: np.ndarray, threshold: float = 0.1) -> list[str]:
+    """Hostility that moved by more than `threshold` over the run, largest first."""
+    change = after - before
+    pairs = sorted(zip(*np.nonzero(np.abs(change) > threshold)), key=lambda ij: -abs(change[ij]))
+    return [f"{tables.actors[i]} toward {tables.actors[j]} {before[i, j]:.2f} -> {after[i, j]:.2f}" for i, j in pairs]

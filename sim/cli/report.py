@@ -14,4 +14,14 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from . import UsageError
+    from ..report.figure_data import ResultsDirError
+    from ..report.html_report import write_report
+
+    if args.out is not None and args.out.is_dir():
+        raise UsageError(f"{args.out}: a directory (expected the path of the HTML file to write)")
+    try:
+        print(write_report(args.dir, args.out))
+    except ResultsDirError as err:
+        raise UsageError(str(err)) from None
+    return 0

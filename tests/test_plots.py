@@ -412,3 +412,11 @@ def test_every_percent_tick_label_reads_back_as_its_tick(top: float) -> None:
         assert label.endswith("%")
         assert float(label.rstrip("%").replace("\u2212", "-")) == pytest.approx(100 * tick, abs=1e-9), pairs
     assert len({label for _, label in pairs}) == len(pairs)
+
+
+def test_an_outcome_never_seen_has_an_interval_from_exactly_zero():
+    # The Wilson formula leaves a 1e-19 residue at zero successes, printed as "1e-17%".
+    from sim.report.plots import percent
+
+    assert wilson(0, 10_000)[0] == 0.0 and percent(wilson(0, 10_000)[0]) == "0%"
+    assert wilson(10_000, 10_000)[1] == 1.0

@@ -19,7 +19,10 @@ def wilson(successes: int, trials: int) -> tuple[float, float]:
     denominator = 1 + Z95**2 / trials
     centre = (p + Z95**2 / (2 * trials)) / denominator
     half = Z95 * np.sqrt(p * (1 - p) / trials + Z95**2 / (4 * trials**2)) / denominator
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+    # At 0 or all successes the bound is exactly 0 or 1; the formula leaves a rounding residue.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return float(low), float(high)
 
 
 @dataclass

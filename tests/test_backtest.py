@@ -102,6 +102,7 @@ def test_each_kind_is_evaluated_exactly_on_a_hand_built_table(tmp_path, baseline
         event("troops", "kind: takes\nactor: north_korea\naction: troop_deployment\n"),  # by 31 Dec: round 7
         event("troops-by-3", "kind: takes\nactor: north_korea\naction: troop_deployment\nby: 3\n"),
         event("test-at-us", "kind: takes\nactor: north_korea\naction: missile_test\ntarget: united_states\nby: 2\n"),
+        event("tests-twice", "kind: takes\nactor: north_korea\naction: missile_test\nrounds: 2\nby: 3\n"),
         event("aid", "kind: in_force\nactor: united_states\naction: lethal_aid\nrounds: 2\nby: 3\n"),
         event("line", "kind: red_line\nred_line: south_korea.precision_weapons\n"),
         event("article-4", "kind: commitment\ncommitment: treaty_article_4\nby: 2024-11-23\n"),
@@ -119,6 +120,7 @@ def test_each_kind_is_evaluated_exactly_on_a_hand_built_table(tmp_path, baseline
         "troops": [False, True, False],
         "troops-by-3": [False, True, False],
         "test-at-us": [True, False, False],
+        "tests-twice": [False, True, False],  # run 1: toward the South in round 2, the US in round 3
         "aid": [True, True, False],
         "line": [False, True, True],
         "article-4": [True, False, False],  # 23 Nov is round 6

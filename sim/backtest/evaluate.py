@@ -94,7 +94,7 @@ def _option_problems(events: Events, eid: str, event: Event, scenario: Scenario)
     if event.kind == "in_force" and action.kind != "activity":
         yield events.problem((*at, "action"), f"not an activity (expected an action of kind activity, got "
                                               f"'{event.action}', a move)")
-    if event.kind == "in_force" and event.rounds is not None and event.rounds > horizon_round(event, scenario):
+    if event.rounds is not None and event.rounds > horizon_round(event, scenario):
         yield events.problem((*at, "rounds"), f"more rounds than the horizon holds (expected at most "
                                               f"{horizon_round(event, scenario)}, got {event.rounds})")
 
@@ -108,7 +108,8 @@ def _needs_trajectories(event: Event, scenario: Scenario) -> bool:
         return True
     if event.kind == "takes":
         assert event.actor is not None and event.action is not None
-        return event.target is not None or _in_force_at_start(scenario, event.actor, event.action)
+        return (event.target is not None or (event.rounds or 1) > 1
+                or _in_force_at_start(scenario, event.actor, event.action))
     if event.kind == "outcome":
         return horizon_round(event, scenario) < scenario.rounds
     return False
@@ -194,9 +195,7 @@ def _happened(event: Event, runs: pd.DataFrame, per_round: dict[str, np.ndarray]
     bits = _matching_bits(tables, event)
     name = f"{'activities' if event.kind == 'in_force' else 'moves'}.{event.actor}"
     hits = (per_round[name][:, :last] & bits) != 0
-    if event.kind == "in_force":
-        return hits.sum(axis=1) >= int(event.rounds or 0)
-    return hits.any(axis=1)
+    return hits.sum(axis=1) >= (event.rounds or 1)
 
 
 def _outcome_reached(event: Event, runs: pd.DataFrame, per_round: dict[str, np.ndarray] | None,

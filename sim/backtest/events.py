@@ -41,7 +41,7 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "agreement": ("agreement",),
     "outcome": ("at_least",),
 }
-OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"takes": ("target",), "in_force": ("target",)}
+OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"takes": ("target", "rounds"), "in_force": ("target",)}
 ALL_KIND_FIELDS = ("actor", "action", "target", "rounds", "red_line", "commitment", "agreement", "at_least")
 
 

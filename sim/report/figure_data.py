@@ -30,6 +30,11 @@ ALL = "all actors"
 EXPECTED = "expected a run or sweep directory with manifest.json"
 
 
+# the files each kind of results directory must hold (a backtest is a run with its scores)
+NEEDED = {"run": ["runs.parquet"], "sweep": ["points.parquet", "summary.parquet"],
+          "backtest": ["runs.parquet", "backtest.parquet"]}
+
+
 class ResultsDirError(ValueError):
     """A path that is not a readable run or sweep results directory."""
 
@@ -82,9 +87,9 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
             raise ResultsDirError(f"{path}: unreadable manifest.json ({EXPECTED}; '{key}' should be a whole "
                                   f"number, got {value!r})")
     kind = data.get("kind", "run")
-    if kind not in ("run", "sweep"):
+    if kind not in NEEDED:
         raise ResultsDirError(f"{path}: unknown kind in manifest.json ({EXPECTED}, got kind {kind!r})")
-    needed = ["runs.parquet"] if kind == "run" else ["points.parquet", "summary.parquet"]
+    needed = NEEDED[kind]
     missing = [name for name in needed if not (path / name).is_file()]
     if missing:
         raise ResultsDirError(f"{path}: incomplete {kind} directory ({EXPECTED} and {', '.join(needed)}, "

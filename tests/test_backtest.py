@@ -266,6 +266,8 @@ def test_forecasters_stated_in_the_file_are_scored_beside_the_others(tmp_path, b
     assert list(scores.index) == ["model", "base_rate", "persistence", "always_0.5", "analyst"]
     assert scores.loc["model", "brier"] == pytest.approx(0.40625)
     assert scores.loc["always_0.5", ["brier", "brier_low", "brier_high"]].tolist() == [0.25, 0.25, 0.25]
+    # paired: 0.5 beats the model's 0.25 on x by 0.3125 and ties on y
+    assert scores.loc["always_0.5", "brier_minus_model"] == pytest.approx(-0.15625)
 
 
 # --- the command --------------------------------------------------------------------------

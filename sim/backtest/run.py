@@ -77,14 +77,20 @@ def score_table(events: Events, scenario: Scenario, probability: Mapping[str, fl
 
 
 def mean_scores(table: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
-    """Per forecaster: mean Brier and log score over events with bootstrap 95% intervals (events
-    resampled; one seed for every forecaster, so their intervals come from the same resamples)."""
+    """Per forecaster: mean Brier and log score over events with bootstrap 95% intervals, and
+    its mean score minus the model's (positive: the model did better) with a paired interval.
+    Every bootstrap uses the same seed, so all resample the same events: the paired intervals
+    hold the events fixed across forecasters."""
     rows = []
     for name in forecaster_names(table):
         row: dict[str, Any] = {"forecaster": name}
         for rule in ("brier", "log"):
-            mean, low, high = bootstrap_mean(table[f"{rule}.{name}"].to_numpy(), seed=seed)
-            row.update({rule: mean, f"{rule}_low": low, f"{rule}_high": high})
+            scores = table[f"{rule}.{name}"].to_numpy()
+            mean, low, high = bootstrap_mean(scores, seed=seed)
+            gap, gap_low, gap_high = bootstrap_mean(scores - table[f"{rule}.{MODEL}"].to_numpy(), seed=seed)
+            row.update({rule: mean, f"{rule}_low": low, f"{rule}_high": high,
+                        f"{rule}_minus_model": gap, f"{rule}_minus_model_low": gap_low,
+                        f"{rule}_minus_model_high": gap_high})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -134,12 +140,21 @@ def format_backtest(title: str, table: pd.DataFrame, scores: pd.DataFrame) -> st
                      f"{_pct(record['p.persistence']):>7}  {'yes' if record['observed'] else 'no':<8}  "
                      f"{record['brier.model']:>6.3f}  {record['log.model']:>6.3f}")
     lines += ["", f"mean over {len(table)} events, 95% bootstrap intervals over events "
-                  f"(log score with p clipped to [{CLIP:g}, {1 - CLIP:g}])",
-              f"{'forecaster':<14}  {'Brier':>22}  {'log score':>22}"]
-    for row in scores.itertuples(index=False):
-        lines.append(f"{row.forecaster:<14}  {row.brier:>6.3f} ({row.brier_low:.3f}-{row.brier_high:.3f})  "
-                     f"{row.log:>9.3f} ({row.log_low:.3f}-{row.log_high:.3f})")
+                  f"(log score with p clipped to [{CLIP:g}, {1 - CLIP:g}]); 'minus model' > 0: the model scores better",
+              f"{'forecaster':<14}  {'Brier':<22}  {'minus model':<25}  {'log score':<22}  {'minus model'}"]
+    for row in scores.to_dict(orient="records"):
+        cells = [f"{row['forecaster']:<14}"]
+        for rule in ("brier", "log"):
+            cells.append(f"{_interval(row, rule):<22}")
+            gap = "" if row["forecaster"] == MODEL else _interval(row, f"{rule}_minus_model", signed=True)
+            cells.append(f"{gap:<25}")
+        lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def _interval(row: Mapping[str, Any], key: str, signed: bool = False) -> str:
+    form = "+.3f" if signed else ".3f"
+    return f"{row[key]:{form}} ({row[f'{key}_low']:{form}} to {row[f'{key}_high']:{form}})"
 
 
 def _pct(p: float) -> str:

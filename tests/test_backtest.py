@@ -331,3 +331,15 @@ def test_reliability_bins_events_by_forecast_and_counts_what_happened():
     assert data["observed"].tolist() == [0.5, 0.0, 1.0]
     figure = reliability_diagram(table, forecasters=("model",))
     assert figure.axes[0].get_title(loc="left") == "Reliability: forecasts of 5 events against the record"
+
+
+def test_a_stated_forecaster_may_not_take_a_built_in_name(tmp_path):
+    text = HEAD.replace("events:\n", "forecasters:\n  persistence:\n    description: d\n    default: 0.2\n"
+                                     "    sources: [wide-press]\nevents:\n")
+    path = tmp_path / "events.yaml"
+    path.write_text(text + event("x", "kind: red_line\nred_line: russia.lethal_aid\n"), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_events(path)
+    assert [str(p) for p in err.value.problems] == [
+        f"{path}:6:3: forecasters.persistence: a built-in forecaster's name (expected another name than model, "
+        "base_rate, persistence, always_0.5, got 'persistence')"]

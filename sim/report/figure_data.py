@@ -65,6 +65,7 @@ KIND_FILES: dict[str, list[str]] = {
     "run": ["runs.parquet"],
     "sweep": ["points.parquet", "summary.parquet"],
     "robust": ["robust.parquet", "options.parquet"],
+    "backtest": ["runs.parquet", "backtest.parquet"],  # a run with its scores
 }
 
 

@@ -150,3 +150,17 @@ def test_a_reader_sees_the_report_in_a_browser(run_dir: Path, tmp_path: Path) ->
         assert image.size == (1280, 3000)
         colours = image.convert("L").getcolors(maxcolors=256 * 256)
     assert colours is not None and len(colours) > 50  # text and figures, not a blank page
+
+
+@pytest.mark.slow  # 8 s: the run's figures and three traces come with it
+def test_a_backtest_report_shows_the_scores_and_every_event(tmp_path):
+    from sim.backtest.run import backtest
+
+    from sim.report.html_report import build_report
+
+    events = Path(__file__).parent.parent / "events" / "korea-2024.yaml"
+    result = backtest("baseline", events, runs=200, seed=3, out=tmp_path / "bt")
+    page = build_report(result.path)
+    for event in result.table["event"]:
+        assert f"<td>{event}</td>" in page
+    assert "Scores against the record" in page and "per point" not in page

@@ -233,9 +233,27 @@ def comparison_sections(path: Path, sides: tuple[Path, Path]) -> list[Section]:
     return [("outcomes", "A against B", body), ("figures", "Figures", figure_html("comparison", figure))]
 
 
+def backtest_sections(path: Path, manifest: dict[str, Any], scenario: Scenario) -> list[Section]:
+    from ..backtest.run import MODEL, forecaster_names, mean_scores
+
+    events = fd.read_table(path / "backtest.parquet")
+    scores = mean_scores(events)
+    body = table(["forecaster", "Brier", "95% interval", "log score", "95% interval", "Brier minus model"],
+                 ([r.forecaster, f"{r.brier:.3f}", f"{r.brier_low:.3f} to {r.brier_high:.3f}", f"{r.log:.3f}",
+                   f"{r.log_low:.3f} to {r.log_high:.3f}",
+                   "" if r.forecaster == MODEL else f"{r.brier_minus_model:+.3f}"] for r in scores.itertuples()))
+    names = forecaster_names(events)
+    rows = events[["event", "date", "observed", *(f"p.{n}" for n in names)]].itertuples(index=False)
+    body += "<h3>Each event: what happened and each forecaster's probability</h3>" + table(
+        ["event", "date", "happened", *names],
+        ([event, date, "yes" if observed else "no", *map(pct, ps)] for event, date, observed, *ps in rows))
+    return [("scores", "Scores against the record (lower is better)", body), *run_sections(path, manifest, scenario)]
+
+
 SectionMaker = Callable[[Path, dict[str, Any], Scenario], list[Section]]
 # The sections of each kind of results directory (a new kind adds a function and a line).
-SECTIONS: dict[str, SectionMaker] = {"run": run_sections, "sweep": sweep_sections, "robust": robust_sections}
+SECTIONS: dict[str, SectionMaker] = {"run": run_sections, "sweep": sweep_sections, "robust": robust_sections,
+                                     "backtest": backtest_sections}
 
 
 # -- the page ------------------------------------------------------------------------------------
@@ -270,7 +288,7 @@ def build_report(path: str | Path) -> str:
         title = scenario.name
         sections = SECTIONS[kind](path, manifest, scenario)
         facts = (f"{kind} · seed {manifest.get('seed')} · {manifest.get('runs', 0):,} runs"
-                 f"{' per point' if kind != 'run' else ''} · {manifest.get('rounds')} rounds from "
+                 f"{' per point' if kind in ('sweep', 'robust') else ''} · {manifest.get('rounds')} rounds from "
                  f"{manifest.get('start', '?')} · version {manifest.get('version', '?')}")
     sections = [*sections, scenario_section(scenario), sources_section(scenario), manifest_section(manifest)]
     nav = "".join(f'<a href="#{anchor}">{esc(heading)}</a>' for anchor, heading, _ in sections)

@@ -88,7 +88,7 @@ def trace_run(results_dir: str | Path, run: int) -> Trace:
     ValueError for a run id it does not hold."""
     path = Path(results_dir)
     manifest = read_manifest(path)
-    if manifest["kind"] != "run":
+    if manifest["kind"] not in ("run", "backtest"):  # a backtest is a run with its scores
         raise ResultsDirError(f"{path}: a {manifest['kind']} directory (expected a run directory from sim run; "
                               f"trace a sweep point by running it with sim run --set)")
     runs, seed = manifest.get("runs"), manifest.get("seed")

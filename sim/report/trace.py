@@ -35,6 +35,7 @@ class Trace:
     rounds: list[TracedRound]
     source: str  # where the run comes from: a results directory, or the command that makes it
     recorded: dict[str, Any]  # the run's row of runs.parquet (or of the search that found it)
+    tracer: Tracer | None = None  # the raw facts, by index (engine/tracer.py)
     warnings: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)  # columns where the replay differs from the record
 
@@ -104,7 +105,7 @@ def trace_run(results_dir: str | Path, run: int) -> Trace:
     block, replicate = divmod(run, block_size)
     tracer, replayed = replay(scenario, seed, block, min(block_size, runs - block * block_size), replicate)
     recorded = _row(path, run)
-    return Trace(scenario, run, seed, str(replayed["outcome"]), tell(scenario, tracer), str(path), recorded,
+    return Trace(scenario, run, seed, str(replayed["outcome"]), tell(scenario, tracer), str(path), recorded, tracer,
                  _version_warnings(manifest), differences(recorded, replayed))
 
 
@@ -136,7 +137,7 @@ def trace_pick(scenario: ScenarioRef, seed: int, outcome: str, overrides: Mappin
             runs_needed = (block + 1) * BLOCK
             source = (f"run {run} of {resolved.name} with seed {seed}: the same run in sim run with --seed {seed}, "
                       f"the same --set and --rounds, and --runs {runs_needed:,} or more")
-            return Trace(resolved, run, seed, outcome, tell(resolved, tracer), source, recorded, [],
+            return Trace(resolved, run, seed, outcome, tell(resolved, tracer), source, recorded, tracer, [],
                          differences(recorded, replayed))
     raise ValueError(f"--pick {outcome}: none of the first {blocks * BLOCK:,} runs of {resolved.name} with seed {seed} "
                      f"ends in {outcome} (expected at least one; try another seed or more --max-runs)")

@@ -55,6 +55,11 @@ class Namer:
         return f"{t.actions[t.action[o]]}>{t.actors[t.target[o]]}"
 
 
+def chance(p: float) -> str:
+    """A probability to three decimals, or `<0.001`: small chances of slips and picks still show."""
+    return f"{p:.3f}" if p >= 0.001 or p == 0 else "<0.001"
+
+
 def _terms(parts: list[tuple[str, float]]) -> str:
     return ", ".join(f"{name} {value:+.2f}" for name, value in parts[:TERMS_SHOWN]) or "no term"
 
@@ -91,12 +96,12 @@ def _fact_line(fact: Fact, name: Namer) -> str | None:
     if fact.kind == "crossed":
         decision = "enforces" if d["enforced"] else "backs down"
         return (f"red line    {name.lines[d['line']]} crossed last round as its owner saw it: {decision} "
-                f"(P(enforce) {d['probability']:.2f})")
+                f"(P(enforce) {chance(d['probability'])})")
     if fact.kind == "triggered":
         who = "an unknown attacker" if d["attacker"] < 0 else name.actor(d["attacker"])
         answer = "honours it" if d["honoured"] else "does not honour it: the commitment lapses"
         return (f"commitment  {name.commitments[d['commitment']]}: {who} attacked {name.actor(d['protected'])}; "
-                f"{name.actor(d['guarantor'])} {answer} (P(honour) {d['honour']:.2f})")
+                f"{name.actor(d['guarantor'])} {answer} (P(honour) {chance(d['honour'])})")
     if fact.kind == "nullified":
         return f"commitment  {name.commitments[d['commitment']]} nullified (its state eroded)"
     if fact.kind == "offered":
@@ -108,7 +113,7 @@ def _fact_line(fact: Fact, name: Namer) -> str | None:
         return f"agreement   {name.agreements[d['agreement']]} broken by {by}"
     if fact.kind == "slipped":
         return (f"chance      {name.option(d['option'])} slipped to {name.deed(d['to'])} "
-                f"(P(slip) {d['probability']:.2f})")
+                f"(P(slip) {chance(d['probability'])})")
     return None
 
 
@@ -128,9 +133,9 @@ def tell(scenario: Scenario, tracer: Tracer) -> list[TracedRound]:
         for fact in facts:
             if fact.kind == "decided":
                 own_stops.update(fact.data["stops"])
-                for option, chance, parts in fact.data["picks"]:
-                    if chance is not None:
-                        reasons[option] = f"P {chance:.2f}: {_terms(parts)}"
+                for option, p, parts in fact.data["picks"]:
+                    if p is not None:
+                        reasons[option] = f"P {chance(p)}: {_terms(parts)}"
         for o in state.events:
             if t.action[o] == neutral:
                 continue
@@ -143,7 +148,7 @@ def tell(scenario: Scenario, tracer: Tracer) -> list[TracedRound]:
                 why = "chance"
             lines.append(f"{verb}      {name.option(o)}  ({why})")
         for o in state.stopped:
-            why = "its choice" if o in own_stops else "an agreement in force, an inject or a slip"
+            why = state.stopped_by.get(o) or ("its choice" if o in own_stops else "forced")
             lines.append(f"stops       {name.option(o)}  ({why})")
         lines += [text for f in facts if f.kind == "slipped" and (text := _fact_line(f, name)) is not None]
         previous = tracer.states[number - 2] if number > 1 else None
@@ -158,8 +163,22 @@ def tell(scenario: Scenario, tracer: Tracer) -> list[TracedRound]:
     return rounds
 
 
-def hostility_note(tables: Tables, before: np.ndarray, after: np.ndarray, threshold: float = 0.1) -> list[str]:
-    """Hostility that moved by more than `threshold` over the run, largest first."""
-    change = after - before
-    pairs = sorted(zip(*np.nonzero(np.abs(change) > threshold)), key=lambda ij: -abs(change[ij]))
-    return [f"{tables.actors[i]} toward {tables.actors[j]} {before[i, j]:.2f} -> {after[i, j]:.2f}" for i, j in pairs]
+def epilogue(scenario: Scenario, tracer: Tracer, recorded: dict, threshold: float = 0.1) -> list[str]:
+    """How the run ended: red lines, commitments, agreements in force (as recorded), and the
+    hostility that moved by more than `threshold` over the run (largest first)."""
+    lines = []
+    for lid in scenario.red_lines:
+        if recorded.get(f"crossed.{lid}"):
+            answer = "enforced" if recorded.get(f"enforced.{lid}") else "not enforced"
+            lines.append(f"red line    {lid} first crossed in round {recorded.get(f'round.{lid}')}, {answer}")
+    for cid in scenario.commitments:
+        lines.append(f"commitment  {cid} {recorded.get(f'status.{cid}')}")
+    agreed = [gid for gid in scenario.agreements if recorded.get(f"in_force.{gid}")]
+    lines.append(f"agreements  in force: {', '.join(agreed) if agreed else 'none'}")
+    t = compile_tables(scenario)
+    if tracer.states and tracer.hostility_at_start is not None:
+        before, after = tracer.hostility_at_start, tracer.states[-1].hostility
+        change = after - before
+        moved = sorted(zip(*np.nonzero(np.abs(change) > threshold)), key=lambda ij: -abs(change[ij]))
+        lines += [f"hostility   {t.actors[i]} toward {t.actors[j]} {before[i, j]:.2f} -> {after[i, j]:.2f}" for i, j in moved]
+    return lines

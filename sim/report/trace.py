@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .figure_data import ResultsDirError, load_run_scenario, read_manifest
-from .story import TracedRound, tell
+from .story import TracedRound, epilogue, tell
 from ..engine.model import EscalationModel, ScenarioRef, block_generator, resolve_scenario
 from ..engine.outcomes import outcome_class, runs_table
 from ..engine.tracer import Tracer
@@ -157,4 +157,6 @@ def format_trace(trace: Trace) -> str:
     for traced in trace.rounds:
         body.append(f"Round {traced.number} · {traced.date}" + ("" if traced.lines else "  (nothing new)"))
         body += [f"  {line}" for line in traced.lines]
-    return "\n".join(head + loud + [""] + body + loud)
+    end = ["", f"End · {trace.outcome}"] + [f"  {line}" for line in epilogue(trace.scenario, trace.tracer, r)] \
+        if trace.tracer is not None else []
+    return "\n".join(head + loud + [""] + body + end + loud)

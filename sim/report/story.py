@@ -20,6 +20,7 @@ from ..engine.tracer import Fact, Tracer
 from ..scenario import Scenario
 
 TERMS_SHOWN = 3  # the largest terms of a choice's utility; the rest rarely change the reading
+UNLIKELY = 0.05  # a choice drawn with less chance than this is marked: its largest terms argued against it
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,8 @@ def tell(scenario: Scenario, tracer: Tracer) -> list[TracedRound]:
                 own_stops.update(fact.data["stops"])
                 for option, p, parts in fact.data["picks"]:
                     if p is not None:
-                        reasons[option] = f"P {chance(p)}: {_terms(parts)}"
+                        odds = ", against the odds" if p < UNLIKELY else ""
+                        reasons[option] = f"P {chance(p)}{odds}: {_terms(parts)}"
         for o in state.events:
             if t.action[o] == neutral:
                 continue

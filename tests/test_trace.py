@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -18,7 +16,9 @@ from sim.engine.model import EscalationModel, block_generator
 from sim.engine.outcomes import runs_table, trajectory_table
 from sim.engine.tables import compile_tables
 from sim.engine.tracer import Tracer
-from sim.report.trace import Trace, format_trace, trace_pick, trace_run
+from sim.engine.model import resolve_scenario
+from sim.report.story import epilogue, tell
+from sim.report.trace import Trace, format_trace, replay, trace_pick, trace_run
 
 DATA = Path(__file__).resolve().parent / "data"
 REEF = DATA / "other-crisis.yaml"  # utility and tit-for-tat policies, misperception, chance, a red line, an inject
@@ -180,3 +180,24 @@ def test_trace_of_what_is_not_a_results_directory_exits_2(tmp_path: Path, capsys
     assert "not a results directory" in capsys.readouterr().err
     assert main(["trace", str(REEF), "--pick", "war"]) == 2
     assert "--pick war: no such outcome class (expected one of calm, standoff, coercion, clash)" in capsys.readouterr().err
+
+
+def test_a_noise_free_duel_is_told_round_by_round() -> None:
+    # Gamma arms Beta in round 1 and idles after; Alpha sees the line crossed in round 2 and
+    # always enforces (P = 1.0 exactly in duel.yaml), striking Gamma that same round (lag 0).
+    moves = [{"action": "arm", "target": "beta"}, {"action": "idle", "target": "alpha"}]
+    scenario = resolve_scenario(DATA / "duel.yaml", {"actors.gamma.policy": {"name": "scripted", "moves": moves}})
+    tracer, row = replay(scenario, seed=0, block=0, size=3, replicate=1)
+    told = [(r.number, r.date, r.lines) for r in tell(scenario, tracer)]
+    assert told == [
+        (1, "2024-01-01", ["starts      gamma arm>beta  (its policy)"]),
+        (2, "2024-02-01", ["red line    alpha.no_arms crossed last round as its owner saw it: enforces (P(enforce) 1.000)",
+                           "moves       alpha strike>gamma  (the response to red line alpha.no_arms)"]),
+        (3, "2024-03-01", []), (4, "2024-04-01", []), (5, "2024-05-01", []), (6, "2024-06-01", []),
+    ]
+    assert row["outcome"] == "violent"
+    assert epilogue(scenario, tracer, row) == [
+        "red line    alpha.no_arms first crossed in round 1, enforced",
+        "commitment  pact active",
+        "agreements  in force: none",
+    ]

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.clock import Clock
-from ..engine.commitments import STATUSES
 from ..engine.tables import Tables, compile_tables
-from ..engine.tracer import Fact, Tracer
+from ..engine.tracer import Fact, RoundState, Tracer
 from ..scenario import Scenario
 
 TERMS_SHOWN = 3  # the largest terms of a choice's utility; the rest rarely change the reading
@@ -118,49 +117,63 @@ def _fact_line(fact: Fact, name: Namer) -> str | None:
     return None
 
 
+def _choices(facts: list[Fact]) -> tuple[dict[int, str], set[int]]:
+    """The round's picks with their chance and largest terms (utility policies), and the options
+    their actors chose to stop."""
+    reasons: dict[int, str] = {}
+    own_stops: set[int] = set()
+    for fact in facts:
+        if fact.kind == "decided":
+            own_stops.update(fact.data["stops"])
+            for option, p, parts in fact.data["picks"]:
+                if p is not None:
+                    odds = ", against the odds" if p < UNLIKELY else ""
+                    reasons[option] = f"P {chance(p)}{odds}: {_terms(parts)}"
+    return reasons, own_stops
+
+
+def _acts(state: RoundState, facts: list[Fact], tracer: Tracer, name: Namer, scenario: Scenario,
+          number: int) -> list[str]:
+    """The round's starts and moves (neutral moves left out) and stops, each with its reason."""
+    t = name.t
+    reasons, own_stops = _choices(facts)
+    lines = []
+    for o in state.events:
+        if t.action[o] == t.neutral:
+            continue
+        verb = "starts" if t.activity[t.action[o]] else "moves "
+        if o in state.forced:
+            why = _forced_reason(o, tracer.facts, name, scenario, number, tracer.injects)
+        elif o in state.chosen:
+            why = reasons.get(o, "its policy")
+        else:
+            why = "chance"
+        lines.append(f"{verb}      {name.option(o)}  ({why})")
+    for o in state.stopped:
+        why = state.stopped_by.get(o) or ("its choice" if o in own_stops else "forced")
+        lines.append(f"stops       {name.option(o)}  ({why})")
+    return lines
+
+
 def tell(scenario: Scenario, tracer: Tracer) -> list[TracedRound]:
     """The traced replicate's rounds as dated lines."""
-    t = compile_tables(scenario)
-    name, clock = Namer(scenario, t), Clock.of(scenario)
-    neutral = t.neutral
-    fired = tracer.injects
+    name, clock = Namer(scenario, compile_tables(scenario)), Clock.of(scenario)
     rounds = []
+    agreed_before = tracer.agreed_at_start
     for number, state in enumerate(tracer.states, start=1):
         facts = [f for f in tracer.facts if f.round == number]
-        lines = [text for f in facts if (text := _fact_line(f, name)) is not None and f.kind != "slipped"]
+        told = {f.kind: [] for f in facts}
+        for f in facts:
+            if (text := _fact_line(f, name)) is not None:
+                told[f.kind].append(text)
+        lines = [text for kind, texts in told.items() if kind != "slipped" for text in texts]
         lines += [f"inject      {iid} fires" for iid, inject in scenario.injects.items()
-                  if fired.get(iid) and inject.round == number]
-        reasons, own_stops = {}, set()
-        for fact in facts:
-            if fact.kind == "decided":
-                own_stops.update(fact.data["stops"])
-                for option, p, parts in fact.data["picks"]:
-                    if p is not None:
-                        odds = ", against the odds" if p < UNLIKELY else ""
-                        reasons[option] = f"P {chance(p)}{odds}: {_terms(parts)}"
-        for o in state.events:
-            if t.action[o] == neutral:
-                continue
-            verb = "starts" if t.activity[t.action[o]] else "moves "
-            if o in state.forced:
-                why = _forced_reason(o, tracer.facts, name, scenario, number, fired)
-            elif o in state.chosen:
-                why = reasons.get(o, "its policy")
-            else:
-                why = "chance"
-            lines.append(f"{verb}      {name.option(o)}  ({why})")
-        for o in state.stopped:
-            why = state.stopped_by.get(o) or ("its choice" if o in own_stops else "forced")
-            lines.append(f"stops       {name.option(o)}  ({why})")
-        lines += [text for f in facts if f.kind == "slipped" and (text := _fact_line(f, name)) is not None]
-        previous = tracer.states[number - 2] if number > 1 else None
-        for c, status in enumerate(state.status):
-            if previous is not None and previous.status[c] != status and STATUSES[status] == "invoked":
-                lines.append(f"commitment  {name.commitments[c]} invoked")
-        for g, now in enumerate(state.agreed):
-            before = previous.agreed[g] if previous is not None else tracer.agreed_at_start[g]
-            if now and not before:
-                lines.append(f"agreement   {name.agreements[g]} in force")
+                  if tracer.injects.get(iid) and inject.round == number]
+        lines += _acts(state, facts, tracer, name, scenario, number)
+        lines += told.get("slipped", [])
+        lines += [f"agreement   {name.agreements[g]} in force" for g, now in enumerate(state.agreed)
+                  if now and not agreed_before[g]]
+        agreed_before = state.agreed
         rounds.append(TracedRound(number, clock.date(number).isoformat(), lines))
     return rounds
 

@@ -71,6 +71,8 @@ def _version_warnings(manifest: Mapping[str, Any]) -> list[str]:
     made, now = manifest.get("git_commit"), git_commit()
     if made and now and made != now:
         out.append(f"the results were made at commit {made[:12]}; this checkout is at {now[:12]}")
+    if manifest.get("git_dirty"):
+        out.append("the results were made from a checkout with uncommitted changes")
     return out
 
 

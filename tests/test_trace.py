@@ -83,8 +83,8 @@ def test_a_korean_run_that_crossed_a_red_line_replays_exactly(korea_run) -> None
     assert crossings_told(trace)
     text = format_trace(trace)
     assert "crossed last round as its owner saw it" in text and "P(enforce)" in text
-    assert text.splitlines()[2] == "Round 1 · 2024-06-23"
-    assert f"Round 24 · 2026-05-23" in text
+    rounds = [line for line in text.splitlines() if line.startswith("Round ")]
+    assert len(rounds) == 24 and rounds[0] == "Round 1 · 2024-06-23" and rounds[-1].startswith("Round 24 · 2026-05-23")
 
 
 def test_the_tracer_changes_no_result(tmp_path: Path) -> None:

@@ -83,6 +83,10 @@ def test_a_korean_run_that_crossed_a_red_line_replays_exactly(korea_run) -> None
     assert crossings_told(trace)
     text = format_trace(trace)
     assert "crossed last round as its owner saw it" in text and "P(enforce)" in text
+    brief = format_trace(trace, brief=True)
+    assert "red line" in brief and "perceived" in text
+    assert all(" hold>" not in line for line in brief.splitlines() if "perceived" in line)
+    assert set(brief.splitlines()) <= set(text.splitlines())
     rounds = [line for line in text.splitlines() if line.startswith("Round ")]
     assert len(rounds) == 24 and rounds[0] == "Round 1 · 2024-06-23" and rounds[-1].startswith("Round 24 · 2026-05-23")
 

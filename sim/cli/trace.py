@@ -48,7 +48,7 @@ def _trace(args: argparse.Namespace) -> int:
             trace = trace_run(target, args.run)
     except (ResultsDirError, ValueError) as err:
         raise UsageError(str(err)) from None
-    print(format_trace(trace))
+    print(format_trace(trace, brief=args.brief))
     if trace.mismatches:
         print(f"error: the replay of run {trace.run} differs from the record in {len(trace.mismatches)} columns "
               f"(first: {trace.mismatches[0]})", file=sys.stderr)
@@ -88,6 +88,8 @@ def add_commands(command: Command) -> None:
     trace.add_argument("--seed", type=whole_number, help="root seed for --pick (default 0)")
     trace.add_argument("--rounds", type=whole_number, help="rounds per run for --pick (default: the scenario's)")
     trace.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a value (--pick)")
+    trace.add_argument("--brief", action="store_true",
+                       help="leave out refused proposals, and misperceptions, choices and stops at or below posturing")
     trace.add_argument("--max-runs", type=whole_number, metavar="N",
                        help="runs to search for --pick, in whole blocks of 10,000 (default 100,000)")
 

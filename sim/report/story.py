@@ -17,8 +17,10 @@ from ..engine.clock import Clock
 from ..engine.tables import Tables, compile_tables
 from ..engine.tracer import Fact, RoundState, Tracer
 from ..scenario import Scenario
+from .paths import posturing_ceiling
 
 TERMS_SHOWN = 3  # the largest terms of a choice's utility; the rest rarely change the reading
+AFTER_ACTS = ("slipped", "broken")  # facts the engine makes after the actors' choices (model.step)
 UNLIKELY = 0.05  # a choice drawn with less chance than this is marked: its largest terms argued against it
 
 
@@ -27,6 +29,13 @@ class TracedRound:
     number: int
     date: str
     lines: list[str]
+    routine: frozenset[int] = frozenset()  # lines a brief story leaves out (see `brief`)
+
+    @property
+    def brief(self) -> list[str]:
+        """The lines without routine: refused proposals, and misperceptions, choices and stops at
+        or below the posturing band (forced acts and slips stay)."""
+        return [line for k, line in enumerate(self.lines) if k not in self.routine]
 
 
 class Namer:
@@ -117,6 +126,14 @@ def _fact_line(fact: Fact, name: Namer) -> str | None:
     return None
 
 
+def _routine(fact: Fact, t: Tables, ceiling: int) -> bool:
+    """Whether a brief story leaves the fact out: a misperception at or below the posturing band
+    (both what was done and what was seen), or a proposal refused."""
+    if fact.kind == "misperceived":
+        return max(t.rung[fact.data["truth"]], t.rung[fact.data["seen"]] if fact.data["seen"] >= 0 else 0) <= ceiling
+    return fact.kind == "offered" and not fact.data["accepted"]
+
+
 def _choices(facts: list[Fact]) -> tuple[dict[int, str], set[int]]:
     """The round's picks with their chance and largest terms (utility policies), and the options
     their actors chose to stop."""
@@ -133,11 +150,12 @@ def _choices(facts: list[Fact]) -> tuple[dict[int, str], set[int]]:
 
 
 def _acts(state: RoundState, facts: list[Fact], tracer: Tracer, name: Namer, scenario: Scenario,
-          number: int) -> list[str]:
-    """The round's starts and moves (neutral moves left out) and stops, each with its reason."""
+          number: int, ceiling: int) -> list[tuple[str, bool]]:
+    """The round's starts and moves (neutral moves left out) and stops, each with its reason and
+    whether it is routine: chosen at or below the posturing band."""
     t = name.t
     reasons, own_stops = _choices(facts)
-    lines = []
+    lines: list[tuple[str, bool]] = []
     for o in state.events:
         if t.action[o] == t.neutral:
             continue
@@ -148,33 +166,33 @@ def _acts(state: RoundState, facts: list[Fact], tracer: Tracer, name: Namer, sce
             why = reasons.get(o, "its policy")
         else:
             why = "chance"
-        lines.append(f"{verb}      {name.option(o)}  ({why})")
+        routine = o in state.chosen and o not in state.forced and t.rung[t.action[o]] <= ceiling
+        lines.append((f"{verb}      {name.option(o)}  ({why})", routine))
     for o in state.stopped:
         why = state.stopped_by.get(o) or ("its choice" if o in own_stops else "forced")
-        lines.append(f"stops       {name.option(o)}  ({why})")
+        lines.append((f"stops       {name.option(o)}  ({why})", t.rung[t.action[o]] <= ceiling))
     return lines
 
 
 def tell(scenario: Scenario, tracer: Tracer) -> list[TracedRound]:
     """The traced replicate's rounds as dated lines."""
     name, clock = Namer(scenario, compile_tables(scenario)), Clock.of(scenario)
+    ceiling = posturing_ceiling(scenario)
     rounds = []
     agreed_before = tracer.agreed_at_start
     for number, state in enumerate(tracer.states, start=1):
         facts = [f for f in tracer.facts if f.round == number]
-        told = {f.kind: [] for f in facts}
-        for f in facts:
-            if (text := _fact_line(f, name)) is not None:
-                told[f.kind].append(text)
-        lines = [text for kind, texts in told.items() if kind != "slipped" for text in texts]
-        lines += [f"inject      {iid} fires" for iid, inject in scenario.injects.items()
-                  if tracer.injects.get(iid) and inject.round == number]
-        lines += _acts(state, facts, tracer, name, scenario, number)
-        lines += told.get("slipped", [])
-        lines += [f"agreement   {name.agreements[g]} in force" for g, now in enumerate(state.agreed)
+        before = [f for f in facts if f.kind not in AFTER_ACTS]
+        lines = [(f"inject      {iid} fires", False) for iid, inject in scenario.injects.items()
+                 if tracer.injects.get(iid) and inject.round == number]
+        lines += [(text, _routine(f, name.t, ceiling)) for f in before if (text := _fact_line(f, name)) is not None]
+        lines += _acts(state, facts, tracer, name, scenario, number, ceiling)
+        lines += [(text, False) for f in facts if f.kind in AFTER_ACTS and (text := _fact_line(f, name)) is not None]
+        lines += [(f"agreement   {name.agreements[g]} in force", False) for g, now in enumerate(state.agreed)
                   if now and not agreed_before[g]]
         agreed_before = state.agreed
-        rounds.append(TracedRound(number, clock.date(number).isoformat(), lines))
+        rounds.append(TracedRound(number, clock.date(number).isoformat(), [text for text, _ in lines],
+                                  frozenset(k for k, (_, routine) in enumerate(lines) if routine)))
     return rounds
 
 

@@ -145,8 +145,10 @@ def trace_pick(scenario: ScenarioRef, seed: int, outcome: str, overrides: Mappin
                      f"ends in {outcome} (expected at least one; try another seed or more --max-runs)")
 
 
-def format_trace(trace: Trace) -> str:
-    """The trace as text: a header, any warning, the rounds, and loud lines if the replay differs."""
+def format_trace(trace: Trace, brief: bool = False) -> str:
+    """The trace as text: a header, any warning, the rounds, an ending, and loud lines if the
+    replay differs from the record. `brief` leaves out routine lines (TracedRound.brief) and
+    the rounds left empty."""
     r = trace.recorded
     head = [f"Run {trace.run} of {trace.scenario.name} (seed {trace.seed}): {trace.outcome}, highest new rung "
             f"{r.get('new_rung')} in round {r.get('peak_round') or '-'}; {trace.source}"]
@@ -157,8 +159,11 @@ def format_trace(trace: Trace) -> str:
                     "this story is not the recorded run !!!"] + [f"!!! {m}" for m in trace.mismatches]
     body = []
     for traced in trace.rounds:
-        body.append(f"Round {traced.number} · {traced.date}" + ("" if traced.lines else "  (nothing new)"))
-        body += [f"  {line}" for line in traced.lines]
+        lines = traced.brief if brief else traced.lines
+        if brief and not lines:
+            continue
+        body.append(f"Round {traced.number} · {traced.date}" + ("" if lines else "  (nothing new)"))
+        body += [f"  {line}" for line in lines]
     end = ["", f"End · {trace.outcome}"] + [f"  {line}" for line in epilogue(trace.scenario, trace.tracer, r)] \
         if trace.tracer is not None else []
     return "\n".join(head + loud + [""] + body + end + loud)

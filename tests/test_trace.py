@@ -205,3 +205,16 @@ def test_a_noise_free_duel_is_told_round_by_round() -> None:
         "commitment  pact active",
         "agreements  in force: none",
     ]
+
+
+def test_a_sweep_directory_is_refused_by_trace_and_paths(reef_run, tmp_path: Path, capsys) -> None:
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    manifest = (reef_run.path / "manifest.json").read_text().replace('"kind": "run"', '"kind": "sweep"')
+    (sweep / "manifest.json").write_text(manifest)
+    for name in ("points.parquet", "summary.parquet", "runs.parquet"):
+        (sweep / name).write_bytes((reef_run.path / "runs.parquet").read_bytes())
+    assert main(["trace", str(sweep), "--run", "0"]) == 2
+    assert "a sweep directory (expected a run directory from sim run" in capsys.readouterr().err
+    assert main(["paths", str(sweep), "--to", "clash"]) == 2
+    assert "a sweep directory (expected a run directory from sim run" in capsys.readouterr().err

@@ -48,11 +48,32 @@ def _trace(args: argparse.Namespace) -> int:
             trace = trace_run(target, args.run)
     except (ResultsDirError, ValueError) as err:
         raise UsageError(str(err)) from None
-    print(format_trace(trace))
+    print(format_trace(trace, brief=args.brief))
     if trace.mismatches:
         print(f"error: the replay of run {trace.run} differs from the record in {len(trace.mismatches)} columns "
               f"(first: {trace.mismatches[0]})", file=sys.stderr)
         return EXIT_INTERNAL
+    return 0
+
+
+def _paths(args: argparse.Namespace) -> int:
+    from . import UsageError
+    from ..report.figure_data import ResultsDirError
+    from ..report.paths import LENGTH, first_event_paths, format_paths, read_event_runs
+
+    if args.top is not None and args.top < 1:
+        raise UsageError(f"--top {args.top}: expected at least 1 sequence")
+    if args.length is not None and args.length < 1:
+        raise UsageError(f"--length {args.length}: expected at least 1 event")
+    try:
+        runs, scenario = read_event_runs(args.dir)
+        table = first_event_paths(runs, scenario, args.to, top=args.top or 10, length=args.length or LENGTH,
+                                  at_least=not args.exactly)
+    except (ResultsDirError, ValueError) as err:
+        raise UsageError(str(err)) from None
+    print(format_paths(table, args.to, at_least=not args.exactly))
+    if len(table):
+        print(f"\nthe first run on the top sequence, as a story: sim trace {args.dir} --run {table['example'].iloc[0]}")
     return 0
 
 
@@ -67,5 +88,22 @@ def add_commands(command: Command) -> None:
     trace.add_argument("--seed", type=whole_number, help="root seed for --pick (default 0)")
     trace.add_argument("--rounds", type=whole_number, help="rounds per run for --pick (default: the scenario's)")
     trace.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a value (--pick)")
+    trace.add_argument("--brief", action="store_true",
+                       help="leave out refused proposals, and misperceptions, choices and stops at or below posturing")
     trace.add_argument("--max-runs", type=whole_number, metavar="N",
                        help="runs to search for --pick, in whole blocks of 10,000 (default 100,000)")
+
+    paths = command("paths", _paths, "the most common sequences of first events among the runs that reach a class")
+    paths.description = __doc__ + "\n" + _paths_rules()
+    paths.formatter_class = argparse.RawDescriptionHelpFormatter
+    paths.add_argument("dir", metavar="DIR", type=Path, help="a run directory from sim run")
+    paths.add_argument("--to", required=True, metavar="CLASS", help="an outcome class: runs that reach it or worse")
+    paths.add_argument("--exactly", action="store_true", help="only the runs that end in CLASS itself")
+    paths.add_argument("--top", type=whole_number, metavar="K", help="sequences to list (default 10)")
+    paths.add_argument("--length", type=whole_number, metavar="L", help="events per sequence (default 3)")
+
+
+def _paths_rules() -> str:
+    return ("Events: a first act above the posturing band (a rung above the lowest non-easing class), a red line\n"
+            "crossed, a commitment invoked, an agreement signed; a run's path is its first L events by round.\n"
+            "Within a round: agreements, then acts (lower rung first), then crossings, then invocations.")

@@ -39,6 +39,7 @@ class RoundState:
     chosen: list[int]  # the events the actors picked themselves
     forced: list[int]  # forced starts and moves (responses, obligations, injects)
     stopped: list[int]
+    stopped_by: dict[int, str]  # why each stop that was not the actor's choice: "agreement <id>", "inject <id>"
     in_force: list[int]
     agreed: list[bool]
     status: list[int]  # per commitment (commitments.STATUSES)
@@ -153,11 +154,17 @@ class Tracer:
     def ended_round(self, model: EscalationModel) -> None:
         r = self.replicate
         flags = lambda a: [int(o) for o in np.flatnonzero(a[:, r])]  # noqa: E731
+        stopped_by = {}
+        for o in flags(model.stopped & model.forced_stop):
+            by = [f"agreement {g.id}" for g in model.agreements if g.covered[o] and model.agreed[g.index, r]]
+            by += [f"inject {iid}" for iid, (_, stops) in model.inject_options.items() if o in stops and self.injects[iid]]
+            stopped_by[o] = ", ".join(by)
         self.states.append(RoundState(
             events=flags(model.events),
             chosen=flags(model.chosen & model.events),
             forced=flags(model.forced_start & model.events),
             stopped=flags(model.stopped),
+            stopped_by=stopped_by,
             in_force=flags(model.in_force),
             agreed=[bool(a) for a in model.agreed[:, r]],
             status=[int(s) for s in model.status[:, r]],

@@ -17,6 +17,7 @@ saw it), then commitments invoked (an answer to an attack); ids break the remain
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -160,3 +161,26 @@ def pick_report_runs(runs: pd.DataFrame, scenario: Scenario, length: int = LENGT
         picks.append(RunPick("red line crossed", int(path["example"].iloc[0]),
                              f"the most common path among runs that crossed a red line: {path['sequence'].iloc[0]}"))
     return picks
+
+
+EVENT_PREFIXES = ("first.", "round.", "invoked.", "agreed.", "crossed.")
+
+
+def read_event_runs(results_dir: str | Path) -> tuple[pd.DataFrame, Scenario]:
+    """A run directory's runs table, only the columns paths read, and its scenario as run.
+    ResultsDirError for a path that is not a run directory."""
+    import pyarrow.parquet as pq
+
+    from .figure_data import ResultsDirError, load_run_scenario, read_manifest, read_table
+
+    path = Path(results_dir)
+    manifest = read_manifest(path)
+    if manifest["kind"] != "run":
+        raise ResultsDirError(f"{path}: a {manifest['kind']} directory (expected a run directory from sim run: "
+                              f"the runs of different sweep points do not share paths)")
+    try:
+        names = pq.read_schema(path / "runs.parquet").names
+    except (OSError, ValueError) as err:
+        raise ResultsDirError(f"{path / 'runs.parquet'}: unreadable ({err}; expected the table sim wrote)") from None
+    columns = ["run", "outcome", *(c for c in names if c.startswith(EVENT_PREFIXES))]
+    return read_table(path / "runs.parquet", columns), load_run_scenario(path)

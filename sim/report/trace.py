@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .figure_data import ResultsDirError, load_run_scenario, read_manifest
-from .story import TracedRound, tell
+from .story import TracedRound, epilogue, tell
 from ..engine.model import EscalationModel, ScenarioRef, block_generator, resolve_scenario
 from ..engine.outcomes import outcome_class, runs_table
 from ..engine.tracer import Tracer
@@ -35,6 +35,7 @@ class Trace:
     rounds: list[TracedRound]
     source: str  # where the run comes from: a results directory, or the command that makes it
     recorded: dict[str, Any]  # the run's row of runs.parquet (or of the search that found it)
+    tracer: Tracer | None = None  # the raw facts, by index (engine/tracer.py)
     warnings: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)  # columns where the replay differs from the record
 
@@ -70,6 +71,8 @@ def _version_warnings(manifest: Mapping[str, Any]) -> list[str]:
     made, now = manifest.get("git_commit"), git_commit()
     if made and now and made != now:
         out.append(f"the results were made at commit {made[:12]}; this checkout is at {now[:12]}")
+    if manifest.get("git_dirty"):
+        out.append("the results were made from a checkout with uncommitted changes")
     return out
 
 
@@ -104,7 +107,7 @@ def trace_run(results_dir: str | Path, run: int) -> Trace:
     block, replicate = divmod(run, block_size)
     tracer, replayed = replay(scenario, seed, block, min(block_size, runs - block * block_size), replicate)
     recorded = _row(path, run)
-    return Trace(scenario, run, seed, str(replayed["outcome"]), tell(scenario, tracer), str(path), recorded,
+    return Trace(scenario, run, seed, str(replayed["outcome"]), tell(scenario, tracer), str(path), recorded, tracer,
                  _version_warnings(manifest), differences(recorded, replayed))
 
 
@@ -136,14 +139,16 @@ def trace_pick(scenario: ScenarioRef, seed: int, outcome: str, overrides: Mappin
             runs_needed = (block + 1) * BLOCK
             source = (f"run {run} of {resolved.name} with seed {seed}: the same run in sim run with --seed {seed}, "
                       f"the same --set and --rounds, and --runs {runs_needed:,} or more")
-            return Trace(resolved, run, seed, outcome, tell(resolved, tracer), source, recorded, [],
+            return Trace(resolved, run, seed, outcome, tell(resolved, tracer), source, recorded, tracer, [],
                          differences(recorded, replayed))
     raise ValueError(f"--pick {outcome}: none of the first {blocks * BLOCK:,} runs of {resolved.name} with seed {seed} "
                      f"ends in {outcome} (expected at least one; try another seed or more --max-runs)")
 
 
-def format_trace(trace: Trace) -> str:
-    """The trace as text: a header, any warning, the rounds, and loud lines if the replay differs."""
+def format_trace(trace: Trace, brief: bool = False) -> str:
+    """The trace as text: a header, any warning, the rounds, an ending, and loud lines if the
+    replay differs from the record. `brief` leaves out routine lines (TracedRound.brief) and
+    the rounds left empty."""
     r = trace.recorded
     head = [f"Run {trace.run} of {trace.scenario.name} (seed {trace.seed}): {trace.outcome}, highest new rung "
             f"{r.get('new_rung')} in round {r.get('peak_round') or '-'}; {trace.source}"]
@@ -154,6 +159,11 @@ def format_trace(trace: Trace) -> str:
                     "this story is not the recorded run !!!"] + [f"!!! {m}" for m in trace.mismatches]
     body = []
     for traced in trace.rounds:
-        body.append(f"Round {traced.number} · {traced.date}" + ("" if traced.lines else "  (nothing new)"))
-        body += [f"  {line}" for line in traced.lines]
-    return "\n".join(head + loud + [""] + body + loud)
+        lines = traced.brief if brief else traced.lines
+        if brief and not lines:
+            continue
+        body.append(f"Round {traced.number} · {traced.date}" + ("" if lines else "  (nothing new)"))
+        body += [f"  {line}" for line in lines]
+    end = ["", f"End · {trace.outcome}"] + [f"  {line}" for line in epilogue(trace.scenario, trace.tracer, r)] \
+        if trace.tracer is not None else []
+    return "\n".join(head + loud + [""] + body + end + loud)

@@ -40,16 +40,22 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sweep.add_argument("--points", type=whole_number, help="points to draw with --design lhs or sobol")
     sweep.add_argument("--runs", type=whole_number, help="runs per point (default 2,000)")
     sweep.add_argument("--seed", type=whole_number, help="root seed (default 0)")
-    sweep.add_argument("--workers", type=worker_count,
-                       help="worker processes (default and at most: the machine's cores, and one per chunk)")
-    sweep.add_argument("--executor", choices=["local", "dask"], default=None,
-                       help="local processes (default) or Dask distributed")
-    sweep.add_argument("--address", metavar="ADDR", help="a Dask scheduler, e.g. tcp://HOST:8786 (implies --executor dask)")
+    add_executor_arguments(sweep)
     sweep.add_argument("--crn", action="store_true", default=None,
                        help="common random numbers: every point reuses the same block seeds")
     sweep.add_argument("--resume", type=Path, metavar="DIR", help="finish the interrupted sweep in DIR")
     sweep.add_argument("--out", type=Path, metavar="DIR",
                        help="sweep directory (default results/<scenario>/sweep-<time>-<id>)")
+
+
+def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+    """--workers, --executor and --address: where a sweep's chunks run (sweep, sensitivity)."""
+    parser.add_argument("--workers", type=worker_count,
+                        help="worker processes (default and at most: the machine's cores, and one per chunk)")
+    parser.add_argument("--executor", choices=["local", "dask"], default=None,
+                        help="local processes (default) or Dask distributed")
+    parser.add_argument("--address", metavar="ADDR",
+                        help="a Dask scheduler, e.g. tcp://HOST:8786 (implies --executor dask)")
 
 
 def _sweep(args: argparse.Namespace) -> int:

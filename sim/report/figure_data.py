@@ -27,7 +27,7 @@ QUANTILE_COLUMNS = ("q05", "q25", "q50", "q75", "q95")
 SWEEP_RESERVED = ("point", "status", "error")
 RESPONSE_COLUMNS = ("parameter", "value", "point", "metric", "p", "low", "high", "n")
 ALL = "all actors"
-EXPECTED = "expected a run or sweep directory with manifest.json"
+EXPECTED = "expected a run, sweep or sensitivity directory with manifest.json"
 
 
 class ResultsDirError(ValueError):
@@ -82,9 +82,10 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
             raise ResultsDirError(f"{path}: unreadable manifest.json ({EXPECTED}; '{key}' should be a whole "
                                   f"number, got {value!r})")
     kind = data.get("kind", "run")
-    if kind not in ("run", "sweep"):
+    if kind not in ("run", "sweep", "sensitivity"):
         raise ResultsDirError(f"{path}: unknown kind in manifest.json ({EXPECTED}, got kind {kind!r})")
-    needed = ["runs.parquet"] if kind == "run" else ["points.parquet", "summary.parquet"]
+    needed = {"run": ["runs.parquet"], "sweep": ["points.parquet", "summary.parquet"],
+              "sensitivity": ["points.parquet", "summary.parquet", "sensitivity.parquet"]}[kind]
     missing = [name for name in needed if not (path / name).is_file()]
     if missing:
         raise ResultsDirError(f"{path}: incomplete {kind} directory ({EXPECTED} and {', '.join(needed)}, "

@@ -98,10 +98,22 @@ def sweep_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
         yield "heatmap", plots.heatmap_figure(points, summary, shown, x, y, meta=meta, labels=labels)
 
 
+def sensitivity_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
+    """The indices of a sensitivity directory: one panel per metric that varied."""
+    from .analysis_plots import sensitivity_figure
+
+    path = Path(path)
+    manifest = fd.read_manifest(path)
+    indices = fd.read_table(path / "sensitivity.parquet")
+    meta = fd.meta_from_manifest({**manifest, "kind": "sweep"}, points=manifest.get("points"))
+    yield "sensitivity", sensitivity_figure(indices, manifest["method"], noise=manifest.get("noise"), meta=meta)
+
+
 def figures_for(path: str | Path) -> Iterator[tuple[str, Figure]]:
-    """The figures of a run or sweep directory, whichever it is (see read_manifest for errors)."""
+    """The figures of a run, sweep or sensitivity directory, whichever it is (see read_manifest for errors)."""
     kind = fd.read_manifest(path)["kind"]
-    return sweep_figures(path) if kind == "sweep" else run_figures(path)
+    readers = {"sweep": sweep_figures, "sensitivity": sensitivity_figures}
+    return readers.get(kind, run_figures)(path)
 
 
 def write_figures(figures: Iterator[tuple[str, Figure]] | Mapping[str, Figure], out: str | Path,
@@ -142,4 +154,4 @@ def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text).strip("-")
 
 
-__all__ = ["FORMATS", "figures_for", "run_figures", "sweep_figures", "write_figures"]
+__all__ = ["FORMATS", "figures_for", "run_figures", "sensitivity_figures", "sweep_figures", "write_figures"]

@@ -27,7 +27,7 @@ QUANTILE_COLUMNS = ("q05", "q25", "q50", "q75", "q95")
 SWEEP_RESERVED = ("point", "status", "error")
 RESPONSE_COLUMNS = ("parameter", "value", "point", "metric", "p", "low", "high", "n")
 ALL = "all actors"
-EXPECTED = "expected a run, sweep or sensitivity directory with manifest.json"
+EXPECTED = "expected a run or sweep directory with manifest.json"
 
 
 class ResultsDirError(ValueError):

@@ -77,7 +77,8 @@ def peeling_figure(trajectory: pd.DataFrame, chosen: int | None, *, outcome: str
     bar.locator = MaxNLocator(integer=True)
     bar.update_ticks()
     ax.set_xlim(0, 1.02)
-    ax.set_ylim(0, 1.02)
+    top = max(threshold, float(trajectory["density"].max()))
+    ax.set_ylim(0, min(1.02, top * 1.15))  # a rare outcome's densities would hug the axis on [0, 1]
     ax.set_xlabel(f"coverage: share of all '{outcome}' runs inside the box")
     ax.set_ylabel(f"density: share of the box's runs that are '{outcome}'")
     ax.set_title(f"Scenario discovery (PRIM): where '{outcome}' concentrates", loc="left")

@@ -34,12 +34,12 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sens.add_argument("scenario", nargs="?", metavar="NAME|FILE", help="a named scenario or a scenario file")
     sens.add_argument("--vary", action="append", default=None, metavar="PATH=lo:hi",
                       help="a dotted path and its range (repeat; default: every distribution in the scenario)")
-    sens.add_argument("--method", choices=["sobol", "morris"], default="sobol",
+    sens.add_argument("--method", choices=["sobol", "morris"], default=None,
                       help="sobol: first-order and total indices (default); morris: mu*, sigma (screening)")
     sens.add_argument("--points", type=whole_number,
                       help="base samples N (sobol, default 64: N(d+2) points) or trajectories (morris, default 10)")
-    sens.add_argument("--runs", type=whole_number, default=1000, help="runs per point (default 1,000)")
-    sens.add_argument("--seed", type=whole_number, default=0, help="root seed (default 0)")
+    sens.add_argument("--runs", type=whole_number, help="runs per point (default 1,000)")
+    sens.add_argument("--seed", type=whole_number, help="root seed (default 0)")
     add_executor_arguments(sens)
     sens.add_argument("--resume", type=Path, metavar="DIR", help="finish the interrupted sensitivity run in DIR")
     sens.add_argument("--out", type=Path, metavar="DIR",
@@ -50,13 +50,16 @@ def _sensitivity(args: argparse.Namespace) -> int:
     from . import UsageError
     from ..experiments.designs import SweepInputError
     from ..experiments.executors import ExecutorError
-    from ..experiments.sensitivity import default_ranges, sensitivity
+    from ..experiments.sensitivity import METHODS, default_ranges, resume_checks, sensitivity
     from ..engine.model import resolve_scenario
 
     executor = args.executor or ("dask" if args.address else "local")
     try:
-        if args.resume is not None and (args.out is not None or args.scenario is not None or args.vary):
-            raise SweepInputError("--resume DIR takes no scenario, --vary or --out (it finishes the run in DIR)")
+        if args.resume is not None:
+            if args.out is not None or args.scenario is not None or args.vary:
+                raise SweepInputError("--resume DIR takes no scenario, --vary or --out (it finishes the run in DIR)")
+            resume_checks(args.resume, {"runs": args.runs, "seed": args.seed, "points": args.points,
+                                        "design": METHODS.get(args.method)})
         if args.resume is None and args.scenario is None:
             raise SweepInputError("expected a scenario NAME|FILE (or --resume DIR)")
         if args.resume is None and not args.vary:
@@ -66,8 +69,8 @@ def _sensitivity(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("always", UserWarning)
             warnings.showwarning = show_warning
-            result = sensitivity(args.scenario, args.vary, method=args.method, points=args.points, runs=args.runs,
-                                 seed=args.seed, workers=args.workers, executor=executor, address=args.address,
+            result = sensitivity(args.scenario, args.vary, method=args.method or "sobol", points=args.points,
+                                 runs=1000 if args.runs is None else args.runs, seed=args.seed or 0, workers=args.workers, executor=executor, address=args.address,
                                  resume=args.resume, out=args.out, progress=True)
     except (SweepInputError, ExecutorError) as err:
         raise UsageError(str(err)) from None

@@ -40,7 +40,7 @@ import pandas as pd
 
 from .designs import Factor, SweepInputError, parse_vary
 from .salib_designs import LEVELS, base_samples
-from .sweeps import _vary_located, check_factor, sweep
+from .sweeps import _vary_located, check_factor, resume_mismatches, sweep
 from .results import sha256
 from ..engine.model import ScenarioRef, resolve_scenario
 from ..scenario import Distribution, Scenario, ScenarioError
@@ -52,6 +52,7 @@ DEFAULT_POINTS = {"sobol": 64, "morris": 10}  # base samples N / trajectories
 CENTRAL = 0.95  # the range taken from an unbounded or peaked distribution
 RESAMPLES = 1000  # bootstrap resamples for the intervals
 FILE = "sensitivity.parquet"
+RESUME_WITH = "sim sensitivity"  # finishes the sweep and analyses it; `sim sweep --resume` would only finish it
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,8 @@ def sensitivity(
     _check_ranges(base, factors)
     target = Path(out) if out is not None else _default_out(base, vary, method, points, runs, seed)
     result = sweep(base, list(vary), design=METHODS[method], points=points, runs=runs, seed=seed, workers=workers,
-                   executor=executor, address=address, crn=True, out=target, progress=progress)
+                   executor=executor, address=address, crn=True, out=target, progress=progress,
+                   resume_with=RESUME_WITH)
     return finish_analysis(result.path)
 
 
@@ -171,8 +173,16 @@ def _resume(path: Path, workers: int | None, executor: str, address: str | None,
     manifest = _read_manifest(path)
     if manifest.get("kind") == "sensitivity":
         return _result(path, manifest, note=f"{path}: this sensitivity run is already complete: nothing to resume")
-    result = sweep(resume=path, workers=workers, executor=executor, address=address, progress=progress)
+    result = sweep(resume=path, workers=workers, executor=executor, address=address, progress=progress,
+                   resume_with=RESUME_WITH)
     return finish_analysis(result.path)
+
+
+def resume_checks(path: str | Path, given: dict[str, Any]) -> None:
+    """Refuse options that would change an interrupted run's numbers (as `sim sweep --resume` does);
+    a finished sensitivity directory has nothing left to change."""
+    if _read_manifest(Path(path)).get("kind") != "sensitivity":
+        resume_mismatches(path, given)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
@@ -300,4 +310,4 @@ def ranked(indices: pd.DataFrame, method: str) -> pd.DataFrame:
 
 
 __all__ = ["DefaultRange", "SensitivityResult", "analyse", "default_ranges", "finish_analysis", "metric_matrix",
-           "noise_share", "ranked", "sensitivity"]
+           "noise_share", "ranked", "resume_checks", "sensitivity"]

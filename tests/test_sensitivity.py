@@ -194,3 +194,11 @@ def test_cli_discover_on_a_sweep_prints_boxes_and_draws_the_peeling(tmp_path, ca
     printed = capsys.readouterr().out
     assert "box 1: coverage" in printed and "runs (sweep)" in printed
     assert (out / "figures" / "discover-proxy_escalation.png").is_file()
+
+
+def test_long_paths_break_at_their_dots_in_figures():
+    from sim.report.analysis_plots import path_lines
+
+    assert path_lines("red_lines.south_korea.precision_weapons.credibility") == \
+        "red_lines.south_korea\n.precision_weapons.credibility"
+    assert path_lines("rounds") == "rounds"

@@ -58,7 +58,8 @@ def _discover(args: argparse.Namespace) -> int:
     except SweepInputError as err:
         raise UsageError(str(err)) from None
     total = int(cases.y.sum())
-    print(f"{args.dir}: {len(cases.y):,} runs ({cases.source}), {total:,} ending in {args.outcome} "
+    runs = f"{len(cases.y):,} runs" + (f" drawn at random from its {cases.total:,}" if cases.total else "")
+    print(f"{args.dir} ({cases.source}): {runs}, {total:,} ending in {args.outcome} "
           f"({total / len(cases.y):.1%}); {cases.x.shape[1]} parameters vary: {', '.join(cases.x.columns)}")
     for i, box in enumerate(boxes, start=1):
         status = "" if box.reached else f"  (density never reaches {args.threshold:g}: the densest box)"

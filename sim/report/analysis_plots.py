@@ -13,10 +13,21 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .figure_data import Meta
-from .plots import BLACK, BLUE, GREY, ORANGE, VERMILLION, _grid, _whiskers, _wrap, caption, styled
+from .plots import BLACK, BLUE, GREY, ORANGE, VERMILLION, _grid, _whiskers, caption, styled
 
 SOBOL_BARS = (("S1", "first-order S1", BLUE), ("ST", "total ST", ORANGE))
 MORRIS_BARS = (("mu_star", "mu* (mean |elementary effect|)", BLUE),)
+
+
+def path_lines(path: str, width: int = 30) -> str:
+    """A dotted path broken into lines at its dots, each at most about `width` characters."""
+    lines: list[str] = []
+    for part in path.split("."):
+        if lines and len(lines[-1]) + 1 + len(part) <= width:
+            lines[-1] += "." + part
+        else:
+            lines.append(part if not lines else "." + part)
+    return "\n".join(lines)
 
 
 @styled
@@ -37,13 +48,13 @@ def sensitivity_figure(indices: pd.DataFrame, method: str, *, metrics: Sequence[
         for k, (index, label, colour) in enumerate(bars):
             part = rows[rows["index"] == index].set_index("parameter").loc[order]
             v, lo, hi = (part[c].to_numpy(dtype=float) for c in ("value", "low", "high"))
-            at = y + (k - (len(bars) - 1) / 2) * height
+            at = y - (k - (len(bars) - 1) / 2) * height  # the first index is the upper bar
             ax.barh(at, v, height=height * 0.9, color=colour, label=label)
             ax.errorbar(v, at, xerr=_whiskers(v, lo, hi), fmt="none", ecolor=BLACK, elinewidth=0.8, capsize=2)
         ax.axvline(0, color=GREY, linewidth=0.6)
-        ax.set_yticks(y, [_wrap(p, 34) for p in order], fontsize=7.5)
+        ax.set_yticks(y, [path_lines(p) for p in order], fontsize=7.5)
         share = (noise or {}).get(metric)
-        extra = f"  (noise share {share:.2f})" if share is not None and np.isfinite(share) else ""
+        extra = f"\nnoise share {share:.2f}" if share is not None and np.isfinite(share) else ""
         ax.set_title(f"{metric}{extra}", loc="left", fontsize=9.5)
         ax.grid(axis="y", visible=False)
     axes[0].legend(loc="lower right", fontsize=7.5)

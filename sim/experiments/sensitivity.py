@@ -175,7 +175,7 @@ def _resume(path: Path, workers: int | None, executor: str, address: str | None,
         return _result(path, manifest, note=f"{path}: this sensitivity run is already complete: nothing to resume")
     result = sweep(resume=path, workers=workers, executor=executor, address=address, progress=progress,
                    resume_with=RESUME_WITH)
-    return finish_analysis(result.path)
+    return finish_analysis(result.path, note=result.note)
 
 
 def resume_checks(path: str | Path, given: dict[str, Any]) -> None:
@@ -192,7 +192,7 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         return {}
 
 
-def finish_analysis(path: Path) -> SensitivityResult:
+def finish_analysis(path: Path, note: str | None = None) -> SensitivityResult:
     """Analyse a finished sweep of a Saltelli or Morris design: write sensitivity.parquet, then
     the manifest with kind "sensitivity"."""
     manifest = _read_manifest(path)
@@ -213,7 +213,7 @@ def finish_analysis(path: Path) -> SensitivityResult:
                 "morris_levels": LEVELS if method == "morris" else None, "noise": noise, "constant": constant}
     _replace(path / "manifest.json",
              lambda f: Path(f).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"))
-    return _result(path, manifest)
+    return _result(path, manifest, note)
 
 
 def _replace(final: Path, write: Any) -> None:

@@ -187,6 +187,9 @@ def test_prim_finds_a_planted_box():
     assert box.density >= 0.8 and box.reached
     assert box.coverage == pytest.approx(0.71, abs=0.06)
     assert box.limits["a"][1] > 0.99 and box.limits["b"][0] < 0.01  # the other sides stay at the data's edge
+    (whole,) = discover(Cases(x, y, "war", "run"), threshold=0.8, step=0)  # step 0: the box of all the data
+    assert (whole.limits, whole.coverage, whole.reached) == ({}, 1.0, False)
+    assert whole.density == pytest.approx(y.mean())
     assert box.vary() == [f"a={box.limits['a'][0]:.4g}:{box.limits['a'][1]:.4g}",
                           f"b={box.limits['b'][0]:.4g}:{box.limits['b'][1]:.4g}"]
 

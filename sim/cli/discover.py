@@ -36,6 +36,8 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
                       help="the density a box must reach: share of its runs ending in CLASS (default 0.5)")
     disc.add_argument("--boxes", type=int, choices=range(1, 6), default=1, metavar="{1..5}",
                       help="how many boxes to look for, each among the runs outside the earlier ones (default 1)")
+    disc.add_argument("--step", type=int, metavar="K",
+                      help="take the first box at peeling step K (numbered on the figure) instead of by --threshold")
     disc.add_argument("--plot", type=Path, metavar="FILE",
                       help="the peeling figure (default DIR/figures/discover-CLASS.png)")
 
@@ -54,7 +56,7 @@ def _discover(args: argparse.Namespace) -> int:
         raise UsageError(f"--plot {plot}: unknown figure format (expected a .png, .svg or .pdf file)")
     try:
         cases = read_cases(args.dir, args.outcome)
-        boxes = discover(cases, args.threshold, args.boxes)
+        boxes = discover(cases, args.threshold, args.boxes, args.step)
     except SweepInputError as err:
         raise UsageError(str(err)) from None
     total = int(cases.y.sum())
@@ -62,7 +64,13 @@ def _discover(args: argparse.Namespace) -> int:
     print(f"{args.dir} ({cases.source}): {runs}, {total:,} ending in {args.outcome} "
           f"({total / len(cases.y):.1%}); {cases.x.shape[1]} parameters vary: {', '.join(cases.x.columns)}")
     for i, box in enumerate(boxes, start=1):
-        status = "" if box.reached else f"  (density never reaches {args.threshold:g}: the densest box)"
+        if box.reached:
+            status = ""
+        elif args.step is not None and i == 1:
+            status = f"  (the step asked for; its density is below {args.threshold:g})"
+        else:
+            status = (f"  (density never reaches {args.threshold:g}: the densest box, often over-fitted; "
+                      "pick a simpler one with --step K from the figure)")
         print(f"\nbox {i}: coverage {box.coverage:.3f}, density {box.density:.3f}, mass {box.mass:.3f} "
               f"(peeling step {box.chosen}){status}")
         if not box.limits:

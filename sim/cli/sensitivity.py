@@ -97,11 +97,12 @@ def format_sensitivity(result: Any) -> str:
     table = ranked(result.indices, result.method)
     width = max([len("parameter"), *(len(p) for p in table["parameter"])])
     heads = ("S1 [95% CI]", "ST [95% CI]") if sobol else ("mu* [95% CI]", "    mu", " sigma")
+    widths = (24, 24) if sobol else (24, 6, 6)
     for metric, rows in table.groupby("metric", sort=False):
         share = result.noise.get(metric, math.nan)
         flag = "  (noisy: raise --runs)" if share > NOISY else ""
         lines.append(f"{metric}   noise share {share:.2f}{flag}")
-        lines.append(f"  {'parameter':<{width}}  " + "  ".join(f"{h:<24}" for h in heads).rstrip())
+        lines.append(f"  {'parameter':<{width}}  " + "  ".join(f"{h:<{w}}" for h, w in zip(heads, widths)).rstrip())
         for row in rows.itertuples(index=False):
             r = row._asdict()
             if sobol:
@@ -109,7 +110,7 @@ def format_sensitivity(result: Any) -> str:
             else:
                 cells = [_cell(r["mu_star"], r["mu_star_low"], r["mu_star_high"]), f"{r['mu']:6.3f}",
                          f"{r['sigma']:6.3f}"]
-            lines.append(f"  {r['parameter']:<{width}}  " + "  ".join(f"{c:<24}" for c in cells).rstrip())
+            lines.append(f"  {r['parameter']:<{width}}  " + "  ".join(f"{c:<{w}}" for c, w in zip(cells, widths)).rstrip())
         lines.append("")
     if result.constant:
         lines.append(f"the same at every point (no indices): {', '.join(result.constant)}")

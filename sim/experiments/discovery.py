@@ -126,9 +126,10 @@ def _prim_module():
     return prim
 
 
-def discover(cases: Cases, threshold: float = 0.5, boxes: int = 1) -> list[Box]:
+def discover(cases: Cases, threshold: float = 0.5, boxes: int = 1, step: int | None = None) -> list[Box]:
     """Up to `boxes` PRIM boxes where the outcome concentrates (density at least `threshold` where
-    reachable; the first box is reported even when it is not, marked `reached=False`)."""
+    reachable; the first box is reported even when it is not, marked `reached=False`). `step`
+    picks the first box's peeling step by hand instead (read off the peeling figure)."""
     if not 0 < threshold <= 1:
         raise SweepInputError(f"--threshold must be in (0, 1], got {threshold:g}")
     if not cases.y.any():
@@ -146,7 +147,7 @@ def discover(cases: Cases, threshold: float = 0.5, boxes: int = 1) -> list[Box]:
             box = finder.find_box()
             if box is None:
                 break
-            result = _choose(box, finder.box_init, threshold)
+            result = _choose(box, finder.box_init, threshold, step if not found else None)
             if found and not result.reached:
                 break
             found.append(result)
@@ -155,14 +156,20 @@ def discover(cases: Cases, threshold: float = 0.5, boxes: int = 1) -> list[Box]:
     return found
 
 
-def _choose(box, init: pd.DataFrame, threshold: float) -> Box:
-    """Select the trajectory's box with the highest coverage whose density reaches the threshold
-    (else the densest), and read its statistics and restricted limits."""
+def _choose(box, init: pd.DataFrame, threshold: float, step: int | None = None) -> Box:
+    """Select `step`, or the trajectory's box with the highest coverage whose density reaches the
+    threshold (else the densest), and read its statistics and restricted limits."""
     trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].reset_index(drop=True)
     good = trajectory.index[trajectory["density"] >= threshold]
     reached = len(good) > 0
-    chosen = int(good[np.argmax(trajectory.loc[good, "coverage"].to_numpy())]) if reached \
-        else int(trajectory["density"].to_numpy().argmax())
+    if step is not None:
+        if not 0 <= step < len(trajectory):
+            raise SweepInputError(f"--step {step}: the peeling has steps 0 to {len(trajectory) - 1}")
+        chosen, reached = step, bool(trajectory.loc[step, "density"] >= threshold)
+    elif reached:
+        chosen = int(good[np.argmax(trajectory.loc[good, "coverage"].to_numpy())])
+    else:
+        chosen = int(trajectory["density"].to_numpy().argmax())
     box.select(chosen)
     lims = box.box_lims[chosen]
     limits = {str(c): (float(lims[c].iloc[0]), float(lims[c].iloc[1])) for c in lims.columns

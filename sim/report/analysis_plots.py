@@ -16,6 +16,7 @@ from .figure_data import Meta
 from .plots import BLACK, BLUE, GREY, ORANGE, VERMILLION, _grid, _whiskers, caption, styled
 
 SOBOL_BARS = (("S1", "first-order S1", BLUE), ("ST", "total ST", ORANGE))
+STEP_LABELS = 5  # every fifth peeling step is numbered
 MORRIS_BARS = (("mu_star", "mu* (mean |elementary effect|)", BLUE),)
 
 
@@ -75,10 +76,13 @@ def peeling_figure(trajectory: pd.DataFrame, chosen: int | None, *, outcome: str
     dims = trajectory["res_dim"].to_numpy(dtype=int)
     points = ax.scatter(trajectory["coverage"], trajectory["density"], c=dims, cmap="cividis", s=22, zorder=3)
     ax.plot(trajectory["coverage"], trajectory["density"], color=GREY, linewidth=0.6, zorder=2)
+    for step in range(0, len(trajectory), STEP_LABELS):  # so a step can be asked for by number (--step)
+        ax.annotate(str(step), (trajectory["coverage"].iloc[step], trajectory["density"].iloc[step]),
+                    xytext=(3, 4), textcoords="offset points", fontsize=7, color=GREY)
     if chosen is not None:
         row = trajectory.iloc[chosen]
         ax.scatter([row["coverage"]], [row["density"]], s=160, facecolors="none", edgecolors=VERMILLION,
-                   linewidths=2, zorder=4, label=f"chosen box {chosen}")
+                   linewidths=2, zorder=4, label=f"chosen: step {chosen}")
         ax.legend(loc="lower left", fontsize=8)
     ax.axhline(threshold, color=VERMILLION, linestyle=":", linewidth=1)
     ax.text(0.02, threshold, f" threshold {threshold:g}", color=VERMILLION, fontsize=8, va="bottom",

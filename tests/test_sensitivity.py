@@ -202,7 +202,7 @@ def test_cli_discover_on_a_sweep_prints_boxes_and_draws_the_peeling(tmp_path, ca
     capsys.readouterr()
     assert main(["discover", str(out), "--outcome", "proxy_escalation", "--threshold", "0.5"]) == 0
     printed = capsys.readouterr().out
-    assert "box 1: coverage" in printed and "runs (sweep)" in printed
+    assert "box 1: coverage" in printed and f"{out} (sweep): 2,400 runs" in printed
     assert (out / "figures" / "discover-proxy_escalation.png").is_file()
 
 

@@ -34,8 +34,7 @@ def __getattr__(name: str) -> Any:
 
         return sensitivity
     if name == "sweep":
-        from .experiments.sensitivity import sensitivity
-    from .experiments.sweeps import sweep
+        from .experiments.sweeps import sweep
 
         return sweep
     raise AttributeError(name)

@@ -148,12 +148,18 @@ def test_cli_sensitivity_refuses_bad_input_with_exit_2_and_writes_nothing(tmp_pa
     [
         ("sweep", ["--outcome", "armageddon"], "--outcome armageddon: not an outcome class of"),
         ("nothing", ["--outcome", "contained"], "not a results directory"),
+        ("manifest", ["--outcome", "contained"], "unreadable runs.parquet (expected the runs of a sweep or run"),
+        ("no parameters", ["--outcome", "contained"], "no parameter varies across its runs"),
         ("sweep", ["--outcome", "contained", "--threshold", "1.5"], "expected a number in (0, 1], got 1.5"),
     ],
 )
 def test_cli_discover_refuses_bad_input_with_exit_2(tmp_path, capsys, setup, args, message):
     folder = tmp_path / "d"
     folder.mkdir()
+    if setup in ("manifest", "no parameters"):
+        (folder / "manifest.json").write_text(json.dumps({"kind": "run"}))
+    if setup == "no parameters":
+        pd.DataFrame({"run": [0, 1], "outcome": pd.Categorical(["contained", "war"])}).to_parquet(folder / "runs.parquet")
     if setup == "sweep":
         pd.DataFrame({"point": [0, 1], "outcome": pd.Categorical(["contained", "war"])}).to_parquet(folder / "runs.parquet")
         pd.DataFrame({"point": [0, 1], "x": [0.1, 0.9]}).to_parquet(folder / "points.parquet")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .designs import SweepInputError
@@ -89,7 +90,10 @@ def read_cases(path: str | Path, outcome: str) -> Cases:
         raise SweepInputError(f"{path}: not a results directory (expected a sweep or run directory with "
                               "manifest.json)") from None
     runs_file = path / "runs.parquet"
-    names = pq.read_schema(runs_file).names
+    try:
+        names = pq.read_schema(runs_file).names
+    except (OSError, pa.ArrowInvalid) as err:
+        raise SweepInputError(f"{path}: unreadable runs.parquet (expected the runs of a sweep or run, got {err})") from None
     params = [n for n in names if n.startswith(PARAM)]
     runs = pd.read_parquet(runs_file, columns=[c for c in ("point", "outcome") if c in names] + params)
     x = runs[params].rename(columns=lambda c: c.removeprefix(PARAM))

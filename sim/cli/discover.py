@@ -79,6 +79,8 @@ def _discover(args: argparse.Namespace) -> int:
         for line in box.vary():
             print(f"  --vary {line}")
         print("  run its middle:  " + " ".join(f"--set {s}" for s in box.set()))
+    if len(boxes) < args.boxes and boxes[-1].reached:
+        print(f"\nno further box reaches density {args.threshold:g} among the runs outside box {len(boxes)}")
     name = plot.stem
     figure = peeling_figure(boxes[0].trajectory, boxes[0].chosen, outcome=args.outcome, threshold=args.threshold,
                             meta=f"{args.dir} · {len(cases.y):,} runs · PRIM peel_alpha 0.05")

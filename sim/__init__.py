@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .api import run
     from .engine.model import EscalationModel
+    from .experiments.sensitivity import sensitivity
     from .experiments.sweeps import sweep
     from .scenario import Scenario, ScenarioError, load_scenario
 
@@ -28,6 +29,10 @@ def __getattr__(name: str) -> Any:
         from .engine.model import EscalationModel
 
         return EscalationModel
+    if name == "sensitivity":
+        from .experiments.sensitivity import sensitivity
+
+        return sensitivity
     if name == "sweep":
         from .experiments.sweeps import sweep
 
@@ -35,4 +40,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["EscalationModel", "Scenario", "ScenarioError", "load_scenario", "run", "sweep", "__version__"]
+__all__ = ["EscalationModel", "Scenario", "ScenarioError", "load_scenario", "run", "sensitivity", "sweep", "__version__"]

@@ -135,7 +135,7 @@ def test_a_single_value_fixes_a_path_in_sampled_designs():
 @pytest.mark.parametrize(
     "spec, message",
     [
-        ("0.2:0.9", "three parts"),
+        ("0.2:0.9:3:4", "a range is lo:hi or lo:hi:n, got 4 parts"),
         ("a:b:3", "'a' is not a number"),
         ("0.2:0.9:x", "whole number"),
         ("0.2:0.9:1", "between 2 and"),
@@ -146,6 +146,16 @@ def test_a_single_value_fixes_a_path_in_sampled_designs():
 def test_bad_specs_are_refused_with_what_was_expected(spec, message):
     with pytest.raises(SweepInputError, match=message):
         parse_spec(RESOLVE, spec)
+
+
+def test_a_bare_range_spans_lhs_and_sobol_designs_but_not_a_grid():
+    factors = parse_vary([f"{RESOLVE}=0.2:0.9", "rounds=3:9"])
+    assert factors[0].values == (0.2, 0.9) and factors[0].uncounted
+    for design, n in (("lhs", 5), ("sobol", 8)):
+        points = np.array(design_points(factors, design, n, seed=2))
+        assert points.shape == (n, 2) and (points[:, 0] >= 0.2).all() and (points[:, 0] <= 0.9).all()
+    with pytest.raises(SweepInputError, match=r"--vary rounds=3:9: a grid needs a count, lo:hi:n \(e.g. 3:9:5\)"):
+        design_points(parse_vary(["rounds=3:9"]), "grid", None, seed=1)
 
 
 def test_design_options_are_checked():
@@ -411,7 +421,9 @@ def test_cli_sweep_prints_a_table_and_writes_the_directory(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--vary", f"{RESOLVE}=0.2:0.9"], "error: --vary actors.south_korea.resolve=0.2:0.9: a range needs three parts"),
+        (["--vary", f"{RESOLVE}=0.2:0.9"], "error: --vary actors.south_korea.resolve=0.2:0.9: a grid needs a count, "
+                                           "lo:hi:n (e.g. 0.2:0.9:5) or a list v1,v2,...; a bare range lo:hi is for "
+                                           "--design lhs or sobol"),
         (["--vary", f"{RESOLVE}=a:b:3"], "error: --vary actors.south_korea.resolve=a:b:3: 'a' is not a number"),
         (["--vary", "actors.south_korea.resolv=0.2:0.9:3"], "(did you mean 'resolve'?)"),
         (["--vary", "actors.south_korea=0.2:0.9:3"], "expected a path to a number, got a section"),

@@ -4,9 +4,10 @@ The directory holds manifest.json, points.parquet, runs.parquet (with a `point` 
 summary.parquet (per point, each outcome's probability and each red line's crossing and
 enforcement rates, with 95% intervals).
 
-SPEC is lo:hi:n (n evenly spaced values, both ends included) or v1,v2,... (a single value fixes
-the path). --design grid runs every combination; lhs and sobol draw --points points in the
-box [lo, hi] of each range (a list spans [min, max]; n is for grids only).
+SPEC is lo:hi:n (n evenly spaced values, both ends included), lo:hi (a range for lhs and sobol)
+or v1,v2,... (a single value fixes the path). --design grid runs every combination; lhs and
+sobol draw --points points in the box [lo, hi] of each range (a list spans [min, max]; n is for
+grids only).
 
 Example:  sim sweep baseline --vary actors.south_korea.resolve=0.2:0.9:8 \\
               --vary actors.russia.risk_tolerance=0.3,0.6,0.9 --runs 2000 --seed 1
@@ -35,21 +36,27 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     sweep.formatter_class = argparse.RawDescriptionHelpFormatter
     sweep.add_argument("scenario", nargs="?", metavar="NAME|FILE", help="a named scenario or a scenario file")
     sweep.add_argument("--vary", action="append", default=None, metavar="PATH=SPEC",
-                       help="a dotted path and its values: lo:hi:n or v1,v2,... (repeat for more paths)")
+                       help="a dotted path and its values: lo:hi:n, lo:hi (lhs, sobol) or v1,v2,... (repeat for more paths)")
     sweep.add_argument("--design", choices=["grid", "lhs", "sobol"], default=None, help="grid (default), lhs or sobol")
     sweep.add_argument("--points", type=whole_number, help="points to draw with --design lhs or sobol")
     sweep.add_argument("--runs", type=whole_number, help="runs per point (default 2,000)")
     sweep.add_argument("--seed", type=whole_number, help="root seed (default 0)")
-    sweep.add_argument("--workers", type=worker_count,
-                       help="worker processes (default and at most: the machine's cores, and one per chunk)")
-    sweep.add_argument("--executor", choices=["local", "dask"], default=None,
-                       help="local processes (default) or Dask distributed")
-    sweep.add_argument("--address", metavar="ADDR", help="a Dask scheduler, e.g. tcp://HOST:8786 (implies --executor dask)")
+    add_executor_arguments(sweep)
     sweep.add_argument("--crn", action="store_true", default=None,
                        help="common random numbers: every point reuses the same block seeds")
     sweep.add_argument("--resume", type=Path, metavar="DIR", help="finish the interrupted sweep in DIR")
     sweep.add_argument("--out", type=Path, metavar="DIR",
                        help="sweep directory (default results/<scenario>/sweep-<time>-<id>)")
+
+
+def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+    """--workers, --executor and --address: where a sweep's chunks run (sweep, sensitivity)."""
+    parser.add_argument("--workers", type=worker_count,
+                        help="worker processes (default and at most: the machine's cores, and one per chunk)")
+    parser.add_argument("--executor", choices=["local", "dask"], default=None,
+                        help="local processes (default) or Dask distributed")
+    parser.add_argument("--address", metavar="ADDR",
+                        help="a Dask scheduler, e.g. tcp://HOST:8786 (implies --executor dask)")
 
 
 def _sweep(args: argparse.Namespace) -> int:

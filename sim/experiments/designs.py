@@ -1,13 +1,17 @@
 """Sweep designs: which parameter values each sweep point gets (EMA Workbench calls them uncertainties).
 
 A factor is one varied dotted path with its SPEC: `lo:hi:n` (n evenly spaced values, both ends
-included) or `v1,v2,...` (the values as listed; a single value fixes the path for every point).
+included), `lo:hi` (a range with no count, for the designs that draw from it) or `v1,v2,...` (the
+values as listed; a single value fixes the path for every point).
 
 - `grid`: the full product of every factor's values; the first factor varies slowest.
 - `lhs` and `sobol`: `points` points drawn in the box [low, high] of each factor with
-  `scipy.stats.qmc` (Latin hypercube; scrambled Sobol'). A range `lo:hi:n` spans [lo, hi] (its
-  count n is for grids only); a list spans [min, max]; a single value stays fixed. The draws
-  come from the sweep's root seed, so the same seed gives the same design.
+  `scipy.stats.qmc` (Latin hypercube; scrambled Sobol'). A range `lo:hi` or `lo:hi:n` spans
+  [lo, hi] (a count n is for grids only); a list spans [min, max]; a single value stays fixed.
+  The draws come from the sweep's root seed, so the same seed gives the same design.
+- `saltelli` and `morris`: the designs `sim sensitivity` analyses (salib_designs): from `points`
+  base samples (Sobol') or trajectories (Morris), SALib lays out N(d+2) or N(d+1) points in the
+  same box, in the order its analysis expects.
 
 Paths whose current value in the scenario is an integer (`rounds`) get values rounded half up.
 """
@@ -25,6 +29,7 @@ from typing import Any
 import numpy as np
 
 DESIGNS = ("grid", "lhs", "sobol")
+ANALYSIS_DESIGNS = ("saltelli", "morris")  # laid out for `sim sensitivity`, analysed in that order
 MAX_POINTS = 100_000
 MAX_LEVELS = 10_000
 # The design's random stream: a one-element spawn key, apart from the blocks' (point, block) keys.
@@ -43,12 +48,14 @@ class SweepWarning(UserWarning):
 
 @dataclass(frozen=True)
 class Factor:
-    """One varied path: its SPEC as written, its grid values, its range, whether it is an integer."""
+    """One varied path: its SPEC as written, its grid values, its range, whether it is an integer,
+    and whether it is a bare range `lo:hi` (no count: it cannot make a grid)."""
 
     path: str
     spec: str
     values: tuple[float, ...]
     integer: bool = False
+    uncounted: bool = False
 
     @property
     def low(self) -> float:
@@ -63,7 +70,7 @@ class Factor:
         return self.low == self.high
 
     def as_integer(self) -> Factor:
-        return Factor(self.path, self.spec, tuple(float(_round_half_up(v)) for v in self.values), True)
+        return Factor(self.path, self.spec, tuple(float(_round_half_up(v)) for v in self.values), True, self.uncounted)
 
 
 def _round_half_up(value: float) -> int:
@@ -80,19 +87,21 @@ def _number(path: str, spec: str, text: str) -> float:
     return value
 
 
-_SPEC_HELP = "(expected SPEC lo:hi:n, e.g. 0.2:0.9:8, or v1,v2,..., e.g. 0.3,0.6,0.9)"
+_SPEC_HELP = "(expected SPEC lo:hi:n, e.g. 0.2:0.9:8, lo:hi for a drawn design, or v1,v2,..., e.g. 0.3,0.6,0.9)"
 
 
 def parse_spec(path: str, spec: str) -> Factor:
-    """A factor from `lo:hi:n` or `v1,v2,...`; SweepInputError says what is wrong."""
+    """A factor from `lo:hi:n`, `lo:hi` or `v1,v2,...`; SweepInputError says what is wrong."""
     text = spec.strip()
     if not text:
         raise SweepInputError(f"--vary {path}=: empty SPEC {_SPEC_HELP}")
     if ":" in text:
         parts = text.split(":")
-        if len(parts) != 3:
-            raise SweepInputError(f"--vary {path}={spec}: a range needs three parts lo:hi:n, got {len(parts)} {_SPEC_HELP}")
+        if len(parts) not in (2, 3):
+            raise SweepInputError(f"--vary {path}={spec}: a range is lo:hi or lo:hi:n, got {len(parts)} parts {_SPEC_HELP}")
         lo, hi = _number(path, spec, parts[0]), _number(path, spec, parts[1])
+        if len(parts) == 2:
+            return Factor(path, spec, (lo, hi), uncounted=True)
         try:
             n = int(parts[2])
         except ValueError:
@@ -134,11 +143,15 @@ def parse_vary(vary: VarySpec) -> list[Factor]:
 
 def design_points(factors: Sequence[Factor], design: str, points: int | None, seed: int) -> list[tuple[float, ...]]:
     """The value of every factor at every point, in point order."""
-    if design not in DESIGNS:
+    if design not in DESIGNS + ANALYSIS_DESIGNS:
         raise SweepInputError(f"--design: expected one of {', '.join(DESIGNS)}, got '{design}'")
     if design == "grid":
         if points is not None:
             raise SweepInputError("--points is for --design lhs or sobol (a grid has one point per combination)")
+        for f in factors:
+            if f.uncounted:
+                raise SweepInputError(f"--vary {f.path}={f.spec}: a grid needs a count, lo:hi:n (e.g. {f.spec}:5) "
+                                      "or a list v1,v2,...; a bare range lo:hi is for --design lhs or sobol")
         count = math.prod(len(f.values) for f in factors)
         if count > MAX_POINTS:
             raise SweepInputError(f"the grid has {count:,} points (expected at most {MAX_POINTS:,}); use fewer values or --design lhs")
@@ -155,6 +168,10 @@ def _sampled(factors: Sequence[Factor], design: str, points: int, seed: int) -> 
     if not varied:
         raise SweepInputError(f"--design {design} needs at least one range to draw from (every --vary has a single value)")
     unit = _unit_sample(design, len(varied), points, seed)
+    if len(unit) > MAX_POINTS:
+        raise SweepInputError(f"--design {design} with {points} base samples lays out {len(unit):,} points "
+                              f"(expected at most {MAX_POINTS:,}); use fewer --points")
+    points = len(unit)
     columns: list[np.ndarray] = [np.full(points, f.low) for f in factors]
     for k, i in enumerate(varied):
         f = factors[i]
@@ -175,7 +192,11 @@ def _rng_keyword(sampler: type) -> str:
 
 
 def _unit_sample(design: str, d: int, n: int, seed: int) -> np.ndarray:
-    """n points in [0, 1)^d from the seeded sampler."""
+    """n points in [0, 1)^d from the seeded sampler (more for the analysis designs: see salib_designs)."""
+    if design in ANALYSIS_DESIGNS:
+        from .salib_designs import unit_design
+
+        return unit_design(design, d, n, _design_rng(seed))
     from scipy.stats import qmc  # imported here: scipy.stats takes half a second to load
 
     kind = qmc.LatinHypercube if design == "lhs" else qmc.Sobol
@@ -197,6 +218,7 @@ def _unit_sample(design: str, d: int, n: int, seed: int) -> np.ndarray:
 
 
 __all__ = [
+    "ANALYSIS_DESIGNS",
     "DESIGNS",
     "Factor",
     "MAX_POINTS",

@@ -78,6 +78,7 @@ class Plan:
     started: str
     command: str
     seal: str = ""  # the plan's checksum, once its partial directory exists
+    resume_with: str = "sim sweep"  # the command that finishes it (sim sensitivity also analyses it)
 
     @property
     def paths(self) -> list[str]:

@@ -382,7 +382,7 @@ def _resume_hint(plan: Plan, error: BaseException | None) -> str:
     else:
         done = f"{complete_points(plan)} of {len(plan.values)} points complete"
     then = "free some space, then finish it with" if error is not None and no_space(error) else "finish it with"
-    return f"{what}: {done}; partial results kept in {plan.partial}\n{then}: sim sweep --resume {plan.partial}"
+    return f"{what}: {done}; partial results kept in {plan.partial}\n{then}: {plan.resume_with} --resume {plan.partial}"
 
 
 # -- the API ------------------------------------------------------------------------------------
@@ -428,20 +428,22 @@ def sweep(
     resume: str | Path | None = None,
     out: str | Path | None = None,
     progress: bool = False,
+    resume_with: str = "sim sweep",
 ) -> SweepResult:
     """Run `scenario` at every point of a design over the `vary` paths and write a sweep directory.
 
     `vary` maps dotted paths to SPECs (`{"actors.south_korea.resolve": "0.2:0.9:8"}`) or is a list
     of `PATH=SPEC` strings. With `resume=DIR` the interrupted sweep in DIR is finished: its
     scenario, factors, design, runs, seed and crn are read from DIR (`scenario` and `vary`, if
-    given, must match) and only the executor options apply. Bad input raises SweepInputError or
+    given, must match) and only the executor options apply. `resume_with` is the command an
+    interrupted sweep's message tells the user to finish it with. Bad input raises SweepInputError or
     ScenarioError before anything is written; a point that fails is recorded (SweepWarning).
     """
     if resume is not None:
-        return _resume(Path(resume), scenario, vary, workers, executor, address, progress)
+        return _resume(Path(resume), scenario, vary, workers, executor, address, progress, resume_with)
     if scenario is None or vary is None:
         raise SweepInputError("a sweep needs a scenario and at least one --vary PATH=SPEC (or --resume DIR)")
-    plan = new_plan(scenario, vary, design, points, runs, seed, crn, out)
+    plan = replace(new_plan(scenario, vary, design, points, runs, seed, crn, out), resume_with=resume_with)
     invalid = validate_points(plan)
     pool = _executor(plan, invalid, set(), workers, executor, address)  # fails before anything is written
     try:
@@ -459,7 +461,7 @@ def sweep(
 
 
 def _resume(path: Path, scenario: ScenarioRef | None, vary: VarySpec | None, workers: int | None, executor: str,
-            address: str | None, progress: bool) -> SweepResult:
+            address: str | None, progress: bool, resume_with: str) -> SweepResult:
     """Finish the sweep at `path` from whatever state it was left in (see sweep_store.sweep_state)."""
     with DestinationLock(sweep_state(path).target, "--resume"):
         state = sweep_state(path)  # again, now that no other sim can change it
@@ -469,7 +471,7 @@ def _resume(path: Path, scenario: ScenarioRef | None, vary: VarySpec | None, wor
             check_finished(state.partial)
             target = move_into_place(state.partial, state.target)
             return _complete(target, "the sweep had finished but was not yet moved into place: moved it")
-        plan = resume_plan(state.partial, scenario, vary)
+        plan = replace(resume_plan(state.partial, scenario, vary), resume_with=resume_with)
         invalid = validate_points(plan)
         pool = _executor(plan, invalid, done_parts(plan.parts), workers, executor, address)
         return _run(plan, invalid, pool, progress, resumed=True)

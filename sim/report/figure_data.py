@@ -66,6 +66,7 @@ KIND_FILES: dict[str, list[str]] = {
     "sweep": ["points.parquet", "summary.parquet"],
     "robust": ["robust.parquet", "options.parquet"],
     "backtest": ["runs.parquet", "backtest.parquet"],  # a run with its scores
+    "sensitivity": ["points.parquet", "summary.parquet", "sensitivity.parquet"],  # a sweep with its indices
 }
 
 

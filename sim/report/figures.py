@@ -99,6 +99,17 @@ def sweep_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
         yield "heatmap", plots.heatmap_figure(points, summary, shown, x, y, meta=meta, labels=labels)
 
 
+def sensitivity_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
+    """The indices of a sensitivity directory: one panel per metric that varied."""
+    from .analysis_plots import sensitivity_figure
+
+    path = Path(path)
+    manifest = fd.read_manifest(path)
+    indices = fd.read_table(path / "sensitivity.parquet")
+    meta = fd.meta_from_manifest({**manifest, "kind": "sweep"}, points=manifest.get("points"))
+    yield "sensitivity", sensitivity_figure(indices, manifest["method"], noise=manifest.get("noise"), meta=meta)
+
+
 def backtest_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
     """(name, Figure) for a backtest directory: its scores against the record, then the run's figures."""
     from . import backtest_plots
@@ -112,13 +123,14 @@ def backtest_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
 
 
 def figures_for(path: str | Path) -> Iterator[tuple[str, Figure]]:
-    """The figures of a run, sweep or backtest directory, whichever it is (see read_manifest for errors)."""
+    """The figures of a results directory of any kind in FIGURES (see read_manifest for errors)."""
     kind = fd.read_manifest(path)["kind"]
     return FIGURES.get(kind, run_figures)(path)
 
 
 # The figures of each kind of results directory (a new kind adds a line).
-FIGURES = {"run": run_figures, "sweep": sweep_figures, "robust": robust_figures, "backtest": backtest_figures}
+FIGURES = {"run": run_figures, "sweep": sweep_figures, "robust": robust_figures, "backtest": backtest_figures,
+           "sensitivity": sensitivity_figures}
 
 
 def write_figures(figures: Iterator[tuple[str, Figure]] | Mapping[str, Figure], out: str | Path,
@@ -159,4 +171,5 @@ def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text).strip("-")
 
 
-__all__ = ["FORMATS", "backtest_figures", "figures_for", "run_figures", "sweep_figures", "write_figures"]
+__all__ = ["FORMATS", "backtest_figures", "figures_for", "run_figures", "sensitivity_figures", "sweep_figures",
+           "write_figures"]

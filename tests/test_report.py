@@ -15,6 +15,7 @@ import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import sim
@@ -164,3 +165,16 @@ def test_a_backtest_report_shows_the_scores_and_every_event(tmp_path):
     for event in result.table["event"]:
         assert f"<td>{event}</td>" in page
     assert "Scores against the record" in page and "per point" not in page
+
+
+def test_a_sensitivity_report_has_a_row_per_metric_and_parameter(tmp_path):
+    from sim.report.html_report import build_report
+
+    out = tmp_path / "s"
+    assert main(["sensitivity", "baseline", "--vary", "actors.south_korea.resolve=0.2:0.9", "--vary",
+                 "actors.russia.risk_tolerance=0.2:0.9", "--points", "2", "--runs", "30", "--workers", "1",
+                 "--out", str(out)]) == 0
+    page = build_report(out)
+    indices = pd.read_parquet(out / "sensitivity.parquet")
+    for metric, parameter in indices[["metric", "parameter"]].drop_duplicates().itertuples(index=False):
+        assert f"<td>{metric}</td><td>{parameter}</td>" in page

@@ -250,10 +250,24 @@ def backtest_sections(path: Path, manifest: dict[str, Any], scenario: Scenario) 
     return [("scores", "Scores against the record (lower is better)", body), *run_sections(path, manifest, scenario)]
 
 
+def sensitivity_sections(path: Path, manifest: dict[str, Any], scenario: Scenario) -> list[Section]:
+    indices = fd.read_table(path / "sensitivity.parquet")
+    names = list(dict.fromkeys(indices["index"].astype(str)))
+    cells = indices.assign(text=[f"{v:.3f} ({lo:.3f} to {hi:.3f})" for v, lo, hi in
+                                 zip(indices["value"], indices["low"], indices["high"])])
+    wide = cells.pivot(index=["metric", "parameter"], columns="index", values="text")
+    body = (f"<p>{esc(manifest.get('method', '?'))} indices over {manifest.get('points')} points × "
+            f"{manifest.get('runs', 0):,} runs, common random numbers; 95% bootstrap intervals.</p>"
+            + table(["metric", "parameter", *names],
+                    ([metric, parameter, *(wide.loc[(metric, parameter), n] for n in names)]
+                     for metric, parameter in wide.index)))
+    return [("outcomes", "Sensitivity indices", body), ("figures", "Figures", figures_html(figures_for(path)))]
+
+
 SectionMaker = Callable[[Path, dict[str, Any], Scenario], list[Section]]
 # The sections of each kind of results directory (a new kind adds a function and a line).
 SECTIONS: dict[str, SectionMaker] = {"run": run_sections, "sweep": sweep_sections, "robust": robust_sections,
-                                     "backtest": backtest_sections}
+                                     "backtest": backtest_sections, "sensitivity": sensitivity_sections}
 
 
 # -- the page ------------------------------------------------------------------------------------

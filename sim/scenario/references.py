@@ -6,7 +6,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .errors import did_you_mean
-from .params import numbers
+from .dotpath import parse_path
+from .params import Distribution, numbers
 from .sources import load_digest
 from .schema import Move, Scenario, ScriptedPolicy, TitForTatPolicy
 from .yamlio import Key
@@ -31,7 +32,27 @@ def check_references(s: Scenario, source_ids: set[str]) -> list[Finding]:
         *_outcome_refs(s),
         *_citation_refs(s),
         *_source_refs(s, source_ids),
+        *_joint_samples(s),
     ]
+
+
+def _joint_samples(s: Scenario) -> Iterator[Finding]:
+    """Empirical parameters of one joint group are rows of one table: same sample count, same weights."""
+    first: dict[str, tuple[str, Distribution]] = {}
+    data: Any = None
+    for path, value in numbers(s):
+        if not isinstance(value, Distribution) or value.joint is None:
+            continue
+        if value.joint not in first:
+            first[value.joint] = path, value
+            continue
+        where, head = first[value.joint]
+        if len(value.args) != len(head.args) or value.weights != head.weights:
+            data = data if data is not None else s.model_dump(mode="json")
+            yield parse_path(data, path), (
+                f"joint group '{value.joint}' (expected the {len(head.args)} samples and weights of {where}, "
+                f"got {len(value.args)} samples{' with other weights' if len(value.args) == len(head.args) else ''})"
+            )
 
 
 def _ref(kind: str, path: tuple[Key, ...], value: str, known: Mapping[str, Any]) -> Iterator[Finding]:

@@ -221,23 +221,31 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Key, ...]:
     return tuple(path)
 
 
-def _problems_from_pydantic(err: ValidationError, data: Any, locations: Locations) -> list[Problem]:
+def _problems_from_pydantic(err: ValidationError, data: Any, locations: Locations,
+                            root: type[BaseModel] = Scenario) -> list[Problem]:
     problems = []
     for e in err.errors():
         path = _data_path(e["loc"], data)
-        problems.append(_locate(path, _message(e, path), locations))
+        problems.append(_locate(path, _message(e, path, root), locations))
     return problems
+
+
+def problems_from_pydantic(err: ValidationError, data: Any, locations: Locations,
+                           root: type[BaseModel]) -> list[Problem]:
+    """Pydantic's complaints about `data` validated as `root` (any schema built like the
+    scenario's), each located where it was written and worded like the loader's own."""
+    return _problems_from_pydantic(err, data, locations, root)
 
 
 _SHOULD = re.compile(r"^(?:Input|String|List|Dictionary|Value|Tuple) should (?:be |have )?(.*)$")
 
 
-def _message(e: Mapping[str, Any], path: tuple[Key, ...]) -> str:
+def _message(e: Mapping[str, Any], path: tuple[Key, ...], root: type[BaseModel] = Scenario) -> str:
     kind, msg, ctx = e["type"], e["msg"], e.get("ctx") or {}
     if kind == "missing":
         return f"missing required key '{path[-1] if path else ''}' (expected a value, got nothing)"
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(tuple(e["loc"][:-1]))
+        allowed = _allowed_keys(tuple(e["loc"][:-1]), root)
         return f"unknown key '{path[-1]}' (expected one of: {', '.join(allowed)}){did_you_mean(str(path[-1]), allowed)}"
     if kind == "union_tag_invalid":
         tags = re.findall(r"'([^']+)'", str(ctx.get("expected_tags", "")))
@@ -260,9 +268,9 @@ def _message(e: Mapping[str, Any], path: tuple[Key, ...]) -> str:
     return f"{msg[:1].lower()}{msg[1:]} (expected a valid value, got {show(e['input'])})"
 
 
-def _allowed_keys(path: tuple[Key, ...]) -> list[str]:
-    """The keys a scenario accepts at `path`, found by walking the schema's type hints."""
-    kind: Any = Scenario
+def _allowed_keys(path: tuple[Key, ...], root: type[BaseModel] = Scenario) -> list[str]:
+    """The keys a scenario (or another `root` schema) accepts at `path`, found by walking the schema's type hints."""
+    kind: Any = root
     for key in path:
         kind = _child_type(kind, key)
     models = [m for m in _members(kind) if isinstance(m, type) and issubclass(m, BaseModel)]
@@ -339,3 +347,8 @@ def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:
     locations: Locations = {(): ("<scenario>", 1, 1)}
     _apply_overrides(data, locations, overrides)
     return validate(data, locations)
+
+
+def locate(path: tuple[Key, ...], message: str, locations: Locations) -> Problem:
+    """A problem at `path`, placed where the nearest written part of that path is."""
+    return _locate(path, message, locations)

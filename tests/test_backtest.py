@@ -1,0 +1,214 @@
+"""Backtesting: events files, each event kind evaluated on hand-built results, scoring rules.
+
+Every table here is written by hand: three runs of the Korean baseline's 24 monthly rounds,
+with the few columns and bits each event reads set to known values, so each expected answer
+can be checked by reading the table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.backtest import (CLIP, SURE, bootstrap_mean, brier, evaluate, load_events, log_score, round_of,
+                          trajectory_columns)
+from sim.scenario import Problem, ScenarioError, load_scenario
+
+HEAD = """\
+start: 2024-06-23
+end: 2024-12-31
+references:
+  wide-press: {title: Wide press coverage}
+events:
+"""
+
+
+def event(eid: str, body: str, happened: bool = True, date: str = "2024-12-31") -> str:
+    return textwrap.indent(f"{eid}:\n  question: q\n{textwrap.indent(body, '  ')}  happened: {str(happened).lower()}\n"
+                           f"  date: {date}\n  sure: high\n  sources: [wide-press]\n", "  ")
+
+
+def events_file(tmp_path: Path, *bodies: str) -> Path:
+    path = tmp_path / "events.yaml"
+    path.write_text(HEAD + "".join(bodies), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return load_scenario("baseline")
+
+
+def hand_built_runs() -> pd.DataFrame:
+    nan = np.nan
+    return pd.DataFrame({
+        "run": [0, 1, 2],
+        "outcome": pd.Categorical(["contained", "proxy_escalation", "regional_war"]),
+        "first.north_korea.troop_deployment": [nan, 3.0, 8.0],
+        "round.south_korea.precision_weapons": [nan, 7.0, 2.0],
+        "invoked.treaty_article_4": [5.0, nan, 8.0],
+        "agreed.us_dprk_talks": [nan, nan, 1.0],
+    })
+
+
+# option bits (the engine's order of each actor's options, as in the trajectories' metadata)
+NK_MISSILE_TEST_US = 13  # north_korea: missile_test>united_states
+NK_BORDER_CLASH = 5  # north_korea: border_clash>south_korea
+US_LETHAL_AID = 12  # united_states: lethal_aid>ukraine
+
+
+def hand_built_trajectories(rounds: int = 24) -> pd.DataFrame:
+    rows = pd.DataFrame({"run": np.repeat([0, 1, 2], rounds), "round": np.tile(np.arange(1, rounds + 1), 3)})
+    nk = np.zeros((3, rounds), dtype=np.uint64)
+    us = np.zeros((3, rounds), dtype=np.uint64)
+    nk[0, 1] |= np.uint64(1 << NK_MISSILE_TEST_US)  # run 0 tests toward the US in round 2
+    nk[1, 2] |= np.uint64(1 << NK_MISSILE_TEST_US)  # run 1 in round 3
+    nk[1, 1] |= np.uint64(1 << 4)  # run 1 tests toward the South in round 2 (another target)
+    nk[2, 5] |= np.uint64(1 << NK_BORDER_CLASH)  # run 2 clashes in round 6
+    us[0, :3] = 1 << US_LETHAL_AID  # run 0: aid in force rounds 1-3
+    us[1, [0, 2]] = 1 << US_LETHAL_AID  # run 1: rounds 1 and 3
+    us[2, 0] = 1 << US_LETHAL_AID  # run 2: round 1 only
+    frame = {"moves.north_korea": nk.ravel(), "activities.united_states": us.ravel()}
+    for actor in ("south_korea", "russia", "united_states", "ukraine"):
+        frame[f"moves.{actor}"] = np.zeros(3 * rounds, dtype=np.uint64)
+    return rows.assign(**frame)
+
+
+def test_the_option_bits_used_here_are_the_engines(baseline):
+    from sim.engine.outcomes import option_labels
+    from sim.engine.model import EscalationModel
+
+    labels = option_labels(EscalationModel(baseline, replicates=1))
+    assert labels["north_korea"][NK_MISSILE_TEST_US] == "missile_test>united_states"
+    assert labels["north_korea"][NK_BORDER_CLASH] == "border_clash>south_korea"
+    assert labels["united_states"][US_LETHAL_AID] == "lethal_aid>ukraine"
+
+
+def test_dates_map_to_rounds_through_the_scenarios_calendar(baseline):
+    assert [round_of(dt.date.fromisoformat(d), baseline) for d in
+            ("2024-06-22", "2024-06-23", "2024-07-22", "2024-07-23", "2024-12-22", "2024-12-23", "2024-12-31")] \
+        == [0, 1, 1, 2, 6, 7, 7]
+
+
+def test_each_kind_is_evaluated_exactly_on_a_hand_built_table(tmp_path, baseline):
+    path = events_file(
+        tmp_path,
+        event("troops", "kind: takes\nactor: north_korea\naction: troop_deployment\n"),  # by 31 Dec: round 7
+        event("troops-by-3", "kind: takes\nactor: north_korea\naction: troop_deployment\nby: 3\n"),
+        event("test-at-us", "kind: takes\nactor: north_korea\naction: missile_test\ntarget: united_states\nby: 2\n"),
+        event("tests-twice", "kind: takes\nactor: north_korea\naction: missile_test\nrounds: 2\nby: 3\n"),
+        event("aid", "kind: in_force\nactor: united_states\naction: lethal_aid\nrounds: 2\nby: 3\n"),
+        event("line", "kind: red_line\nred_line: south_korea.precision_weapons\n"),
+        event("article-4", "kind: commitment\ncommitment: treaty_article_4\nby: 2024-11-23\n"),
+        event("talks", "kind: agreement\nagreement: us_dprk_talks\n"),
+        event("proxy", "kind: outcome\nat_least: proxy_escalation\nby: 24\n"),
+        event("crisis-by-6", "kind: outcome\nat_least: militarized_crisis\nby: 6\n"),
+        event("crisis-by-5", "kind: outcome\nat_least: militarized_crisis\nby: 5\n"),
+    )
+    events = load_events(path)
+    assert trajectory_columns(events, baseline) == ["run", "round", "moves.north_korea", "activities.united_states",
+                                                    "moves.south_korea", "moves.russia", "moves.united_states",
+                                                    "moves.ukraine"]
+    table = evaluate(events, hand_built_runs(), hand_built_trajectories(), baseline)
+    expected = {
+        "troops": [False, True, False],
+        "troops-by-3": [False, True, False],
+        "test-at-us": [True, False, False],
+        "tests-twice": [False, True, False],  # run 1: toward the South in round 2, the US in round 3
+        "aid": [True, True, False],
+        "line": [False, True, True],
+        "article-4": [True, False, False],  # 23 Nov is round 6
+        "talks": [False, False, True],
+        "proxy": [False, True, True],
+        "crisis-by-6": [False, False, True],
+        "crisis-by-5": [False, False, False],
+    }
+    assert table.to_dict(orient="list") == expected
+    assert list(table.columns) == list(expected)
+
+
+def test_runs_alone_answer_events_that_need_no_trajectory(tmp_path, baseline):
+    events = load_events(events_file(tmp_path, event("line", "kind: red_line\nred_line: south_korea.precision_weapons\n")))
+    assert trajectory_columns(events, baseline) == []
+    assert evaluate(events, hand_built_runs(), None, baseline)["line"].tolist() == [False, True, True]
+
+
+def test_an_event_naming_what_the_scenario_lacks_is_located_in_the_events_file(tmp_path, baseline):
+    path = events_file(tmp_path, event("x", "kind: takes\nactor: north_korea\naction: lethal_aid\n"),
+                       event("y", "kind: red_line\nred_line: south_korea.precision\n"))
+    events = load_events(path)
+    with pytest.raises(ScenarioError) as err:
+        evaluate(events, hand_built_runs(), None, baseline)
+    assert err.value.problems == [
+        Problem(str(path), 10, 5, "events.x.action",
+                "north_korea may not take lethal_aid in this scenario (expected an action it is allowed, got "
+                "'lethal_aid')"),
+        Problem(str(path), 18, 5, "events.y.red_line",
+                "unknown red line (expected one of: south_korea.precision_weapons, russia.lethal_aid, got "
+                "'south_korea.precision') (did you mean 'south_korea.precision_weapons'?)"),
+    ]
+
+
+def test_a_malformed_events_file_gets_every_problem_with_its_location(tmp_path):
+    path = events_file(tmp_path, event("x", "kind: taken\nactor: north_korea\naction: war\n"),
+                       event("y", "kind: red_line\n", date="2024-05-01"))
+    with pytest.raises(ScenarioError) as err:
+        load_events(path)
+    assert [str(p) for p in err.value.problems] == [
+        f"{path}:8:5: events.x.kind: expected 'takes', 'in_force', 'red_line', 'commitment', 'agreement' or "
+        "'outcome', got 'taken' (did you mean 'takes'?)",
+        f"{path}:15:3: events.y: a 'red_line' event needs red_line (expected a value for red_line, got none)",
+    ]
+
+
+def test_a_horizon_beyond_the_run_is_refused(tmp_path, baseline):
+    path = events_file(tmp_path, event("late", "kind: red_line\nred_line: russia.lethal_aid\nby: 30\n"))
+    with pytest.raises(ScenarioError, match=r"events\.late\.by: horizon beyond the run \(expected at most round 24"):
+        evaluate(load_events(path), hand_built_runs(), None, baseline)
+
+
+def test_the_record_probabilities_follow_how_sure_it_is():
+    assert SURE == {"high": 0.93, "moderate": 0.75, "low": 0.6}
+
+
+# --- scoring rules: worked examples -------------------------------------------------------
+
+
+def test_brier_score_worked_example():
+    assert brier(np.array([0.8, 0.3, 0.5, 1.0]), np.array([True, False, True, False])) == pytest.approx(
+        [0.04, 0.09, 0.25, 1.0])
+
+
+def test_log_score_worked_example_with_clipping():
+    scores = log_score(np.array([0.8, 0.3, 0.0, 1.0, 1.0]), np.array([True, False, True, False, True]))
+    assert scores == pytest.approx([-math.log(0.8), -math.log(0.7), -math.log(CLIP), -math.log(CLIP),
+                                    -math.log(1 - CLIP)])
+    assert CLIP == 1e-3 and scores[2] == pytest.approx(6.907755, abs=1e-6)
+
+
+def test_bootstrap_interval_over_events():
+    mean, low, high = bootstrap_mean(np.array([0.25, 0.25, 0.25]))
+    assert (mean, low, high) == (0.25, 0.25, 0.25)
+    mean, low, high = bootstrap_mean(np.array([0.0, 1.0]), seed=3, draws=4000)
+    # each resampled mean is 0, 0.5 or 1 with chances 1/4, 1/2, 1/4: the 95% interval spans all three
+    assert (mean, low, high) == (0.5, 0.0, 1.0)
+    assert bootstrap_mean(np.array([0.1, 0.4, 0.2]), seed=1) == bootstrap_mean(np.array([0.1, 0.4, 0.2]), seed=1)
+
+
+def test_sources_and_dates_are_checked_against_the_file(tmp_path):
+    body = event("x", "kind: red_line\nred_line: russia.lethal_aid\n", date="2024-05-01").replace(
+        "[wide-press]", "[wide-pres]")
+    path = events_file(tmp_path, body)
+    with pytest.raises(ScenarioError) as err:
+        load_events(path)
+    assert [str(p) for p in err.value.problems] == [
+        f"{path}:11:5: events.x.date: date before the record's start (expected 2024-06-23 or later, got 2024-05-01)",
+        f"{path}:13:15: events.x.sources[0]: unknown source (expected a reference id of this file or the seeds, "
+        "got 'wide-pres')",
+    ]

@@ -46,8 +46,7 @@ from .events import Events, load_events
 from .likelihood import effective_sample_size, likelihood_weights, log_likelihood, posterior_predictive
 from .scoring import brier, log_score
 
-FIT_MONTHS = 4  # the holdout fits on events dated in the record's first four months...
-TEST_MONTHS = 6  # ...and scores those dated in months five and six
+FIT_MONTHS = 4  # the holdout fits on events dated in the record's first four months, scores the rest
 JOINT_GROUP = "calibration"
 REFERENCE = "calibration"
 
@@ -75,8 +74,7 @@ def _event_table(events: Events) -> pd.DataFrame:
     start = events.start
     rows = []
     for eid, e in events.events.items():
-        split = ("fit" if e.date < add_months(start, FIT_MONTHS)
-                 else "test" if e.date < add_months(start, TEST_MONTHS) else "later")
+        split = "fit" if e.date < add_months(start, FIT_MONTHS) else "test"
         rows.append({"event": eid, "date": e.date, "happened": e.happened, "sure": e.sure,
                      "record": e.record_probability, "holdout": split})
     return pd.DataFrame(rows)
@@ -223,8 +221,7 @@ def calibrate(scenario: ScenarioRef, events: str | Path, vary: VarySpec, points:
                 "events": str(events), "seed": seed, "runs": runs, "rounds": base.rounds, **calendar(base),
                 "design": design, "points": n, "vary": {f.path: [f.low, f.high] for f in factors},
                 "ess": ess, "ess_holdout": effective_sample_size(fit_weights), "scores": scores,
-                "holdout": {"fit_before": str(add_months(record.start, FIT_MONTHS)),
-                            "test_before": str(add_months(record.start, TEST_MONTHS))},
+                "holdout": {"fit_before": str(add_months(record.start, FIT_MONTHS))},
                 "executor": executor, "workers": count, "version": __version__, "command": command_line(),
                 **environment(), "started": started, "finished": now()}
     with results as folder:
@@ -249,13 +246,13 @@ def format_calibration(c: Calibration) -> str:
         lines.append(f"{path:<58}{x.mean():>11.3f}{mean:>16.3f}{sd:>8.3f}")
     lines += ["", f"{'score (mean over events)':<34}{'Brier':>8}{'log':>8}{'events':>8}"]
     names = {"before": "in-sample, scenario as given", "after": "in-sample, calibrated",
-             "holdout_before": "holdout, scenario as given", "holdout_after": "holdout, fitted on months 1-4"}
+             "holdout_before": "holdout, scenario as given", "holdout_after": f"holdout, fitted on months 1-{FIT_MONTHS}"}
     for key, label in names.items():
         s = c.scores.get(key) or {}
         if s:
             lines.append(f"{label:<34}{s['brier']:>8.3f}{s['log']:>8.3f}{s['events']:>8d}")
         elif key.startswith("holdout"):
-            lines.append(f"{label:<34}  (no events dated in months 5-6 of the record)")
+            lines.append(f"{label:<34}  (no events dated after month {FIT_MONTHS} of the record)")
     lines += ["", f"calibrated scenario: {c.path / 'calibrated.yaml'} (sim run accepts it)"]
     return "\n".join(lines)
 

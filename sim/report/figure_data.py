@@ -28,6 +28,9 @@ SWEEP_RESERVED = ("point", "status", "error")
 RESPONSE_COLUMNS = ("parameter", "value", "point", "metric", "p", "low", "high", "n")
 ALL = "all actors"
 EXPECTED = "expected a run or sweep directory with manifest.json"
+# The files each kind of results directory needs (a forecast's runs.parquet holds its surviving runs).
+KINDS = {"run": ["runs.parquet"], "sweep": ["points.parquet", "summary.parquet"],
+         "calibration": ["posterior.parquet"], "forecast": ["runs.parquet"]}
 
 
 class ResultsDirError(ValueError):
@@ -82,9 +85,9 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
             raise ResultsDirError(f"{path}: unreadable manifest.json ({EXPECTED}; '{key}' should be a whole "
                                   f"number, got {value!r})")
     kind = data.get("kind", "run")
-    if kind not in ("run", "sweep"):
+    if kind not in KINDS:
         raise ResultsDirError(f"{path}: unknown kind in manifest.json ({EXPECTED}, got kind {kind!r})")
-    needed = ["runs.parquet"] if kind == "run" else ["points.parquet", "summary.parquet"]
+    needed = KINDS[kind]
     missing = [name for name in needed if not (path / name).is_file()]
     if missing:
         raise ResultsDirError(f"{path}: incomplete {kind} directory ({EXPECTED} and {', '.join(needed)}, "

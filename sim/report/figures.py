@@ -101,6 +101,10 @@ def sweep_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
 def figures_for(path: str | Path) -> Iterator[tuple[str, Figure]]:
     """The figures of a run or sweep directory, whichever it is (see read_manifest for errors)."""
     kind = fd.read_manifest(path)["kind"]
+    if kind == "calibration":
+        from .calibration_plots import calibration_figures
+
+        return calibration_figures(path)
     return sweep_figures(path) if kind == "sweep" else run_figures(path)
 
 

@@ -43,7 +43,8 @@ from ..scenario.loader import with_overrides
 from .blocks import EventTask, evaluate_blocks
 from .evaluate import check_events
 from .events import Events, load_events
-from .likelihood import effective_sample_size, likelihood_weights, log_likelihood, posterior_predictive
+from .likelihood import (effective_sample_size, likelihood_weights, log_likelihood, posterior_predictive,
+                         record_certainty)
 from .scoring import brier, log_score
 
 FIT_MONTHS = 4  # the holdout fits on events dated in the record's first four months, scores the rest
@@ -76,7 +77,7 @@ def _event_table(events: Events) -> pd.DataFrame:
     for eid, e in events.events.items():
         split = "fit" if e.date < add_months(start, FIT_MONTHS) else "test"
         rows.append({"event": eid, "date": e.date, "happened": e.happened, "sure": e.sure,
-                     "record": e.record_probability, "holdout": split})
+                     "record": record_certainty(e), "holdout": split})
     return pd.DataFrame(rows)
 
 

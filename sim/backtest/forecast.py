@@ -37,7 +37,7 @@ from ..scenario import dump_scenario
 from .blocks import EventTask, evaluate_blocks
 from .evaluate import check_events, round_of
 from .events import Events, load_events
-from .likelihood import effective_sample_size
+from .likelihood import HARD, effective_sample_size
 
 MAX_TRIED = 10_000_000
 
@@ -112,7 +112,7 @@ def forecast(scenario: ScenarioRef, given: str | Path, as_of: dt.date, survivors
         raise ForecastError(f"--as-of {as_of}: before the scenario's start ({base.start})")
     happened = np.array([e.happened for e in events])
     record_p = np.array([e.record_probability for e in events])
-    hard = np.array([e.sure == "high" for e in events])
+    hard = np.array([e.sure == HARD for e in events])
     target = Path(out) if out is not None else default_out(f"{base.name}-forecast", sha256(f"{given}/{as_of}/{seed}"))
     results = ResultsDir(target, numbered=out is None)
     blocks = -(-max_runs // batch)

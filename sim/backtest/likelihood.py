@@ -5,11 +5,16 @@ likelihood with its certainty as soft evidence, likelihood weights and their eff
   estimator, the posterior mean under a Jeffreys prior): never 0 or 1, so an event no run of a
   point produced costs that point a finite log-likelihood of about -ln(2R) rather than ruling it
   out for good on a finite sample, and it moves the raw share by at most 1/(2(R + 1)).
-- The record is evidence, not truth: an event the record gives with certainty r (the
-  `record_probability` of the events file: how likely the event happened, given what the record
-  says and how sure it is) is observed through a channel that is right with probability r. The
-  likelihood of what the record says is then p r + (1 - p)(1 - r) (Jeffrey's rule; Pearl's
-  "virtual evidence"): with r = 1 it is p, with r = 1/2 it is 1/2 whatever the model says.
+- What the record gives as `sure: high` (documented, widely reported) is taken as fact, r = 1 or
+  0, as `sim forecast` rejects runs that disagree with it. What it gives as `moderate` or `low` is
+  evidence, not truth: observed through a channel that is right with probability r, the events
+  file's `record_probability` (how likely the event happened, given what the record says and how
+  sure it is). The likelihood of what the record says is then p r + (1 - p)(1 - r) (Jeffrey's
+  rule; Pearl's "virtual evidence"): with r = 1 it is p, with r = 1/2 it is 1/2 whatever the model
+  says. Why not 0.93 for `high` too: it would cap what any documented event can cost a point at
+  ln(0.07), so a parameter point under which North Korean troops in Kursk happen in 1 run in 200
+  would score almost as well as one under which they happen in 1 in 8: the record would barely
+  inform the fit.
 - Events are treated as conditionally independent given the parameters (a composite likelihood):
   a record of nested events (in force 2 of 6 rounds, 4 of 6) is counted more than once, which
   makes the posterior narrower than it should be, never centred elsewhere.
@@ -18,6 +23,16 @@ likelihood with its certainty as soft evidence, likelihood weights and their eff
 from __future__ import annotations
 
 import numpy as np
+
+from .events import Event
+
+HARD = "high"  # the certainty taken as fact: calibration's r = 1 or 0, forecast's rejection
+
+
+def record_certainty(event: Event) -> float:
+    """How likely the event happened, given the record: 1 or 0 when the record is sure (`HARD`),
+    else the events file's record_probability."""
+    return float(event.happened) if event.sure == HARD else event.record_probability
 
 
 def smoothed(hits: np.ndarray, runs: int | np.ndarray) -> np.ndarray:

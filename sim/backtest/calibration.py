@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,10 +121,11 @@ def _owner_sources(data: dict[str, Any], keys: tuple) -> tuple[tuple, list[str]]
 
 def posterior_values(paths: Sequence[str], values: np.ndarray, weights: np.ndarray) -> dict[str, dict[str, Any]]:
     """Each varied path as the joint `empirical` distribution of the weighted points, as a
-    scenario writes it: points whose weight rounds to nothing left out, weights to 6 figures."""
+    scenario writes it: values and weights to 6 significant figures, points whose weight rounds to
+    nothing left out."""
     shown = np.array([float(f"{w:.6g}") for w in weights / weights.max()])
     keep = shown > 0
-    return {path: {"empirical": {"values": [float(v) for v in values[keep, j]], "weights": [float(w) for w in shown[keep]],
+    return {path: {"empirical": {"values": [float(f"{v:.6g}") for v in values[keep, j]], "weights": [float(w) for w in shown[keep]],
                                  "joint": JOINT_GROUP}} for j, path in enumerate(paths)}
 
 
@@ -197,7 +199,7 @@ def calibrate(scenario: ScenarioRef, events: str | Path, vary: VarySpec, points:
                     f"{command_line()}. Likelihood weighting of {n} {design} points x {runs:,} runs against "
                     f"{len(table)} events of {events}; Kish effective sample size "
                     f"{effective_sample_size(weights):.1f}.")
-        header = f"# Written by sim calibrate; {citation}\n"
+        header = "".join(f"# {line}\n" for line in textwrap.wrap(f"Written by sim calibrate; {citation}", 98))
         drawn = posterior_values(paths, values, weights)
         text = calibrated_scenario(base, _extends_ref(scenario, base), drawn, header, citation)
         calibrated = with_overrides(base, drawn)

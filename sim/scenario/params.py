@@ -112,6 +112,10 @@ def value_text(value: Any, quote: bool = False) -> str:
         return repr(value) if quote else value
     if value is None:
         return "null"
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get(EMPIRICAL), dict):
+        body = value[EMPIRICAL]  # thousands of samples are not for reading: their count and group
+        count = len(body["values"]) if isinstance(body.get("values"), list) else "?"
+        return f"empirical({count} samples{', joint ' + str(body['joint']) if body.get('joint') else ''})"
     if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in DISTRIBUTION_SHAPES:
         kind, args = next(iter(value.items()))
         if isinstance(args, list) and all(isinstance(a, int | float) and not isinstance(a, bool) for a in args):

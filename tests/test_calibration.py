@@ -90,7 +90,7 @@ def test_calibrate_writes_a_scenario_that_sim_run_accepts(tmp_path, capsys):
     record = in_force_record(tmp_path, [k <= 6 for k in range(1, 13)])
     out = tmp_path / "cal"
     assert main(["calibrate", str(TOY), "--events", str(record), "--vary", f"{PATH}=-3:3", "--points", "4",
-                 "--runs", "40", "--out", str(out)]) == 0
+                 "--runs", "40", "--workers", "1", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "effective sample size (Kish)" in printed and "holdout, fitted on months 1-4" in printed
     posterior = pd.read_parquet(out / "posterior.parquet")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .engine.clock import calendar
-from .experiments.ensemble import BLOCK, MAX_RUNS, block_tasks, cap_workers, execute
+from .experiments.ensemble import BLOCK, MAX_RUNS, BlockResult, block_tasks, cap_workers, execute
 from .engine.model import ScenarioRef, resolve_scenario
 from .experiments.results import ResultsDir, command_line, default_out, environment, now, sha256
 from .scenario import Scenario, dump_scenario
@@ -59,6 +59,10 @@ def run(
     out: str | Path | None = None,
     workers: int | None = None,
     progress: bool = False,
+    *,
+    kind: str = "run",
+    on_block: Callable[[Scenario, BlockResult], None] | None = None,
+    finish: Callable[[Scenario, ResultsDir], Mapping[str, Any]] | None = None,
 ) -> RunResult:
     """Run `runs` replicates of `scenario` and write a results directory (DESIGN section 5).
 
@@ -66,6 +70,10 @@ def run(
     (destination.OutputError: a file, a symlink, a non-empty directory, read-only, another sim
     writing it) are refused before anything is computed. `workers` is capped at the machine's
     cores and the number of blocks (a WorkersCapped warning says so).
+
+    Commands that build on a run (a backtest) pass `on_block`, which sees each finished block as
+    it streams past, and `finish`, which writes more files into the results directory before it
+    is renamed into place and returns what it adds to the manifest, whose `kind` they name.
     """
     check_runs(runs, seed)
     changes: Any = overrides or {}
@@ -86,12 +94,15 @@ def run(
             results.append("runs.parquet", block.runs)
             results.append("trajectories.parquet", block.trajectories)
             tally.add(block.runs)
+            if on_block is not None:
+                on_block(resolved, block)
             bar.update(block.task.size)
         results.write_text("scenario.yaml", text)
+        extra = finish(resolved, results) if finish is not None else {}
         results.write_json(
             "manifest.json",
             {
-                "kind": "run",
+                "kind": kind,
                 "scenario": resolved.name,
                 "scenario_sha256": digest,
                 "seed": seed,
@@ -105,6 +116,7 @@ def run(
                 **environment(),
                 "started": started,
                 "finished": now(),
+                **extra,
             },
         )
     return RunResult(results_dir.final, resolved, seed, tally)

@@ -212,3 +212,134 @@ def test_sources_and_dates_are_checked_against_the_file(tmp_path):
         f"{path}:13:15: events.x.sources[0]: unknown source (expected a reference id of this file or the seeds, "
         "got 'wide-pres')",
     ]
+
+
+# --- reference forecasters ----------------------------------------------------------------
+
+
+def test_base_rate_is_leave_one_out_per_kind_with_half_an_event_each_side(tmp_path):
+    from sim.backtest.forecasters import base_rate
+
+    path = events_file(
+        tmp_path,
+        event("a", "kind: red_line\nred_line: russia.lethal_aid\n", happened=True),
+        event("b", "kind: red_line\nred_line: russia.lethal_aid\n", happened=True),
+        event("c", "kind: red_line\nred_line: russia.lethal_aid\n", happened=False),
+        event("d", "kind: agreement\nagreement: us_dprk_talks\n", happened=False),
+    )
+    # a: others of its kind b (yes), c (no) -> (1 + 0.5) / (2 + 1); c: a, b -> 2.5 / 3;
+    # d is its kind's only event: all others, a, b, c -> (2 + 0.5) / (3 + 1)
+    assert base_rate(load_events(path)) == pytest.approx({"a": 0.5, "b": 0.5, "c": 2.5 / 3, "d": 2.5 / 4})
+
+
+def test_persistence_keeps_what_was_in_force_and_starts_nothing(tmp_path, baseline):
+    from sim.backtest.forecasters import persistence
+
+    path = events_file(
+        tmp_path,
+        event("aid", "kind: in_force\nactor: united_states\naction: lethal_aid\nrounds: 7\n"),
+        event("rok-aid", "kind: in_force\nactor: south_korea\naction: lethal_aid\nrounds: 1\n"),
+        event("test", "kind: takes\nactor: north_korea\naction: missile_test\n"),
+        event("line", "kind: red_line\nred_line: russia.lethal_aid\n"),
+        event("talks", "kind: agreement\nagreement: us_dprk_talks\n"),
+        event("contained", "kind: outcome\nat_least: contained\nby: 24\n"),
+        event("proxy", "kind: outcome\nat_least: proxy_escalation\n"),
+    )
+    assert persistence(load_events(path), baseline) == {"aid": 1.0, "rok-aid": 0.0, "test": 0.0, "line": 0.0,
+                                                        "talks": 0.0, "contained": 1.0, "proxy": 0.0}
+
+
+def test_forecasters_stated_in_the_file_are_scored_beside_the_others(tmp_path, baseline):
+    from sim.backtest.run import mean_scores, score_table
+
+    text = HEAD.replace("events:\n", "forecasters:\n  analyst:\n    description: a stated forecast\n"
+                                     "    probabilities: {x: 0.8}\n    default: 0.1\n    sources: [wide-press]\n"
+                                     "events:\n")
+    path = tmp_path / "events.yaml"
+    path.write_text(text + event("x", "kind: red_line\nred_line: russia.lethal_aid\n", happened=True)
+                    + event("y", "kind: agreement\nagreement: us_dprk_talks\n", happened=False), encoding="utf-8")
+    table = score_table(load_events(path), baseline, {"x": 0.25, "y": 0.5})
+    assert table["p.analyst"].tolist() == [0.8, 0.1]
+    assert table["brier.model"].tolist() == pytest.approx([0.5625, 0.25])
+    assert table["log.analyst"].tolist() == pytest.approx([-math.log(0.8), -math.log(0.9)])
+    scores = mean_scores(table).set_index("forecaster")
+    assert list(scores.index) == ["model", "base_rate", "persistence", "always_0.5", "analyst"]
+    assert scores.loc["model", "brier"] == pytest.approx(0.40625)
+    assert scores.loc["always_0.5", ["brier", "brier_low", "brier_high"]].tolist() == [0.25, 0.25, 0.25]
+    # paired: 0.5 beats the model's 0.25 on x by 0.3125 and ties on y
+    assert scores.loc["always_0.5", "brier_minus_model"] == pytest.approx(-0.15625)
+
+
+# --- the command --------------------------------------------------------------------------
+
+
+def test_sim_backtest_writes_a_results_directory_whose_probabilities_are_its_runs(tmp_path, capsys):
+    from sim.cli import main
+    from sim.report.figure_data import read_manifest
+
+    path = events_file(
+        tmp_path,
+        event("test", "kind: takes\nactor: north_korea\naction: missile_test\ntarget: united_states\n"),
+        event("aid", "kind: in_force\nactor: united_states\naction: lethal_aid\nrounds: 7\n"),
+        event("talks", "kind: agreement\nagreement: us_dprk_talks\n", happened=False),
+    )
+    out = tmp_path / "bt"
+    assert main(["backtest", "baseline", "--events", str(path), "--runs", "300", "--seed", "4", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "baseline against" in printed and "always_0.5" in printed and "base_rate" in printed
+    manifest = read_manifest(out)
+    assert (manifest["kind"], manifest["runs"], manifest["seed"]) == ("backtest", 300, 4)
+    assert (out / "events.yaml").read_text() == path.read_text()
+    table = pd.read_parquet(out / "backtest.parquet").set_index("event")
+    scenario = load_scenario(out / "scenario.yaml")
+    events = load_events(path)
+    runs = pd.read_parquet(out / "runs.parquet")
+    trajectories = pd.read_parquet(out / "trajectories.parquet", columns=trajectory_columns(events, scenario))
+    assert table["p.model"].to_dict() == evaluate(events, runs, trajectories, scenario).mean().to_dict()
+    assert table["observed"].tolist() == [True, True, False]
+    assert manifest["scores"]["model"]["brier"] == pytest.approx(table["brier.model"].mean(), abs=1e-6)
+
+
+def test_sim_backtest_refuses_an_event_the_scenario_cannot_answer_and_writes_nothing(tmp_path, capsys):
+    from sim.cli import main
+
+    path = events_file(tmp_path, event("x", "kind: takes\nactor: north_korea\naction: lethal_aid\n"))
+    out = tmp_path / "bt"
+    assert main(["backtest", "baseline", "--events", str(path), "--runs", "10", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (f"error: {path}:10:5: events.x.action: north_korea may not take lethal_aid in "
+                                       "this scenario (expected an action it is allowed, got 'lethal_aid')\n")
+    assert not out.exists()
+
+
+def test_the_korean_record_loads_and_every_event_is_one_the_baseline_can_answer(baseline):
+    from sim.backtest import check_events
+
+    events = load_events(Path(__file__).resolve().parents[1] / "events" / "korea-2024.yaml")
+    check_events(events, baseline)
+    assert max(e.horizon for e in events.events.values()) <= dt.date(2024, 12, 31)
+    assert {e.kind for e in events.events.values()} >= {"takes", "in_force", "red_line", "agreement", "outcome"}
+
+
+def test_reliability_bins_events_by_forecast_and_counts_what_happened():
+    from sim.report.backtest_plots import reliability_data, reliability_diagram
+
+    table = pd.DataFrame({"event": list("abcde"), "observed": [True, False, True, True, False],
+                          "p.model": [0.05, 0.15, 0.9, 1.0, 0.5]})
+    data = reliability_data(table, "model")
+    assert data[["bin", "events"]].values.tolist() == [[0, 2], [2, 1], [4, 2]]
+    assert data["forecast"].tolist() == pytest.approx([0.1, 0.5, 0.95])
+    assert data["observed"].tolist() == [0.5, 0.0, 1.0]
+    figure = reliability_diagram(table, forecasters=("model",))
+    assert figure.axes[0].get_title(loc="left") == "Reliability: forecasts of 5 events against the record"
+
+
+def test_a_stated_forecaster_may_not_take_a_built_in_name(tmp_path):
+    text = HEAD.replace("events:\n", "forecasters:\n  persistence:\n    description: d\n    default: 0.2\n"
+                                     "    sources: [wide-press]\nevents:\n")
+    path = tmp_path / "events.yaml"
+    path.write_text(text + event("x", "kind: red_line\nred_line: russia.lethal_aid\n"), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_events(path)
+    assert [str(p) for p in err.value.problems] == [
+        f"{path}:6:3: forecasters.persistence: a built-in forecaster's name (expected another name than model, "
+        "base_rate, persistence, always_0.5, got 'persistence')"]

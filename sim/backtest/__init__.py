@@ -1,13 +1,19 @@
 """Scoring the model against a dated record: events files, evaluation in every run, scores.
 
-    from sim.backtest import load_events, evaluate, trajectory_columns, score_table
+    from sim.backtest import backtest, load_events, evaluate, trajectory_columns
+    result = backtest("baseline", "events/korea-2024.yaml", runs=10_000, seed=1)
+    result.table      # per event: observed, p./brier./log.<forecaster>
+    result.scores     # per forecaster: mean Brier and log score with bootstrap 95% intervals
 """
 
 from __future__ import annotations
 
-from .evaluate import check_events, evaluate, round_of, trajectory_columns
+from .evaluate import check_events, evaluate, horizon_round, round_of, trajectory_columns
 from .events import SURE, Event, Events, load_events
+from .forecasters import reference_forecasts
+from .run import BacktestResult, backtest, mean_scores, score_table
 from .scoring import CLIP, bootstrap_mean, brier, log_score
 
-__all__ = ["CLIP", "Event", "Events", "SURE", "bootstrap_mean", "brier", "check_events", "evaluate",
-           "load_events", "log_score", "round_of", "trajectory_columns"]
+__all__ = ["CLIP", "SURE", "BacktestResult", "Event", "Events", "backtest", "bootstrap_mean", "brier", "check_events",
+           "evaluate", "horizon_round", "load_events", "log_score", "mean_scores", "reference_forecasts", "round_of",
+           "score_table", "trajectory_columns"]

@@ -42,6 +42,7 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "outcome": ("at_least",),
 }
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"takes": ("target", "rounds"), "in_force": ("target",)}
+BUILT_IN_FORECASTERS = ("model", "base_rate", "persistence", "always_0.5")
 ALL_KIND_FIELDS = ("actor", "action", "target", "rounds", "red_line", "commitment", "agreement", "at_least")
 
 
@@ -168,6 +169,9 @@ def _check_record(events: Events) -> Any:
                 yield events.problem(("events", eid, field),
                                      f"date after the record's end (expected {events.end} or earlier, got {day})")
     for fid, forecaster in events.forecasters.items():
+        if fid in BUILT_IN_FORECASTERS:
+            yield events.problem(("forecasters", fid), f"a built-in forecaster's name (expected another name than "
+                                                       f"{', '.join(BUILT_IN_FORECASTERS)}, got '{fid}')")
         for eid in forecaster.probabilities:
             if eid not in events.events:
                 yield events.problem(("forecasters", fid, "probabilities", eid),

@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add their own commands: each defines add_commands(command), where
 # command(name, handler, help) returns the new subcommand's argparse parser.
-COMMAND_MODULES = ("sim.cli.sweep", "sim.cli.plot", "sim.cli.calibrate")
+COMMAND_MODULES = ("sim.cli.sweep", "sim.cli.plot", "sim.cli.backtest", "sim.cli.calibrate")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

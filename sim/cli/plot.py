@@ -62,8 +62,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 def add_commands(command: Command) -> None:
     """Register `plot` and `compare` with the `sim` parser (see sim.cli.COMMAND_MODULES)."""
-    plot = command("plot", _plot, "figures for a run or sweep directory; prints the files it writes")
-    plot.add_argument("dir", metavar="DIR", type=Path, help="a results directory from sim run or sim sweep")
+    plot = command("plot", _plot, "figures for a run, sweep or backtest directory; prints the files it writes")
+    plot.add_argument("dir", metavar="DIR", type=Path, help="a results directory from sim run, sim sweep or sim backtest")
     plot.add_argument("--out", type=Path, help="directory for the figures (default DIR/figures)")
     plot.add_argument("--format", choices=("png", "svg", "pdf"), default="png", help="image format (default png)")
 

@@ -75,7 +75,7 @@ def read_side(path: str | Path, keep: bool = True) -> Side:
     """Counts from a run directory: outcome classes and red-line rates."""
     path = Path(path)
     manifest = read_manifest(path)
-    if manifest["kind"] != "run":
+    if manifest["kind"] not in ("run", "backtest"):  # a backtest directory is a run with its scores
         raise ResultsDirError(f"{path}: a {manifest['kind']} directory (expected a run directory from sim run)")
     scenario = load_run_scenario(path)
     lines = list(scenario.red_lines)

@@ -28,9 +28,11 @@ SWEEP_RESERVED = ("point", "status", "error")
 RESPONSE_COLUMNS = ("parameter", "value", "point", "metric", "p", "low", "high", "n")
 ALL = "all actors"
 EXPECTED = "expected a run or sweep directory with manifest.json"
-# The files each kind of results directory needs (a forecast's runs.parquet holds its surviving runs).
+# The files each kind of results directory needs (a backtest is a run with its scores; a
+# forecast's runs.parquet holds its surviving runs).
 KINDS = {"run": ["runs.parquet"], "sweep": ["points.parquet", "summary.parquet"],
-         "calibration": ["posterior.parquet"], "forecast": ["runs.parquet"]}
+         "backtest": ["runs.parquet", "backtest.parquet"], "calibration": ["posterior.parquet"],
+         "forecast": ["runs.parquet"]}
 
 
 class ResultsDirError(ValueError):

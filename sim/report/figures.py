@@ -98,14 +98,30 @@ def sweep_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
         yield "heatmap", plots.heatmap_figure(points, summary, shown, x, y, meta=meta, labels=labels)
 
 
-def figures_for(path: str | Path) -> Iterator[tuple[str, Figure]]:
-    """The figures of a run or sweep directory, whichever it is (see read_manifest for errors)."""
-    kind = fd.read_manifest(path)["kind"]
-    if kind == "calibration":
-        from .calibration_plots import calibration_figures
+def calibration_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
+    """(name, Figure) for a calibration directory: each parameter's prior against its posterior."""
+    from .calibration_plots import calibration_figures as figures
 
-        return calibration_figures(path)
-    return sweep_figures(path) if kind == "sweep" else run_figures(path)
+    return figures(path)
+
+
+def backtest_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
+    """(name, Figure) for a backtest directory: its scores against the record, then the run's figures."""
+    from . import backtest_plots
+
+    path = Path(path)
+    meta = fd.meta_from_manifest(fd.read_manifest(path))
+    table = fd.read_table(path / "backtest.parquet")
+    yield "reliability", backtest_plots.reliability_diagram(table, meta=meta)
+    yield "event-forecasts", backtest_plots.event_forecasts(table, meta=meta)
+    yield from run_figures(path)
+
+
+def figures_for(path: str | Path) -> Iterator[tuple[str, Figure]]:
+    """The figures of a run, sweep, backtest, calibration or forecast directory, whichever it is (see read_manifest for errors)."""
+    kind = fd.read_manifest(path)["kind"]
+    return {"sweep": sweep_figures, "backtest": backtest_figures,
+            "calibration": calibration_figures}.get(kind, run_figures)(path)
 
 
 def write_figures(figures: Iterator[tuple[str, Figure]] | Mapping[str, Figure], out: str | Path,
@@ -146,4 +162,4 @@ def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text).strip("-")
 
 
-__all__ = ["FORMATS", "figures_for", "run_figures", "sweep_figures", "write_figures"]
+__all__ = ["FORMATS", "backtest_figures", "figures_for", "run_figures", "sweep_figures", "write_figures"]

@@ -1,0 +1,72 @@
+"""Reference forecasters: the simple forecasts a model of a crisis has to beat.
+
+- `base_rate`: per kind of event (takes, in_force, ...), the share of the file's *other* events
+  of that kind that happened, leave-one-out, with half an event added to each side (Jeffreys'
+  prior) so that a kind with few events never says 0 or 1. Leave-one-out because an in-sample
+  base rate would use the very answer it is scored on.
+- `persistence`: the world stays as it started. What was in force at the start stays in force
+  (an activity, an agreement), nothing new starts, no line is crossed, no commitment invoked,
+  and the outcome stays at the lowest class that needs nothing stopped. Probabilities 0 or 1.
+- `always_0.5`: says 0.5 to everything (Brier 0.25, log score ln 2 = 0.693 whatever happens).
+- Forecasters stated in the events file, by name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenario import Scenario
+from .events import Event, Events
+
+JEFFREYS = 0.5
+
+
+def base_rate(events: Events) -> dict[str, float]:
+    """Leave-one-out base rate of each event's kind (all other events when it is its kind's only one)."""
+    ids = list(events.events)
+    happened = np.array([events.events[e].happened for e in ids], dtype=float)
+    kinds = np.array([events.events[e].kind for e in ids])
+    out = {}
+    for i, eid in enumerate(ids):
+        others = np.arange(len(ids)) != i
+        same = others & (kinds == kinds[i])
+        pool = same if same.any() else others
+        out[eid] = float((happened[pool].sum() + JEFFREYS) / (pool.sum() + 2 * JEFFREYS))
+    return out
+
+
+def persistence(events: Events, scenario: Scenario) -> dict[str, float]:
+    """1 for what the starting situation already has and keeps, 0 for anything new."""
+    return {eid: _persists(event, scenario) for eid, event in events.events.items()}
+
+
+def _persists(event: Event, scenario: Scenario) -> float:
+    if event.kind == "in_force":
+        assert event.actor is not None
+        standing = scenario.actors[event.actor].activities
+        return float(any(m.action == event.action and event.target in (None, m.target) for m in standing))
+    if event.kind == "agreement":
+        return float(scenario.agreements[str(event.agreement)].in_force)
+    if event.kind == "outcome":
+        classes = list(scenario.outcomes.classes)
+        unchanged = 1 if scenario.outcomes.classes[classes[0]].easing else 0  # nothing stopped, nothing new
+        return float(classes.index(str(event.at_least)) <= unchanged)
+    return 0.0  # takes, red_line, commitment: nothing new happens
+
+
+def always(events: Events, p: float = 0.5) -> dict[str, float]:
+    return {eid: p for eid in events.events}
+
+
+def stated(events: Events) -> dict[str, dict[str, float]]:
+    """The events file's own forecasters: each event's stated probability, else the default."""
+    return {
+        name: {eid: f.probabilities.get(eid, f.default if f.default is not None else np.nan) for eid in events.events}
+        for name, f in events.forecasters.items()
+    }
+
+
+def reference_forecasts(events: Events, scenario: Scenario) -> dict[str, dict[str, float]]:
+    """Every reference forecaster's probability for every event, by forecaster name."""
+    return {"base_rate": base_rate(events), "persistence": persistence(events, scenario), "always_0.5": always(events),
+            **stated(events)}

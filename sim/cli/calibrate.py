@@ -12,6 +12,7 @@ import datetime as dt
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from . import show_warning, whole_number, worker_count
 
@@ -23,37 +24,37 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got '{text}'") from None
 
 
-def _calibrate(args: argparse.Namespace) -> int:
+def _bad_input_as_usage(work: Callable[[], Any]) -> Any:
+    """Run `work` with warnings as one `warning:` line each; bad values become `error:` and exit 2."""
     from . import UsageError
-    from ..backtest.calibration import calibrate, format_calibration
     from ..experiments.executors import ExecutorError
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", UserWarning)
             warnings.showwarning = show_warning
-            result = calibrate(args.scenario, args.events, args.vary, points=args.points, runs=args.runs,
-                               seed=args.seed, design=args.design, workers=args.workers,
-                               executor=args.executor or ("dask" if args.address else "local"),
-                               address=args.address, out=args.out)
+            return work()
     except (ValueError, ExecutorError, FileExistsError) as err:
         raise UsageError(str(err)) from None
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from ..backtest.calibration import calibrate, format_calibration
+
+    result = _bad_input_as_usage(lambda: calibrate(
+        args.scenario, args.events, args.vary, points=args.points, runs=args.runs, seed=args.seed, design=args.design,
+        workers=args.workers, executor=args.executor or ("dask" if args.address else "local"), address=args.address,
+        out=args.out))
     print(format_calibration(result))
     return 0
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    from . import UsageError
     from ..backtest.forecast import forecast, format_forecast
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("always", UserWarning)
-            warnings.showwarning = show_warning
-            result = forecast(args.scenario, args.given, args.as_of, survivors=args.survivors, seed=args.seed,
-                              max_runs=args.max_runs, batch=args.batch, workers=args.workers, out=args.out)
-    except (ValueError, FileExistsError) as err:
-        raise UsageError(str(err)) from None
+    result = _bad_input_as_usage(lambda: forecast(
+        args.scenario, args.given, args.as_of, survivors=args.survivors, seed=args.seed, max_runs=args.max_runs,
+        batch=args.batch, workers=args.workers, out=args.out))
     print(format_forecast(result))
     return 0
 

@@ -90,7 +90,7 @@ def test_calibrate_writes_a_scenario_that_sim_run_accepts(tmp_path, capsys):
     record = in_force_record(tmp_path, [k <= 6 for k in range(1, 13)])
     out = tmp_path / "cal"
     assert main(["calibrate", str(TOY), "--events", str(record), "--vary", f"{PATH}=-3:3", "--points", "4",
-                 "--runs", "40", "--workers", "1", "--out", str(out)]) == 0
+                 "--runs", "40", "--score-runs", "40", "--workers", "1", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "effective sample size (Kish)" in printed and "holdout, fitted on months 1-4" in printed
     posterior = pd.read_parquet(out / "posterior.parquet")
@@ -135,7 +135,7 @@ def test_recovers_a_known_preference_from_its_own_record(tmp_path):
     hits = evaluate(load_events(record), made.runs(), made.trajectories(), load_scenario(TOY))
     happened = (hits.mean(axis=0) > 0.5).tolist()
     record = in_force_record(tmp_path, happened)
-    c = calibrate(TOY, record, [f"{PATH}=-3:3"], points=32, runs=1000, seed=5, out=tmp_path / "cal")
+    c = calibrate(TOY, record, [f"{PATH}=-3:3"], points=32, runs=1000, seed=5, out=tmp_path / "cal", score_runs=1000)
     x, w = c.posterior[f"param.{PATH}"].to_numpy(), c.posterior["weight"].to_numpy()
     mean = float(w @ x)
     order = np.argsort(x)

@@ -160,14 +160,17 @@ def _extends_ref(scenario: ScenarioRef, base: Scenario) -> str:
 
 def calibrate(scenario: ScenarioRef, events: str | Path, vary: VarySpec, points: int = 64, runs: int = 2000,
               seed: int = 0, design: str = "lhs", workers: int | None = None, executor: str = "local",
-              address: str | None = None, out: str | Path | None = None) -> Calibration:
+              address: str | None = None, out: str | Path | None = None, score_runs: int = 10_000) -> Calibration:
     """Fit the `vary` parameters of `scenario` to the record in `events` and write a results
     directory (posterior.parquet, events.parquet, calibrated.yaml, scenario.yaml, manifest.json).
+    The scenario as given and the calibrated one are scored on `score_runs` fresh runs each: the
+    log score of a rare event that happened is too noisy on a point's few thousand.
 
     Bad input (ScenarioError for the scenario or the events file, SweepInputError, ValueError)
     is refused before anything runs or is written."""
-    if not 1 <= runs <= MAX_RUNS:
-        raise SweepInputError(f"--runs must be between 1 and {MAX_RUNS:,} per point (got {runs})")
+    for option, count in (("--runs", runs), ("--score-runs", score_runs)):
+        if not 1 <= count <= MAX_RUNS:
+            raise SweepInputError(f"{option} must be between 1 and {MAX_RUNS:,} (got {count})")
     base = resolve_scenario(scenario)
     record = load_events(events)
     check_events(record, base)
@@ -181,7 +184,7 @@ def calibrate(scenario: ScenarioRef, events: str | Path, vary: VarySpec, points:
     point_scenarios = [with_overrides(base, dict(zip(paths, v))) for v in values]
     tasks, groups = [], []
     for p, s in enumerate([*point_scenarios, base]):  # the base runs as point n: its own seed stream
-        for task in block_tasks(s, runs, seed, point=p, trajectories=False):
+        for task in block_tasks(s, runs if p < n else score_runs, seed, point=p, trajectories=False):
             tasks.append(EventTask(task, record))
             groups.append(p)
     count = cap_workers(workers, len(tasks)) if address is None else (workers or 1)
@@ -203,11 +206,11 @@ def calibrate(scenario: ScenarioRef, events: str | Path, vary: VarySpec, points:
         drawn = posterior_values(paths, values, weights)
         text = calibrated_scenario(base, _extends_ref(scenario, base), drawn, header, citation)
         calibrated = with_overrides(base, drawn)
-        after_tasks = [EventTask(t, record) for t in block_tasks(calibrated, runs, seed, point=n + 1)]
+        after_tasks = [EventTask(t, record) for t in block_tasks(calibrated, score_runs, seed, point=n + 1)]
         after_hits = _hits(pool, after_tasks, [0] * len(after_tasks), 1, n_events)[0]
     happened = table["happened"].to_numpy()
-    table["p_before"] = before_hits / runs
-    table["p_after"] = after_hits / runs
+    table["p_before"] = before_hits / score_runs
+    table["p_after"] = after_hits / score_runs
     table["p_posterior"] = posterior_predictive(weights, hits, runs)
     table["p_holdout"] = np.where(test, posterior_predictive(fit_weights, hits, runs), np.nan)
     scores = {
@@ -222,7 +225,7 @@ def calibrate(scenario: ScenarioRef, events: str | Path, vary: VarySpec, points:
     ess = effective_sample_size(weights)
     manifest = {"kind": "calibration", "scenario": base.name, "scenario_sha256": sha256(dump_scenario(base)),
                 "events": str(events), "seed": seed, "runs": runs, "rounds": base.rounds, **calendar(base),
-                "design": design, "points": n, "vary": {f.path: [f.low, f.high] for f in factors},
+                "design": design, "points": n, "score_runs": score_runs, "vary": {f.path: [f.low, f.high] for f in factors},
                 "ess": ess, "ess_holdout": effective_sample_size(fit_weights), "scores": scores,
                 "holdout": {"fit_before": str(add_months(record.start, FIT_MONTHS))},
                 "executor": executor, "workers": count, "version": __version__, "command": command_line(),

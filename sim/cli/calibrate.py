@@ -44,7 +44,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     result = _bad_input_as_usage(lambda: calibrate(
         args.scenario, args.events, args.vary, points=args.points, runs=args.runs, seed=args.seed, design=args.design,
         workers=args.workers, executor=args.executor or ("dask" if args.address else "local"), address=args.address,
-        out=args.out))
+        out=args.out, score_runs=args.score_runs))
     print(format_calibration(result))
     return 0
 
@@ -71,6 +71,8 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     cal.add_argument("--design", choices=["lhs", "sobol", "grid"], default="lhs", help="design (default lhs)")
     cal.add_argument("--points", type=whole_number, default=64, help="design points (default 64)")
     cal.add_argument("--runs", type=whole_number, default=2000, help="runs per point (default 2,000)")
+    cal.add_argument("--score-runs", type=whole_number, default=10_000,
+                     help="runs of the scenario as given and of the calibrated one to score (default 10,000)")
     cal.add_argument("--seed", type=whole_number, default=0, help="root seed (default 0)")
     cal.add_argument("--workers", type=worker_count, help="worker processes (default and at most: the cores)")
     cal.add_argument("--executor", choices=["local", "dask"], default=None, help="local processes (default) or Dask")

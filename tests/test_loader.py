@@ -326,12 +326,12 @@ def test_an_invalid_mapping_key_is_located_at_the_key(tmp_path: Path) -> None:
         (
             "{poisson: [1]}",
             "expected a number or one distribution ({beta: [a, b]}, {uniform: [lo, hi]}, {normal: [mean, sd]}, "
-            "{triangular: [lo, mode, hi]}), got {poisson: [1]}",
+            "{triangular: [lo, mode, hi]}, {empirical: {values: [...], weights: [...]}}), got {poisson: [1]}",
         ),
         (
             "{beta: [2, 2], uniform: [0, 1]}",
             "expected a number or one distribution ({beta: [a, b]}, {uniform: [lo, hi]}, {normal: [mean, sd]}, "
-            "{triangular: [lo, mode, hi]}), got {beta: [2, 2], uniform: [0, 1]}",
+            "{triangular: [lo, mode, hi]}, {empirical: {values: [...], weights: [...]}}), got {beta: [2, 2], uniform: [0, 1]}",
         ),
     ],
 )

@@ -167,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
 # Modules that add their own commands: each defines add_commands(command), where
 # command(name, handler, help) returns the new subcommand's argparse parser.
 COMMAND_MODULES = ("sim.cli.sweep", "sim.cli.plot", "sim.cli.trace", "sim.cli.robust", "sim.cli.report",
-                   "sim.cli.backtest", "sim.cli.sensitivity", "sim.cli.discover")
+                   "sim.cli.backtest", "sim.cli.sensitivity", "sim.cli.discover",
+                   "sim.cli.calibrate")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

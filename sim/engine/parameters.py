@@ -2,7 +2,8 @@
 
 A fixed number is a read-only broadcast (no memory per replicate); a distribution is drawn
 from the block's Generator once per block, in the scenario's field order, so it is
-reproducible. An inject's `set` overwrites a parameter in the runs where it fired, from its
+reproducible. Empirical parameters that name the same `joint` group share one index array,
+drawn at the group's first parameter, so a joint posterior keeps its correlations. An inject's `set` overwrites a parameter in the runs where it fired, from its
 round on; the engine reads parameters through this store every round, so the change holds.
 """
 
@@ -22,8 +23,13 @@ class Parameters:
         self.version = 0  # bumped by `set`, so that cached terms know to recompute
         self.sampled: dict[str, np.ndarray] = {}
         self.values: dict[str, np.ndarray] = {}
+        joint_indices: dict[str, np.ndarray] = {}
         for path, value in numbers(scenario):
-            if isinstance(value, Distribution):
+            if isinstance(value, Distribution) and value.joint is not None:
+                if value.joint not in joint_indices:
+                    joint_indices[value.joint] = value.pick(rng, replicates)
+                self.sampled[path] = self.values[path] = value.at(joint_indices[value.joint])
+            elif isinstance(value, Distribution):
                 self.sampled[path] = self.values[path] = value.sample(rng, replicates)
             else:
                 self.values[path] = np.broadcast_to(float(value), (replicates,))

@@ -67,6 +67,8 @@ KIND_FILES: dict[str, list[str]] = {
     "robust": ["robust.parquet", "options.parquet"],
     "backtest": ["runs.parquet", "backtest.parquet"],  # a run with its scores
     "sensitivity": ["points.parquet", "summary.parquet", "sensitivity.parquet"],  # a sweep with its indices
+    "calibration": ["posterior.parquet"],
+    "forecast": ["runs.parquet"],  # its surviving runs
 }
 
 

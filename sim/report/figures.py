@@ -110,6 +110,13 @@ def sensitivity_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
     yield "sensitivity", sensitivity_figure(indices, manifest["method"], noise=manifest.get("noise"), meta=meta)
 
 
+def calibration_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
+    """(name, Figure) for a calibration directory: each parameter's prior against its posterior."""
+    from .calibration_plots import calibration_figures as figures
+
+    return figures(path)
+
+
 def backtest_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
     """(name, Figure) for a backtest directory: its scores against the record, then the run's figures."""
     from . import backtest_plots
@@ -130,7 +137,7 @@ def figures_for(path: str | Path) -> Iterator[tuple[str, Figure]]:
 
 # The figures of each kind of results directory (a new kind adds a line).
 FIGURES = {"run": run_figures, "sweep": sweep_figures, "robust": robust_figures, "backtest": backtest_figures,
-           "sensitivity": sensitivity_figures}
+           "sensitivity": sensitivity_figures, "calibration": calibration_figures}
 
 
 def write_figures(figures: Iterator[tuple[str, Figure]] | Mapping[str, Figure], out: str | Path,

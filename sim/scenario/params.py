@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     import numpy as np  # imported where sampled: loading a scenario (sim show) needs no numpy
 
 DISTRIBUTION_SHAPES = {"beta": 2, "uniform": 2, "normal": 2, "triangular": 3}
+EMPIRICAL = "empirical"  # weighted samples: {empirical: {values: [...], weights: [...], joint: name}}
+EMPIRICAL_KEYS = ("values", "weights", "joint")
+MAX_SAMPLES = 100_000
+DISTRIBUTION_KINDS = (*DISTRIBUTION_SHAPES, EMPIRICAL)
 
 
 @dataclass(frozen=True, repr=False)
@@ -29,21 +33,44 @@ class Distribution:
     """
 
     kind: str
-    args: tuple[float, ...]
+    args: tuple[float, ...]  # an empirical's sample values
     low: float = field(default=-math.inf, compare=False)
     high: float = field(default=math.inf, compare=False)
+    weights: tuple[float, ...] = ()  # empirical only: one per value, as written (normalised when drawn)
+    joint: str | None = None  # empirical only: parameters naming the same group share one draw
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw `size` values, clipped to the parameter's range."""
         import numpy as np
 
+        if self.kind == EMPIRICAL:
+            return self.at(self.pick(rng, size))
         draw = getattr(rng, self.kind)(*self.args, size=size)
         return np.clip(draw, self.low, self.high)
 
-    def as_yaml(self) -> dict[str, list[float]]:
+    def pick(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """An empirical's sample indices, drawn by weight: one index array serves a whole joint group."""
+        import numpy as np
+
+        weights = np.asarray(self.weights)
+        return rng.choice(len(self.args), size=size, p=weights / weights.sum())
+
+    def at(self, indices: np.ndarray) -> np.ndarray:
+        """An empirical's values at sample `indices` (see pick)."""
+        import numpy as np
+
+        return np.asarray(self.args)[indices]
+
+    def as_yaml(self) -> dict[str, Any]:
+        if self.kind == EMPIRICAL:
+            body: dict[str, Any] = {"values": list(self.args), "weights": list(self.weights)}
+            return {EMPIRICAL: {**body, "joint": self.joint} if self.joint else body}
         return {self.kind: list(self.args)}
 
     def __str__(self) -> str:
+        if self.kind == EMPIRICAL:
+            group = f", joint {self.joint}" if self.joint else ""
+            return f"empirical({len(self.args)} samples, mean {number_text(self.mean)}{group})"
         return _call(self.kind, self.args)
 
     __repr__ = __str__
@@ -52,6 +79,8 @@ class Distribution:
     def mean(self) -> float:
         """The mean before clipping to the parameter's range (only a normal's tails are ever clipped)."""
         a = self.args
+        if self.kind == EMPIRICAL:
+            return math.fsum(v * w for v, w in zip(a, self.weights)) / math.fsum(self.weights)
         if self.kind == "beta":
             return a[0] / (a[0] + a[1])
         if self.kind == "normal":
@@ -83,6 +112,10 @@ def value_text(value: Any, quote: bool = False) -> str:
         return repr(value) if quote else value
     if value is None:
         return "null"
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get(EMPIRICAL), dict):
+        body = value[EMPIRICAL]  # thousands of samples are not for reading: their count and group
+        count = len(body["values"]) if isinstance(body.get("values"), list) else "?"
+        return f"empirical({count} samples{', joint ' + str(body['joint']) if body.get('joint') else ''})"
     if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in DISTRIBUTION_SHAPES:
         kind, args = next(iter(value.items()))
         if isinstance(args, list) and all(isinstance(a, int | float) and not isinstance(a, bool) for a in args):
@@ -113,13 +146,16 @@ def _range_text(low: float, high: float) -> str:
 
 
 def _distribution(value: dict[str, Any], low: float, high: float) -> Distribution:
-    if len(value) != 1 or next(iter(value)) not in DISTRIBUTION_SHAPES:
+    if len(value) != 1 or next(iter(value)) not in DISTRIBUTION_KINDS:
         raise ValueError(
             "expected a number or one distribution "
-            "({beta: [a, b]}, {uniform: [lo, hi]}, {normal: [mean, sd]}, {triangular: [lo, mode, hi]}), "
+            "({beta: [a, b]}, {uniform: [lo, hi]}, {normal: [mean, sd]}, {triangular: [lo, mode, hi]}, "
+            "{empirical: {values: [...], weights: [...]}}), "
             f"got {show(value)}"
         )
     kind, args = next(iter(value.items()))
+    if kind == EMPIRICAL:
+        return _empirical(args, low, high)
     n = DISTRIBUTION_SHAPES[kind]
     if not isinstance(args, list) or len(args) != n:
         raise ValueError(f"expected {kind} to take a list of {n} numbers, got {show(args)}")
@@ -149,6 +185,37 @@ def _distribution(value: dict[str, Any], low: float, high: float) -> Distributio
         raise ValueError(f"expected a distribution within {_range_text(low, high)}, got {_call(kind, numbers)}{over}")
     _check_numpy_samples(kind, numbers)
     return Distribution(kind, numbers, low, high)
+
+
+def _empirical(body: Any, low: float, high: float) -> Distribution:
+    """Weighted samples: values in the parameter's range, weights >= 0 and not all 0 (equal if left out)."""
+    if not isinstance(body, dict) or "values" not in body or set(body) - set(EMPIRICAL_KEYS):
+        raise ValueError(f"expected empirical to take a mapping of {', '.join(EMPIRICAL_KEYS)} (values required), "
+                         f"got {show(body)}")
+    values, weights, joint = body["values"], body.get("weights"), body.get("joint")
+    if not isinstance(values, list) or not 1 <= len(values) <= MAX_SAMPLES:
+        raise ValueError(f"expected empirical values to be a list of 1 to {MAX_SAMPLES:,} numbers, got {show(values)}")
+    samples = tuple(_number(v) for v in values)
+    outside = [i for i, v in enumerate(samples) if not low <= v <= high]
+    if outside:
+        i = outside[0]
+        raise ValueError(f"expected empirical values within {_range_text(low, high)}, got values[{i}] = {samples[i]:g}")
+    if weights is None:
+        weights = [1.0] * len(samples)
+    if not isinstance(weights, list) or len(weights) != len(samples):
+        raise ValueError(f"expected empirical weights to be a list of {len(samples)} numbers, one per value, "
+                         f"got {show(weights)}")
+    raw_weights = tuple(_number(w) for w in weights)
+    negative = [i for i, w in enumerate(raw_weights) if w < 0]
+    if negative:
+        i = negative[0]
+        raise ValueError(f"expected empirical weights >= 0, got weights[{i}] = {raw_weights[i]:g}")
+    total = math.fsum(raw_weights)
+    if total <= 0:
+        raise ValueError("expected empirical weights with a positive sum, got all 0")
+    if joint is not None and (not isinstance(joint, str) or not joint.isidentifier()):
+        raise ValueError(f"expected empirical joint to be a group name (letters, digits, _), got {show(joint)}")
+    return Distribution(EMPIRICAL, samples, low, high, raw_weights, joint)
 
 
 def _check_numpy_samples(kind: str, numbers: tuple[float, ...]) -> None:

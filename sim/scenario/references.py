@@ -35,7 +35,27 @@ def check_references(s: Scenario, source_ids: set[str]) -> list[Finding]:
         *_lever_refs(s),
         *_citation_refs(s),
         *_source_refs(s, source_ids),
+        *_joint_samples(s),
     ]
+
+
+def _joint_samples(s: Scenario) -> Iterator[Finding]:
+    """Empirical parameters of one joint group are rows of one table: same sample count, same weights."""
+    first: dict[str, tuple[str, Distribution]] = {}
+    data: Any = None
+    for path, value in numbers(s):
+        if not isinstance(value, Distribution) or value.joint is None:
+            continue
+        if value.joint not in first:
+            first[value.joint] = path, value
+            continue
+        where, head = first[value.joint]
+        if len(value.args) != len(head.args) or value.weights != head.weights:
+            data = data if data is not None else s.model_dump(mode="json")
+            yield parse_path(data, path), (
+                f"joint group '{value.joint}' (expected the {len(head.args)} samples and weights of {where}, "
+                f"got {len(value.args)} samples{' with other weights' if len(value.args) == len(head.args) else ''})"
+            )
 
 
 def _ref(kind: str, path: tuple[Key, ...], value: str, known: Mapping[str, Any]) -> Iterator[Finding]:

@@ -1,0 +1,54 @@
+"""Blocks of runs with every event of a record evaluated where they ran: the unit of work that
+calibration and conditional forecasts hand to an executor (local processes or Dask).
+
+A block's trajectories are read only for the events that need them and never leave the worker:
+what comes back is one boolean per run and event, plus the runs table when asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pyarrow as pa
+
+from ..experiments import ensemble
+from ..experiments.ensemble import BlockTask
+from ..experiments.executors import Executor
+from .evaluate import evaluate, trajectory_columns
+from .events import Events
+
+
+@dataclass(frozen=True)
+class EventTask:
+    """One block to run and the events to evaluate in it; `keep_runs` returns its runs table too."""
+
+    block: BlockTask
+    events: Events
+    keep_runs: bool = False
+
+
+@dataclass(frozen=True)
+class EvaluatedBlock:
+    """A block's (runs, events) booleans in the events file's order, and its runs if kept."""
+
+    task: EventTask
+    hits: np.ndarray
+    runs: pa.Table | None
+
+
+def evaluate_block(task: EventTask) -> EvaluatedBlock:
+    """Run the block and evaluate every event in every run."""
+    scenario = task.block.scenario
+    columns = trajectory_columns(task.events, scenario)
+    block = ensemble.simulate_block(replace(task.block, trajectories=bool(columns)))
+    runs = block.runs.to_pandas()
+    trajectories = block.trajectories.select(columns).to_pandas() if columns else None
+    hits = evaluate(task.events, runs, trajectories, scenario).to_numpy(dtype=bool)
+    return EvaluatedBlock(task, hits, block.runs if task.keep_runs else None)
+
+
+def evaluate_blocks(executor: Executor, tasks: Iterable[EventTask]) -> Iterator[EvaluatedBlock]:
+    """Every task evaluated on `executor`, in task order (so results do not depend on the workers)."""
+    return executor.map(evaluate_block, tasks)

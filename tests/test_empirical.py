@@ -78,3 +78,21 @@ def test_a_joint_group_draws_whole_rows():
     alpha, beta = params["actors.alpha.resolve"], params["actors.beta.resolve"]
     assert np.array_equal(alpha == 0.8, beta == 0.9)  # never (0.2, 0.9) or (0.8, 0.3)
     assert set(params.sampled) == {"actors.alpha.resolve", "actors.beta.resolve"}  # both recorded as param.<path>
+
+
+def test_a_design_coordinate_picks_rows_by_cumulative_weight():
+    d = load_scenario(DUEL, [ALPHA]).actors["alpha"].resolve  # rows weighted 1 and 3: cumulative 0.25, 1
+    assert d.rows_at(np.array([0.0, 0.2499, 0.25, 0.9999])).tolist() == [0, 0, 1, 1]
+    four = "actors.alpha.resolve={empirical: {values: [0.5, 0.1, 0.3, 0.2], weights: [1, 1, 1, 1]}}"
+    # the inverse CDF, inf{x: F(x) >= p}, of 0.1 0.2 0.3 0.5 at 0.25 and 0.75
+    assert load_scenario(DUEL, [four]).actors["alpha"].resolve.central(0.5) == (0.1, 0.3)
+
+
+def test_a_robustness_study_keeps_a_joint_groups_rows_together():
+    from sim.experiments.robust import plan_study
+
+    study = plan_study(load_scenario(DUEL, [ALPHA, BETA]), levers=["actors.alpha.persistence=0.5,0.9"], points=16,
+                       runs=10, seed=5)
+    paths = [u.path for u in study.uncertainties]
+    rows = {(s[paths.index("actors.alpha.resolve")], s[paths.index("actors.beta.resolve")]) for s in study.states}
+    assert rows == {(0.2, 0.3), (0.8, 0.9)}  # never 0.2 with 0.9: one coordinate picks the group's row

@@ -47,7 +47,7 @@ from ..engine.clock import calendar
 from ..engine.model import ScenarioRef, resolve_scenario
 from ..scenario import Distribution, Problem, Scenario, ScenarioError, dump_scenario
 from ..scenario.loader import with_overrides
-from ..scenario.params import sampled_parameters
+from ..scenario.params import EMPIRICAL, sampled_parameters
 from ..scenario.references import lever_path_problem
 
 DEFAULT_METRIC = "escalation_score"
@@ -68,7 +68,15 @@ class Uncertainty:
         """The values at quantiles `unit` in [0, 1)."""
         if self.distribution is None:
             return self.low + unit * (self.high - self.low)
+        if self.distribution.kind == EMPIRICAL:
+            return self.distribution.at(self.distribution.rows_at(unit))
         return np.clip(quantiles(self.distribution, unit), self.distribution.low, self.distribution.high)
+
+    @property
+    def dimension(self) -> str:
+        """The design coordinate this path reads: its joint group's, or its own."""
+        joint = self.distribution.joint if self.distribution is not None else None
+        return f"joint {joint}" if joint else self.path
 
     @property
     def spec(self) -> str:
@@ -213,9 +221,11 @@ def plan_study(scenario: ScenarioRef, levers: LeverSpec = None, vary: LeverSpec 
                       f"not {points}", SweepWarning, stacklevel=2)
         points = 1
     if uncertain:
-        unit_factors = [Factor(u.path, "0:1", (0.0, 1.0)) for u in uncertain]
-        unit = np.array(design_points(unit_factors, "lhs", points, seed)).reshape(points, len(uncertain))
-        columns = [u.at(unit[:, k]) for k, u in enumerate(uncertain)]
+        # A joint group's members share one coordinate (one row of samples); any other path has its own.
+        dimensions = list(dict.fromkeys(u.dimension for u in uncertain))
+        unit_factors = [Factor(d, "0:1", (0.0, 1.0)) for d in dimensions]
+        unit = np.array(design_points(unit_factors, "lhs", points, seed)).reshape(points, len(dimensions))
+        columns = [u.at(unit[:, dimensions.index(u.dimension)]) for u in uncertain]
         states = tuple(tuple(float(c[p]) for c in columns) for p in range(points))
     else:
         states = ((),)

@@ -45,7 +45,7 @@ from .results import sha256
 from ..engine.model import ScenarioRef, resolve_scenario
 from ..scenario import Distribution, Scenario, ScenarioError
 from ..scenario.loader import with_overrides
-from ..scenario.params import number_text, sampled_parameters
+from ..scenario.params import EMPIRICAL, number_text, sampled_parameters
 
 METHODS = {"sobol": "saltelli", "morris": "morris"}  # method -> the sweep design it runs
 DEFAULT_POINTS = {"sobol": 64, "morris": 10}  # base samples N / trajectories
@@ -83,6 +83,8 @@ def default_ranges(scenario: Scenario) -> list[DefaultRange]:
             low, high, how = a[0], a[1], "support"
         elif dist.kind == "triangular":
             low, high, how = a[0], a[2], "support"
+        elif dist.kind == EMPIRICAL:  # a joint group's members vary one by one, like any others
+            (low, high), how = dist.central(CENTRAL), f"central {CENTRAL:.0%} of its samples"
         else:
             law = stats.beta(*a) if dist.kind == "beta" else stats.norm(*a)
             low, high = (float(v) for v in law.ppf([(1 - CENTRAL) / 2, (1 + CENTRAL) / 2]))

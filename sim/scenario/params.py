@@ -61,6 +61,25 @@ class Distribution:
 
         return np.asarray(self.args)[indices]
 
+    def rows_at(self, unit: np.ndarray) -> np.ndarray:
+        """An empirical's sample indices at points `unit` in [0, 1) of its cumulative weights, in
+        the order written: a design's unit coordinate becomes a draw from the samples, and one
+        coordinate serves a whole joint group, so its members keep their rows together."""
+        import numpy as np
+
+        cumulative = np.cumsum(self.weights) / np.sum(self.weights)
+        return np.minimum(np.searchsorted(cumulative, unit, side="right"), len(self.args) - 1)
+
+    def central(self, share: float) -> tuple[float, float]:
+        """An empirical's central `share` of its weighted values (the marginal, for a joint group)."""
+        import numpy as np
+
+        order = np.argsort(self.args, kind="stable")
+        values, weights = np.asarray(self.args)[order], np.asarray(self.weights)[order]
+        cumulative = np.cumsum(weights) / weights.sum()
+        ends = np.searchsorted(cumulative, [(1 - share) / 2, (1 + share) / 2], side="left")
+        return float(values[min(ends[0], len(values) - 1)]), float(values[min(ends[1], len(values) - 1)])
+
     def as_yaml(self) -> dict[str, Any]:
         if self.kind == EMPIRICAL:
             body: dict[str, Any] = {"values": list(self.args), "weights": list(self.weights)}

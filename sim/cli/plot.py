@@ -62,8 +62,9 @@ def _compare(args: argparse.Namespace) -> int:
 
 def add_commands(command: Command) -> None:
     """Register `plot` and `compare` with the `sim` parser (see sim.cli.COMMAND_MODULES)."""
-    plot = command("plot", _plot, "figures for a run, sweep or backtest directory; prints the files it writes")
-    plot.add_argument("dir", metavar="DIR", type=Path, help="a results directory from sim run, sim sweep or sim backtest")
+    plot = command("plot", _plot, "figures for any results directory (run, sweep, backtest, calibration, sensitivity, "
+                                  "robust); prints the files it writes")
+    plot.add_argument("dir", metavar="DIR", type=Path, help="a results directory written by any sim command")
     plot.add_argument("--out", type=Path, help="directory for the figures (default DIR/figures)")
     plot.add_argument("--format", choices=("png", "svg", "pdf"), default="png", help="image format (default png)")
 

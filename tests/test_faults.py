@@ -260,6 +260,7 @@ def test_1_two_real_runs_to_one_out_never_mix(tmp_path):
 # == 2. two resumes of one sweep ==================================================================
 
 
+@pytest.mark.slow  # several seconds: moved out of the default suite to keep it near 60 s; CI runs it
 def test_2_a_second_resume_while_one_runs_is_refused_and_changes_nothing(partial, tmp_path, capsys, no_compute):
     before = tree(tmp_path)
     with DestinationLock(tmp_path / "cut", "--resume"):  # the first resume holds the sweep
@@ -624,6 +625,7 @@ def test_6_a_full_disk_stops_a_run_with_one_line_and_leaves_nothing(fail_on, err
     assert names(tmp_path) == []
 
 
+@pytest.mark.slow  # several seconds: moved out of the default suite to keep it near 60 s; CI runs it
 def test_6_a_full_disk_stops_a_sweep_with_the_resume_hint_and_it_resumes_identically(tmp_path, monkeypatch, capsys,
                                                                                      sweeps, small_blocks):
     real, saved = sweep_module.save_part, []
@@ -779,6 +781,7 @@ class Killed(BaseException):
     """Stands for a kill at an exact point; the disk is then as a kill there leaves it."""
 
 
+@pytest.mark.slow  # several seconds: moved out of the default suite to keep it near 60 s; CI runs it
 def test_8_stopped_after_the_final_files_but_before_the_plan_went(tmp_path, monkeypatch, sweeps, small_blocks):
     real = sweep_store._write_durably
 
@@ -798,6 +801,7 @@ def test_8_stopped_after_the_final_files_but_before_the_plan_went(tmp_path, monk
     assert names(tmp_path) == ["s"]
 
 
+@pytest.mark.slow  # several seconds: moved out of the default suite to keep it near 60 s; CI runs it
 def test_8_stopped_before_the_final_rename_resume_moves_it_into_place(tmp_path, monkeypatch, sweeps, capsys,
                                                                       small_blocks):
     monkeypatch.setattr(sweep_store, "move_into_place", lambda partial, target: (_ for _ in ()).throw(Killed()))
@@ -817,6 +821,7 @@ def test_8_stopped_before_the_final_rename_resume_moves_it_into_place(tmp_path, 
                                                                    "scenario.yaml", "summary.parquet"]
 
 
+@pytest.mark.slow  # several seconds: moved out of the default suite to keep it near 60 s; CI runs it
 def test_8_a_finished_sweep_with_a_damaged_file_says_what_to_do(tmp_path, monkeypatch, capsys, small_blocks):
     monkeypatch.setattr(sweep_store, "move_into_place", lambda partial, target: (_ for _ in ()).throw(Killed()))
     with pytest.raises(Killed):
@@ -1027,6 +1032,7 @@ def test_14_workers_0_is_an_error(command, tmp_path, capsys, no_compute):
     assert names(tmp_path) == []
 
 
+@pytest.mark.slow  # several seconds: moved out of the default suite to keep it near 60 s; CI runs it
 def test_14_workers_are_capped_at_the_blocks_and_the_cores_and_it_says_so(tmp_path, capsys, monkeypatch, small_blocks):
     monkeypatch.setattr(ensemble, "default_workers", lambda: 2)
     assert main(["run", "baseline", "--runs", "100", "--rounds", "2", "--workers", "64", "--out", str(tmp_path / "a")]) == 0

@@ -839,6 +839,7 @@ def mutations(draw: st.DrawFn) -> tuple[dict, str, tuple[Any, ...], Any]:
     return data, kind, path, new
 
 
+@pytest.mark.slow  # several seconds: moved out of the default suite to keep it near 60 s; CI runs it
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutation=mutations())
 def test_any_mutation_is_accepted_or_explained(tmp_path: Path, mutation: tuple[dict, str, tuple, Any]) -> None:

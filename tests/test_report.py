@@ -167,6 +167,7 @@ def test_a_backtest_report_shows_the_scores_and_every_event(tmp_path):
     assert "Scores against the record" in page and "per point" not in page
 
 
+@pytest.mark.slow  # several seconds: moved out of the default suite to keep it near 60 s; CI runs it
 def test_a_sensitivity_report_has_a_row_per_metric_and_parameter(tmp_path):
     from sim.report.html_report import build_report
 

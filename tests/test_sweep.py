@@ -257,6 +257,7 @@ def test_the_same_sweep_gives_the_same_numbers_as_a_run_of_the_point(tmp_path):
     pd.testing.assert_frame_equal(first, single.runs())
 
 
+@pytest.mark.slow  # several seconds: moved out of the default suite to keep it near 60 s; CI runs it
 def test_local_and_dask_executors_write_identical_runs(tmp_path):
     """A Dask LocalCluster of two processes (about 2 s to start and stop on two quiet cores)."""
     pytest.importorskip("distributed")
@@ -354,6 +355,7 @@ def interrupt_after(monkeypatch, k: int) -> None:
     monkeypatch.setattr(sweep_module, "save_part", save_then_maybe_stop)
 
 
+@pytest.mark.slow  # several seconds: moved out of the default suite to keep it near 60 s; CI runs it
 def test_an_interrupted_sweep_resumed_equals_an_uninterrupted_one(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(ensemble, "BLOCK", 100)  # 3 blocks a point: chunks of 2 + 1
     vary = [f"{RESOLVE}=0.2:0.8:4", SHORT]

@@ -233,8 +233,8 @@ def test_long_paths_break_at_their_dots_in_figures():
 
 @pytest.mark.slow
 def test_on_the_korean_world_russias_risk_tolerance_drives_containment(tmp_path):
-    # Measured at N=64 x 1,000 runs (docs/_readme_sensitivity.md): ST 0.97 for risk tolerance and
-    # 0.01 for Seoul's resolve. At N=16 x 500 runs the bootstrap intervals are about +-0.3 wide,
+    # Measured at N=64 x 1,000 runs on the calibrated world (README, "Which assumptions drive the odds?"): ST 1.05 for risk tolerance and
+    # 0.014 for Seoul's resolve. At N=16 x 500 runs the bootstrap intervals are about +-0.3 wide,
     # so the ranking and a margin of 0.4 between the two hold with room to spare.
     import sim
 

@@ -152,7 +152,7 @@ def test_sim_compare_on_two_directories_writes_svg(two_runs: tuple[Path, Path], 
         (["compare", "precision-weapons", "no-such-scenario", "--runs", "10"], "no-such-scenario"),
         (["compare", "precision-weapons", "lethal-aid", "--plot", "out.gif"], "expected a .png, .svg or .pdf"),
         (["compare", "{a}", "{b}", "--runs", "10"], "got two results directories"),
-        (["compare", "{empty}", "lethal-aid"], "expected a run or sweep directory with manifest.json"),
+        (["compare", "{empty}", "lethal-aid"], "expected a results directory (from sim run, sweep, backtest, calibrate, sensitivity or robust) with manifest.json"),
     ],
 )
 def test_sim_compare_bad_input_exits_2_without_traceback(

@@ -365,7 +365,7 @@ def test_sim_plot_on_something_else_exits_2_without_traceback(make, got: str, tm
     assert main(["plot", str(target)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {target}: ")
-    assert "expected a run or sweep directory with manifest.json" in err and got in err
+    assert "expected a results directory (from sim run, sweep, backtest, calibrate, sensitivity or robust) with manifest.json" in err and got in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 

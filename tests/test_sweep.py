@@ -429,6 +429,9 @@ def test_cli_sweep_prints_a_table_and_writes_the_directory(tmp_path, capsys):
         (["--vary", f"{RESOLVE}=a:b:3"], "error: --vary actors.south_korea.resolve=a:b:3: 'a' is not a number"),
         (["--vary", "actors.south_korea.resolv=0.2:0.9:3"], "(did you mean 'resolve'?)"),
         (["--vary", "actors.south_korea=0.2:0.9:3"], "expected a path to a number, got a section"),
+        (["--vary", "actors.south_kore.resolve=0.2:0.9:3"],  # not a new actor missing its keys
+         "error: --vary:1:1: actors.south_kore.resolve: unknown key 'south_kore' (expected one of: south_korea, "
+         "russia, north_korea, united_states, ukraine) (did you mean 'south_korea'?)"),
         (["--vary", f"{RESOLVE}=0.2:0.9:3", "--points", "5"], "error: --points is for --design lhs or sobol"),
         (["--vary", f"{RESOLVE}=0.2:0.9:3", "--design", "sobol"], "error: --design sobol needs --points N"),
         (["--vary", f"{RESOLVE}=0.2:0.9:3", "--runs", "0"], "error: --runs must be between 1"),

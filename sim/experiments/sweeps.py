@@ -40,6 +40,7 @@ from ..engine.model import ScenarioRef, resolve_scenario
 from .results import command_line, environment, now, sha256
 from ..scenario import Distribution, Problem, Scenario, ScenarioError, dump_scenario, load_scenario
 from ..scenario.dotpath import PathError, parse_path, value_at
+from ..scenario.errors import did_you_mean
 from ..scenario.loader import with_overrides
 from .sweep_integrity import SEAL, check_design, check_seal, verify_parts
 from .sweep_store import (
@@ -96,10 +97,23 @@ def _current_value(base: Scenario, path: str) -> Any:
         return _MISSING
 
 
+def _unknown_id(base: Scenario, path: str) -> str | None:
+    """What is wrong when `path` names an actor, red line or other block the scenario lacks, else None."""
+    section, _, rest = path.partition(".")
+    name = rest.split(".", 1)[0].split("[", 1)[0]
+    blocks = base.model_dump(mode="json").get(section)
+    if not name or not isinstance(blocks, dict) or name in blocks or not all(isinstance(b, dict) for b in blocks.values()):
+        return None
+    return f"unknown key '{name}' (expected one of: {', '.join(blocks)}){did_you_mean(name, blocks)}"
+
+
 def check_factor(base: Scenario, factor: Factor, index: int) -> Factor:
     """The factor if its path names a number in the scenario (integers marked); else an error."""
     value = _current_value(base, factor.path)
     if value is _MISSING:
+        unknown = _unknown_id(base, factor.path)
+        if unknown is not None:  # the loader would take it for a new block and list its missing keys
+            raise ScenarioError([Problem("--vary", index, 1, factor.path, unknown)])
         # Not in the resolved scenario: the loader decides, and names the keys it expected.
         try:
             with_overrides(base, {factor.path: factor.values[0]})

@@ -27,7 +27,7 @@ QUANTILE_COLUMNS = ("q05", "q25", "q50", "q75", "q95")
 SWEEP_RESERVED = ("point", "status", "error")
 RESPONSE_COLUMNS = ("parameter", "value", "point", "metric", "p", "low", "high", "n")
 ALL = "all actors"
-EXPECTED = "expected a run or sweep directory with manifest.json"
+EXPECTED = "expected a results directory (from sim run, sweep, backtest, calibrate, sensitivity or robust) with manifest.json"
 
 
 class ResultsDirError(ValueError):
@@ -73,7 +73,7 @@ KIND_FILES: dict[str, list[str]] = {
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
-    """The manifest of a run or sweep directory; ResultsDirError says what was found instead."""
+    """The manifest of a results directory of any kind; ResultsDirError says what was found instead."""
     path = Path(path)
     if not path.exists():
         raise ResultsDirError(f"{path}: not found ({EXPECTED}, got no such file or directory)")

@@ -96,3 +96,11 @@ def test_a_robustness_study_keeps_a_joint_groups_rows_together():
     paths = [u.path for u in study.uncertainties]
     rows = {(s[paths.index("actors.alpha.resolve")], s[paths.index("actors.beta.resolve")]) for s in study.states}
     assert rows == {(0.2, 0.3), (0.8, 0.9)}  # never 0.2 with 0.9: one coordinate picks the group's row
+
+
+def test_explain_states_an_empirical_once_and_its_joint_group():
+    from sim.report.explain import explain
+
+    head = explain(load_scenario(DUEL, [ALPHA, BETA]), "actors.alpha.resolve").splitlines()[0]
+    assert head == ("actors.alpha.resolve = empirical(2 samples, mean 0.65, joint post): drawn once per run "
+                    "(one row of the joint group 'post' for every member) (results: param.actors.alpha.resolve)")

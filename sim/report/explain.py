@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from ..scenario import Distribution, Scenario
 from ..scenario.citations import Citation, DeclaredClaim, DeclaredReference, citations
 from ..scenario.dotpath import PathError, parse_path, value_at
-from ..scenario.params import number_text, value_text
+from ..scenario.params import EMPIRICAL, number_text, value_text
 from ..scenario.schema import Agreement, Commitment, Inject, RedLine, Sourced
 from ..scenario.yamlio import Key, dotted
 
@@ -148,7 +148,11 @@ def _owner_lines(s: Scenario, keys: tuple[Key, ...]) -> list[str]:
 def _parameter(s: Scenario, keys: tuple[Key, ...], value: Any) -> list[str]:
     path = dotted(keys)
     if isinstance(value, Distribution):
-        head = f"{path} = {value}: drawn once per run, mean {number_text(value.mean)}"
+        head = f"{path} = {value}: drawn once per run"
+        if value.kind != EMPIRICAL:  # an empirical prints its mean already
+            head += f", mean {number_text(value.mean)}"
+        elif value.joint:
+            head += f" (one row of the joint group '{value.joint}' for every member)"
         if value.kind == "normal":
             head += f", draws clipped to [{number_text(value.low)}, {number_text(value.high)}]"
         head += f" (results: param.{path})"

@@ -89,7 +89,8 @@ class Distribution:
     def __str__(self) -> str:
         if self.kind == EMPIRICAL:
             group = f", joint {self.joint}" if self.joint else ""
-            return f"empirical({len(self.args)} samples, mean {number_text(self.mean)}{group})"
+            # a computed mean, not a number anyone wrote: four significant figures
+            return f"empirical({len(self.args)} samples, mean {number_text(float(f'{self.mean:.4g}'))}{group})"
         return _call(self.kind, self.args)
 
     __repr__ = __str__

@@ -61,6 +61,12 @@ def softmax_draw(z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return below
 
 
+def softmax_probabilities(z: np.ndarray) -> np.ndarray:
+    """The chance `softmax_draw` gives each row of `z` (options, R), column by column."""
+    weights = np.exp(z - z.max(axis=0, keepdims=True))
+    return weights / weights.sum(axis=0, keepdims=True)
+
+
 @register("utility")
 class UtilityPolicy:
     """Keeps or stops each activity and draws new options from a softmax of their utility.
@@ -189,6 +195,14 @@ class UtilityPolicy:
             self._preference_version = p.version
         return self._preference
 
+    def new_option_scores(self, actor: Actor, u: np.ndarray) -> np.ndarray:
+        """(O_i, R): the softmax scores of new options, utility / temperature `u` with the
+        activities already in force left out (-inf)."""
+        rows = self.activity_rows
+        z = u.copy()
+        z[rows] = np.where(actor.model.in_force[self.options[rows]], -np.inf, u[rows])
+        return z
+
     def decide(self, actor: Actor) -> Decision:
         model = actor.model
         rng, R, k = model.rng, model.replicates, len(self.options)
@@ -198,8 +212,7 @@ class UtilityPolicy:
         reconsider = rng.random((len(rows), R)) < model.clock.chance(1.0 - actor.persistence)
         stops = np.zeros((k, R), dtype=bool)
         stops[rows] = in_force & reconsider & (rng.random((len(rows), R)) < 0.5 * (1.0 - np.tanh(u[rows] / 2)))  # logistic(-u), overflow-free
-        z = u.copy()
-        z[rows] = np.where(in_force, -np.inf, u[rows])
+        z = self.new_option_scores(actor, u)
         picks = np.array([self.options[softmax_draw(z, rng)] for _ in range(actor.moves_per_round)], dtype=np.int64)
         return Decision(picks.reshape(actor.moves_per_round, R), stops)
 

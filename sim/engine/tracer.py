@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .policies import softmax_probabilities
+
 if TYPE_CHECKING:
     from .agents import Actor
     from .agreements import Agreement
@@ -138,10 +140,8 @@ class Tracer:
             return
         named = [(name, sign * np.broadcast_to(value, (len(options), model.replicates))[:, r])
                  for name, sign, value in terms(actor)]
-        utility = sum(value for _, value in named) / float(actor.temperature[r])
-        z = np.where(actor.policy.activity & model.in_force[options, r], -np.inf, utility)
-        chance = np.exp(z - z.max())
-        chance /= chance.sum()
+        scores = actor.policy.new_option_scores(actor, actor.policy.utilities(actor) / actor.temperature)
+        chance = softmax_probabilities(scores)[:, r]
         rows = {int(o): j for j, o in enumerate(options)}
         described = []
         for p in picks:

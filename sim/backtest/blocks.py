@@ -16,7 +16,7 @@ import pyarrow as pa
 from ..experiments import ensemble
 from ..experiments.ensemble import BlockTask
 from ..experiments.executors import Executor
-from .evaluate import evaluate, trajectory_columns
+from .evaluate import evaluate_result, trajectory_columns
 from .events import Events
 
 
@@ -41,11 +41,9 @@ class EvaluatedBlock:
 def evaluate_block(task: EventTask) -> EvaluatedBlock:
     """Run the block and evaluate every event in every run."""
     scenario = task.block.scenario
-    columns = trajectory_columns(task.events, scenario)
-    block = ensemble.simulate_block(replace(task.block, trajectories=bool(columns)))
-    runs = block.runs.to_pandas()
-    trajectories = block.trajectories.select(columns).to_pandas() if columns else None
-    hits = evaluate(task.events, runs, trajectories, scenario).to_numpy(dtype=bool)
+    wanted = bool(trajectory_columns(task.events, scenario))
+    block = ensemble.simulate_block(replace(task.block, trajectories=wanted))
+    hits = evaluate_result(task.events, block, scenario).to_numpy(dtype=bool)
     return EvaluatedBlock(task, hits, block.runs if task.keep_runs else None)
 
 

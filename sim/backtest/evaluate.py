@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..engine.clock import Clock
 from ..engine.tables import Tables, compile_tables
+from ..experiments.ensemble import BlockResult
 from ..scenario import Problem, Scenario, ScenarioError
 from .events import Event, Events
 
@@ -138,6 +139,13 @@ def evaluate(events: Events, runs: pd.DataFrame, trajectories: pd.DataFrame | No
     per_round = _per_round(trajectories, runs, scenario) if trajectory_columns(events, scenario) else None
     out = {eid: _happened(event, runs, per_round, scenario, tables) for eid, event in events.events.items()}
     return pd.DataFrame(out, index=runs.index)
+
+
+def evaluate_result(events: Events, block: BlockResult, scenario: Scenario) -> pd.DataFrame:
+    """`evaluate` on a freshly simulated block, reading only the trajectory columns the events need."""
+    columns = trajectory_columns(events, scenario)
+    trajectories = block.trajectories.select(columns).to_pandas() if columns and block.trajectories else None
+    return evaluate(events, block.runs.to_pandas(), trajectories, scenario)
 
 
 def _per_round(trajectories: pd.DataFrame | None, runs: pd.DataFrame, scenario: Scenario) -> dict[str, np.ndarray]:

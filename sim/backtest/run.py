@@ -22,7 +22,7 @@ from ..experiments.ensemble import BlockResult
 from ..experiments.results import ResultsDir, sha256
 from ..scenario import Scenario
 from ..scenario.yamlio import read_text
-from .evaluate import check_events, evaluate, horizon_round, trajectory_columns
+from .evaluate import check_events, evaluate_result, horizon_round
 from .events import SURE, Events, load_events
 from .forecasters import reference_forecasts
 from .scoring import CLIP, bootstrap_mean, brier, log_score
@@ -109,9 +109,7 @@ def backtest(scenario: ScenarioRef, events: Events | str | Path, runs: int = 10_
     found: dict[str, Any] = {}
 
     def on_block(resolved: Scenario, block: BlockResult) -> None:
-        columns = trajectory_columns(loaded, resolved)
-        trajectories = block.trajectories.select(columns).to_pandas() if columns and block.trajectories else None
-        hits.loc[:] += evaluate(loaded, block.runs.to_pandas(), trajectories, resolved).sum().to_numpy()
+        hits.loc[:] += evaluate_result(loaded, block, resolved).sum().to_numpy()
 
     def finish(resolved: Scenario, results: ResultsDir) -> dict[str, Any]:
         table = score_table(loaded, resolved, (hits / runs).to_dict())

@@ -70,7 +70,7 @@ class Uncertainty:
             return self.low + unit * (self.high - self.low)
         if self.distribution.kind == EMPIRICAL:
             return self.distribution.at(self.distribution.rows_at(unit))
-        return np.clip(quantiles(self.distribution, unit), self.distribution.low, self.distribution.high)
+        return np.clip(self.distribution.quantiles(unit), self.distribution.low, self.distribution.high)
 
     @property
     def dimension(self) -> str:
@@ -81,20 +81,6 @@ class Uncertainty:
     @property
     def spec(self) -> str:
         return str(self.distribution) if self.distribution is not None else f"{self.low:g}:{self.high:g}"
-
-
-def quantiles(d: Distribution, unit: np.ndarray) -> np.ndarray:
-    """The distribution's inverse CDF at `unit`."""
-    from scipy import stats  # imported here: scipy.stats takes half a second to load
-
-    a = d.args
-    if d.kind == "beta":
-        return stats.beta.ppf(unit, a[0], a[1])
-    if d.kind == "uniform":
-        return a[0] + unit * (a[1] - a[0])
-    if d.kind == "normal":
-        return stats.norm.ppf(unit, a[0], a[1]) if a[1] > 0 else np.full_like(unit, a[0])
-    return stats.triang.ppf(unit, (a[1] - a[0]) / (a[2] - a[0]), loc=a[0], scale=a[2] - a[0])
 
 
 @dataclass(frozen=True)

@@ -72,10 +72,8 @@ class DefaultRange:
 
 def default_ranges(scenario: Scenario) -> list[DefaultRange]:
     """Every parameter the scenario samples per run, over a range: a uniform's or a triangle's
-    support; a beta's or a normal's central 95% (a beta's support, [0, 1], is mostly values it
-    almost never draws), clipped to the parameter's own range."""
-    from scipy import stats  # imported here: scipy.stats is slow to load
-
+    support; a beta's, a normal's or an empirical's central 95% (a beta's support, [0, 1], is
+    mostly values it almost never draws), clipped to the parameter's own range."""
     out = []
     for path, dist in sampled_parameters(scenario):
         a = dist.args
@@ -83,12 +81,9 @@ def default_ranges(scenario: Scenario) -> list[DefaultRange]:
             low, high, how = a[0], a[1], "support"
         elif dist.kind == "triangular":
             low, high, how = a[0], a[2], "support"
-        elif dist.kind == EMPIRICAL:  # a joint group's members vary one by one, like any others
-            (low, high), how = dist.central(CENTRAL), f"central {CENTRAL:.0%} of its samples"
-        else:
-            law = stats.beta(*a) if dist.kind == "beta" else stats.norm(*a)
-            low, high = (float(v) for v in law.ppf([(1 - CENTRAL) / 2, (1 + CENTRAL) / 2]))
-            how = f"central {CENTRAL:.0%}"
+        else:  # a joint group's members vary one by one, like any others
+            low, high = (float(v) for v in dist.quantiles([(1 - CENTRAL) / 2, (1 + CENTRAL) / 2]))
+            how = f"central {CENTRAL:.0%}" + (" of its samples" if dist.kind == EMPIRICAL else "")
         low, high = max(low, dist.low), min(high, dist.high)
         if high > low:
             out.append(DefaultRange(path, float(low), float(high), how, dist))

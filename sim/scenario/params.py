@@ -70,15 +70,26 @@ class Distribution:
         cumulative = np.cumsum(self.weights) / np.sum(self.weights)
         return np.minimum(np.searchsorted(cumulative, unit, side="right"), len(self.args) - 1)
 
-    def central(self, share: float) -> tuple[float, float]:
-        """An empirical's central `share` of its weighted values (the marginal, for a joint group)."""
+    def quantiles(self, unit: Any) -> np.ndarray:
+        """The inverse CDF at `unit` in [0, 1]; an empirical's is that of its weighted values
+        (the marginal, for a member of a joint group)."""
         import numpy as np
 
-        order = np.argsort(self.args, kind="stable")
-        values, weights = np.asarray(self.args)[order], np.asarray(self.weights)[order]
-        cumulative = np.cumsum(weights) / weights.sum()
-        ends = np.searchsorted(cumulative, [(1 - share) / 2, (1 + share) / 2], side="left")
-        return float(values[min(ends[0], len(values) - 1)]), float(values[min(ends[1], len(values) - 1)])
+        unit, a = np.asarray(unit, dtype=float), self.args
+        if self.kind == EMPIRICAL:
+            order = np.argsort(a, kind="stable")
+            values, weights = np.asarray(a)[order], np.asarray(self.weights)[order]
+            cumulative = np.cumsum(weights) / weights.sum()
+            return values[np.minimum(np.searchsorted(cumulative, unit, side="left"), len(values) - 1)]
+        if self.kind == "uniform":
+            return a[0] + unit * (a[1] - a[0])
+        from scipy import stats  # imported here: scipy.stats takes half a second to load
+
+        if self.kind == "beta":
+            return stats.beta.ppf(unit, a[0], a[1])
+        if self.kind == "normal":
+            return stats.norm.ppf(unit, a[0], a[1]) if a[1] > 0 else np.full_like(unit, a[0])
+        return stats.triang.ppf(unit, (a[1] - a[0]) / (a[2] - a[0]), loc=a[0], scale=a[2] - a[0])
 
     def as_yaml(self) -> dict[str, Any]:
         if self.kind == EMPIRICAL:

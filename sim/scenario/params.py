@@ -262,6 +262,15 @@ def _check_numpy_samples(kind: str, numbers: tuple[float, ...]) -> None:
         raise ValueError(f"expected arguments numpy can sample from, got {_call(kind, numbers)} ({err})") from None
 
 
+@dataclass(frozen=True)
+class Range:
+    """A parameter's declared [low, high], kept in its type's metadata so that tools which offer
+    values (sim app's sliders) can read the range the schema will accept."""
+
+    low: float
+    high: float
+
+
 def param(low: float = 0.0, high: float = 1.0) -> Any:
     """A parameter type: a number in [low, high] or a distribution that fits there."""
 
@@ -278,7 +287,7 @@ def param(low: float = 0.0, high: float = 1.0) -> Any:
     def serialize(value: float | Distribution) -> Any:
         return value.as_yaml() if isinstance(value, Distribution) else value
 
-    return Annotated[float | Distribution, PlainValidator(validate), PlainSerializer(serialize)]
+    return Annotated[float | Distribution, PlainValidator(validate), PlainSerializer(serialize), Range(low, high)]
 
 
 Unit = param(0.0, 1.0)

@@ -54,6 +54,12 @@ def table(header: list[str], rows: list[list[Any]], name: str) -> solara.Element
                        classes=[name, "sim-table"])
 
 
+def pre(text: str, name: str) -> solara.Element:
+    """Preformatted text with class `name`."""
+    return solara.HTML(tag="pre", unsafe_innerHTML=html.escape(text), classes=[name],
+                       style="white-space: pre-wrap; font-size: 12px")
+
+
 def pct(p: float, low: float, high: float) -> str:
     return "–" if p != p else f"{100 * p:.1f}% [{100 * low:.1f}, {100 * high:.1f}]"
 
@@ -145,7 +151,7 @@ def ValueRow(p: Parameter, scenario: Any) -> None:
                 solara.SliderFloat("", value=p.number, min=p.low, max=p.high, step=(p.high - p.low) / 100,
                                    on_value=lambda x: apply(p.path, round(x, 6)))
         with solara.Details("source and note"):
-            solara.Preformatted(explanation(scenario, p.path))
+            pre(explanation(scenario, p.path), "sim-explain")
 
 
 @solara.component
@@ -165,7 +171,7 @@ def Values(scenario: Any) -> None:
         ValueRow(p, scenario)
     if overrides.value:
         solara.Markdown("**Your changes** (as `sim run` arguments)")
-        solara.Preformatted("\n".join(set_arguments(overrides.value)), classes=["sim-changes"])
+        pre("\n".join(set_arguments(overrides.value)), "sim-changes")
         solara.Button("Undo all changes", on_click=lambda: overrides.set({}))
 
 
@@ -235,7 +241,7 @@ def ByDate(results: views.Results) -> None:
     solara.FigureMatplotlib(figure)
     events = views.event_columns(results)
     labels = list(events)
-    chosen = measure.value if measure.value in events else next((e for e in labels if "lethal_aid" in e), labels[0])
+    chosen = measure.value if measure.value in events else next((e for e in labels if "red line" in e), labels[0])
     solara.Markdown("### A measure by date")
     solara.Select("Measure", value=chosen, values=labels, on_value=measure.set)
     frame = views.by_date(results, views.event_rounds(results, events[chosen]))
@@ -266,7 +272,7 @@ def Paths(results: views.Results) -> None:
             solara.Button(f"Trace run {example}", on_click=lambda n=int(example): traced_run.set(n), text=True,
                           classes=["sim-trace-button"])
     if traced_run.value is not None:
-        solara.Preformatted(views.trace_text(results, traced_run.value), classes=["sim-trace"])
+        pre(views.trace_text(results, traced_run.value), "sim-trace")
 
 
 def pick_class(name: str) -> None:
@@ -328,7 +334,7 @@ def Page() -> None:
         if results is not None:
             command = " ".join([f"sim run {results.scenario.name}", f"--runs {len(results.runs)}",
                                 f"--seed {results.manifest['seed']}", *set_arguments(overrides.value)])
-            solara.Preformatted(command, classes=["sim-command"])
+            pre(command, "sim-command")
             Outcomes(results)
             ByDate(results)
             Paths(results)

@@ -1,7 +1,7 @@
 """The tables the app shows, each computed from a run directory (the same files `sim run` writes),
 so every number on the page can be had again from the command line.
 
-Dates come from the manifest's `round_dates` (round k ends on round_dates[k]). Intervals are
+Dates come from the manifest's `round_dates` (round k starts on round_dates[k - 1]). Intervals are
 95%: Wilson for one proportion, Newcombe's paired-data interval for the difference of two
 scenarios run with common random numbers (run i of A and run i of B share their draws).
 """
@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..experiments.summary import wilson
 from ..report.figure_data import load_run_scenario, read_manifest
-from ..report.paths import LENGTH, first_event_paths
+from ..report.paths import LENGTH, first_event_paths, posturing_ceiling
 from ..scenario import Scenario
 
 
@@ -41,10 +41,10 @@ class Results:
 
     @property
     def dates(self) -> list[str]:
-        """The date each round ends: round k (1-based) ends on round_dates[k], or the round number."""
+        """The first day of each round (the manifest's round_dates), or `round k` where it has none."""
         dates = self.manifest.get("round_dates") or []
         rounds = int(self.manifest["rounds"])
-        return [dates[k] if k < len(dates) else f"round {k}" for k in range(1, rounds + 1)]
+        return [dates[k - 1] if k <= len(dates) else f"round {k}" for k in range(1, rounds + 1)]
 
     def codes(self) -> np.ndarray:
         """Each run's outcome class as its index on the ladder."""
@@ -98,17 +98,20 @@ def event_rounds(results: Results, column: str) -> np.ndarray:
 
 
 def class_rounds(results: Results) -> dict[str, np.ndarray]:
-    """For each class above the first, the round each run first reached it or worse: the first
+    """For each class above posturing, the round each run first reached it or worse: the first
     round an action above the previous class's highest rung was taken, for the runs whose outcome
     is that class or worse (inf for the others). By the last round this is exactly the share of
-    runs in the class or worse."""
+    runs in the class or worse. Classes up to posturing differ by easing, which has no date."""
     s, codes = results.scenario, results.codes()
     classes = list(s.outcomes.classes.values())
+    ceiling = posturing_ceiling(s)
     firsts = [(s.actions[c.removeprefix("first.").split(".", 1)[1]].rung, event_rounds(results, c))
               for c in results.runs.columns if c.startswith("first.")]
     out = {}
     for i in range(1, len(classes)):
         floor = classes[i - 1].max_rung
+        if floor < ceiling:
+            continue
         rounds = np.full(len(results.runs), np.inf)
         for rung, when in firsts:
             if rung > floor:

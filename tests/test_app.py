@@ -178,3 +178,111 @@ def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Pa
         browser.close()
     elsewhere = [u for u in asked if not u.startswith(url) and not u.startswith(("data:", "blob:"))]
     assert elsewhere == []
+
+
+# --- the app's parts, without a browser (default suite) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory):
+    import sim
+    from sim.app import views
+
+    out = tmp_path_factory.mktemp("app") / "run"
+    sim.run("precision-weapons", runs=300, seed=4, out=out)
+    return views.Results.read(out)
+
+
+@pytest.mark.slow  # 4 s: a run of 300
+def test_p_class_or_worse_by_the_last_date_is_the_share_of_runs_in_that_class_or_worse(small_run) -> None:
+    from sim.app import views
+
+    table = views.outcomes(small_run).set_index("outcome")
+    dated = views.classes_by_date(small_run)
+    assert len(dated) == small_run.scenario.rounds and dated["date"].iloc[0] == small_run.manifest["round_dates"][0]
+    assert [c for c in small_run.classes if c in dated.columns] == ["proxy_escalation", "militarized_crisis",
+                                                                    "regional_war", "nuclear_use"]
+    for name in ("proxy_escalation", "militarized_crisis", "regional_war", "nuclear_use"):
+        assert np.all(np.diff(dated[name]) >= 0)  # reached by a date stays reached
+        assert dated[name].iloc[-1] == pytest.approx(table.loc[name, "p_or_worse"])
+
+
+def test_the_paired_interval_agrees_with_the_paired_normal_interval_at_large_n_and_is_narrower_than_unpaired() -> None:
+    from sim.app.views import paired_difference
+    from sim.report.compare import newcombe_difference
+
+    rng = np.random.default_rng(11)
+    n = 20_000
+    a = rng.random(n) < 0.30
+    b = a ^ (rng.random(n) < 0.05)  # B is A with 5% of runs flipped: strongly paired
+    d, low, high = paired_difference(a, b)
+    discordant_ab, discordant_ba = int((a & ~b).sum()), int((~a & b).sum())
+    var = ((discordant_ab + discordant_ba) / n - ((discordant_ba - discordant_ab) / n) ** 2) / n
+    half = 1.959963984540054 * np.sqrt(var)
+    assert d == pytest.approx(b.mean() - a.mean())
+    assert low == pytest.approx(d - half, abs=5e-5) and high == pytest.approx(d + half, abs=5e-5)  # half is 3e-3
+    _, ulow, uhigh = newcombe_difference(int(a.sum()), n, int(b.sum()), n)
+    assert (high - low) < 0.5 * (uhigh - ulow)  # the independent interval ignores the pairing
+
+
+@pytest.mark.slow  # 3 s: the scenario loaded five times
+def test_the_range_a_slider_offers_is_the_range_the_schema_accepts() -> None:
+    from sim.app.parameters import declared_range, parameters
+    from sim.scenario import ScenarioError, load_scenario
+
+    s = load_scenario("precision-weapons")
+    assert declared_range(s, "actors.south_korea.resolve") == (0.0, 1.0)
+    assert declared_range(s, "actors.south_korea.preferences.lethal_aid") == (-10.0, 10.0)
+    assert declared_range(s, "rounds") == (-np.inf, np.inf)
+    for path in ("actors.south_korea.preferences.lethal_aid", "red_lines.south_korea.precision_weapons.specificity"):
+        low, high = declared_range(s, path)
+        load_scenario("precision-weapons", {path: low})
+        load_scenario("precision-weapons", {path: high})
+        with pytest.raises(ScenarioError):
+            load_scenario("precision-weapons", {path: high + 1})
+    for p in parameters(s):
+        if p.bounded:
+            assert p.low <= p.number <= p.high, p.path
+
+
+def test_the_catalog_puts_every_named_scenario_under_the_world_it_extends() -> None:
+    from sim.app.parameters import catalog
+    from sim.scenario import scenario_names
+
+    worlds = catalog()
+    listed = [name for names in worlds.values() for name in names[1:]]
+    assert sorted(listed) == scenario_names()
+    assert "baseline" in worlds["world/korea-2024-calibrated.yaml"]
+    assert all(names[0] == world for world, names in worlds.items())
+
+
+def test_an_inject_added_in_the_app_is_an_override_the_loader_accepts() -> None:
+    from sim.app.parameters import inject
+    from sim.scenario import load_scenario
+
+    path, value = inject(1, 3, "south_korea", "lethal_aid", "ukraine", 0.5)
+    s = load_scenario("baseline", {path: value})
+    added = s.injects["added_in_app_1"]
+    assert (added.round, added.probability, added.force["south_korea"].action) == (3, 0.5, "lethal_aid")
+
+
+def test_a_cancelled_run_leaves_nothing_behind(tmp_path: Path) -> None:
+    from sim.app.runner import Cancelled, run_scenario
+
+    asked = []
+
+    def stopped() -> bool:  # not before the run starts; yes once a block is done
+        asked.append(True)
+        return len(asked) > 1
+
+    with pytest.raises(Cancelled):
+        run_scenario(tmp_path, "baseline", 50, 0, {}, progress=lambda share: None, stopped=stopped)
+    assert len(asked) == 2 and list(tmp_path.iterdir()) == []
+
+
+def test_sim_app_without_the_app_extra_says_how_to_install_it(monkeypatch, capsys) -> None:
+    from sim.cli import main
+
+    monkeypatch.setitem(sys.modules, "solara", None)  # import solara fails as if not installed
+    assert main(["app", "--port", "8999"]) == 2
+    assert "pip install 'escalation-sim[app]'" in capsys.readouterr().err

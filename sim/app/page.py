@@ -22,6 +22,12 @@ from ..scenario import ScenarioError, load_scenario
 
 SHOWN = 12  # values listed at once; the search narrows them
 NOBODY = "(none)"
+STYLE = """
+.sim-table { border-collapse: collapse; margin: 4px 0 12px 0; font-size: 14px; }
+.sim-table th, .sim-table td { text-align: left; padding: 2px 14px 2px 0; vertical-align: top; }
+.sim-table th { border-bottom: 1px solid #bbb; }
+.sim-command { background: #f4f4f4; padding: 6px; }
+"""
 
 CATALOG = catalog()
 DEFAULT_WORLD = next((w for w, names in CATALOG.items() if "baseline" in names), next(iter(CATALOG)))
@@ -179,7 +185,7 @@ def Values(scenario: Any) -> None:
 def Injects(scenario: Any) -> None:
     actors, actions = list(scenario.actors), list(scenario.actions)
     actor = solara.use_reactive(actors[0])
-    action = solara.use_reactive(actions[-1])
+    action = solara.use_reactive(actions[len(actions) // 2])
     target = solara.use_reactive(actors[-1])
     when = solara.use_reactive(2)
     chance = solara.use_reactive(1.0)
@@ -322,6 +328,7 @@ def Downloads(results: views.Results) -> None:
 @solara.component
 def Page() -> None:
     solara.Title("sim app")
+    solara.Style(STYLE)
     key = (scenario_name.value, repr(sorted(overrides.value.items(), key=lambda kv: kv[0])))
     scenario = solara.use_memo(lambda: load_scenario(scenario_name.value, overrides.value), dependencies=[key])
     results = solara.use_memo(lambda: views.Results.read(run_path.value) if run_path.value else None,

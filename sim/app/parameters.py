@@ -18,7 +18,9 @@ from ..report.explain import explain_path
 from ..scenario import Distribution, Scenario, scenario_names
 from ..scenario.catalog import find_scenario, scenario_dir
 from ..scenario.dotpath import parse_path
-from ..scenario.params import Range, numbers, value_text
+from pydantic import WithJsonSchema
+
+from ..scenario.params import numbers, value_text
 from ..scenario.yamlio import Key, read_yaml
 
 WORLD_DIR = "world"
@@ -82,12 +84,14 @@ def parameters(scenario: Scenario) -> list[Parameter]:
 
 
 def declared_range(scenario: Scenario, path: str) -> tuple[float, float]:
-    """[low, high] of the schema's parameter type at `path`; (-inf, inf) for a plain number."""
+    """[low, high] of the schema's parameter type at `path` (the minimum and maximum its JSON
+    Schema gives the number, as `sim schema` prints them); infinite where it sets none."""
     keys = parse_path(scenario.model_dump(mode="json"), path)
     annotation = _annotation(scenario, keys)
     for meta in getattr(annotation, "__metadata__", ()):
-        if isinstance(meta, Range):
-            return meta.low, meta.high
+        if isinstance(meta, WithJsonSchema) and meta.json_schema:
+            number = next((s for s in meta.json_schema.get("anyOf", []) if s.get("type") == "number"), {})
+            return float(number.get("minimum", -math.inf)), float(number.get("maximum", math.inf))
     return -math.inf, math.inf
 
 

@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .. import __version__
 from ..experiments import interrupts
 from ..experiments.destination import OutputError, no_space
 from ..scenario import Problem, ScenarioError, read_description, scenario_names
@@ -112,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
             warnings.simplefilter("always", UserWarning)
             warnings.showwarning = show_warning
             result = run(args.scenario, runs=args.runs, seed=args.seed, rounds=args.rounds, overrides=args.set,
-                         out=args.out, workers=args.workers, progress=True)
+                         out=args.out if args.out is not None else True, workers=args.workers, progress=True)
     except (ValueError, FileExistsError) as err:
         raise UsageError(str(err)) from None
     print(result.summary())
@@ -131,6 +132,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sim", description="Escalation scenario simulator.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.add_argument("--version", action="version", version=f"sim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
@@ -168,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 # command(name, handler, help) returns the new subcommand's argparse parser.
 COMMAND_MODULES = ("sim.cli.sweep", "sim.cli.plot", "sim.cli.trace", "sim.cli.robust", "sim.cli.report",
                    "sim.cli.backtest", "sim.cli.sensitivity", "sim.cli.discover",
-                   "sim.cli.calibrate")
+                   "sim.cli.calibrate", "sim.cli.export")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -232,13 +232,13 @@ def compare(a: str | Path, b: str | Path, runs: int | None = None, seed: int | N
     horizon = {k: sides[k].meta.rounds if k in sides else scenarios[k].rounds for k in refs}
     check_comparable(scenarios["A"], horizon["A"], scenarios["B"], horizon["B"])
     if pending:
-        from ..api import run
+        from ..experiments.runner import run_scenario
 
         with tempfile.TemporaryDirectory(prefix="sim-compare-") as scratch:
             base = Path(out) if out is not None else Path(scratch)
             for key, ref in pending.items():
                 target = base / f"{key}-{_slug(Path(str(ref)).stem)}"
-                result = run(ref, runs=runs, seed=seed, rounds=rounds, out=target, workers=workers)
+                result = run_scenario(ref, runs=runs, seed=seed, rounds=rounds, out=target, workers=workers)
                 sides[key] = read_side(result.path, keep=out is not None)
     return Comparison(sides["A"], sides["B"], comparison_table(sides["A"], sides["B"]))
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .citations import DeclaredClaim, DeclaredReference
 from .params import Unit, param
+from .questions import Measure
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]*$", max_length=64)]
 Sources = Annotated[list[str], Field(min_length=1)]
@@ -361,5 +362,6 @@ class Scenario(Block):
     levers: list[Lever] = []
     references: dict[Id, DeclaredReference] = {}  # the scenario's own sources (citations.py)
     claims: dict[Id, DeclaredClaim] = {}
+    measures: dict[Id, Measure] = {}  # the questions a scenario asks of every run (questions.py)
 
 

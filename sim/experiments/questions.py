@@ -103,6 +103,8 @@ def _happened(q: Question, runs: pd.DataFrame, per_round: dict[str, np.ndarray] 
     last = horizon_round(q, scenario)
     if q.kind == "red_line":
         return _by(runs[f"round.{q.red_line}"], last)
+    if q.kind == "commitment" and q.status is not None:
+        return (runs[f"status.{q.commitment}"].astype(str) == q.status).to_numpy()
     if q.kind == "commitment":
         return _by(runs[f"invoked.{q.commitment}"], last)
     if q.kind == "agreement":

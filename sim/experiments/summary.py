@@ -102,14 +102,14 @@ class Tally:
 
 def rate_text(count: int, n: int) -> str:
     """A share with its Wilson 95% interval, `0.1234 [0.1200, 0.1268]`. None in n is written
-    `0 [0, 0.0038%]`: an upper bound, not a zero-width interval; all of n `1 [0.99996, 1]`."""
+    `0 [0, 0.0038%]`: an upper bound, not a zero-width interval; all of n `1 [1 - 0.0038%, 1]`."""
     if n == 0:
         return "-"
     low, high = wilson(count, n)
     if count == 0:
         return f"0 [0, {100 * high:.2g}%]"
     if count == n:
-        return f"1 [{low:.6g}, 1]"
+        return f"1 [1 - {100 * (1 - low):.2g}%, 1]"
     return f"{count / n:.4f} [{low:.4f}, {high:.4f}]"
 
 

@@ -2,7 +2,7 @@
 
 A question names a `kind` and the fields that kind needs: an actor `takes` an action (toward a
 target, in at least `rounds` rounds), an activity is `in_force` for `rounds` rounds, a
-`red_line` is crossed, a `commitment` invoked, an `agreement` agreed, the outcome is
+`red_line` is crossed, a `commitment` invoked (or ends with a `status`), an `agreement` agreed, the outcome is
 `at_least` a class. Its horizon is a date or a number of rounds from the start. Whether it
 happened in each run is worked out from the results tables (sim/experiments/questions.py).
 """
@@ -33,8 +33,10 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "agreement": ("agreement",),
     "outcome": ("at_least",),
 }
-OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"takes": ("target", "rounds"), "in_force": ("target",)}
-ALL_KIND_FIELDS = ("actor", "action", "target", "rounds", "red_line", "commitment", "agreement", "at_least")
+OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"takes": ("target", "rounds"), "in_force": ("target",),
+                                               "commitment": ("status",)}
+ALL_KIND_FIELDS = ("actor", "action", "target", "rounds", "red_line", "commitment", "status", "agreement", "at_least")
+CommitmentStatus = Literal["active", "invoked", "lapsed", "nullified"]
 
 Finding = tuple[tuple[str | int, ...], str]
 
@@ -52,6 +54,7 @@ class Question(BaseModel):
     rounds: RoundCount | None = None
     red_line: QuestionId | None = None
     commitment: QuestionId | None = None
+    status: CommitmentStatus | None = None  # a commitment's status at the end of the run (default: invoked by then)
     agreement: QuestionId | None = None
     at_least: QuestionId | None = None
     by: dt.date | RoundCount | None = None
@@ -117,6 +120,9 @@ def question_problems(questions: Mapping[str, Question], s: Scenario) -> Iterato
         if q.at_least in classes[1:2] and s.outcomes.classes[classes[0]].easing and last < s.rounds:
             yield (*at, "at_least"), (f"'{classes[1]}' is told from '{classes[0]}' only at the end of a run "
                                       f"(expected a horizon of {s.rounds} rounds, got {last})")
+        if q.status is not None and last < s.rounds:
+            yield (*at, "status"), (f"a commitment's status is recorded at the end of a run only (expected a horizon "
+                                    f"of {s.rounds} rounds, got {last})")
         field = "by" if q.by is not None else "date"
         if last < 1:
             yield (*at, field), f"horizon before the scenario's start (expected {s.start} or later, got {q.horizon})"

@@ -221,14 +221,17 @@ def robust_sections(path: Path, manifest: dict[str, Any], scenario: Scenario) ->
 
 
 def comparison_sections(path: Path, sides: tuple[Path, Path]) -> list[Section]:
-    from .compare import comparison_table, read_side
+    from .compare import comparison_table, interval_note, read_sides
     from .plots import comparison_figure
 
-    a, b = read_side(sides[0]), read_side(sides[1])
+    a, b = read_sides(*sides)
     compared = comparison_table(a, b)
     rows = ([r["label"], r["kind"], pct(r["a_p"]), pct(r["b_p"]), pct(r["diff"]),
-             interval(r["diff_low"], r["diff_high"])] for _, r in compared.iterrows())
-    body = table(["", "kind", f"A: {a.name}", f"B: {b.name}", "B − A", "95% interval of B − A"], rows)
+             interval(r["diff_low"], r["diff_high"]), r["interval"],
+             "" if not np.isfinite(r["diff"]) else ("yes" if r["significant"] else "no (n.s.)")]
+            for _, r in compared.iterrows())
+    body = table(["", "kind", f"A: {a.name}", f"B: {b.name}", "B − A", "95% interval of B − A", "interval",
+                  "significant"], rows) + f"<p>{esc(interval_note(compared))}</p>"
     figure = comparison_figure(compared, a=f"A: {a.name}", b=f"B: {b.name}")
     return [("outcomes", "A against B", body), ("figures", "Figures", figure_html("comparison", figure))]
 

@@ -1,6 +1,6 @@
-"""The command line: a thin layer over the package API (see DESIGN section 5).
+"""The command line: a thin layer over the package API (see docs/design.md, "Command line").
 
-Start-up is part of the interface (DESIGN section 6: `sim --help` and `sim list` at most 0.5 CPU
+Start-up is part of the interface (docs/design.md, "Performance": `sim --help` and `sim list` at most 0.5 CPU
 seconds). This module imports only the standard library at the top; each command imports what
 it needs when it runs, so pydantic, numpy, Mesa, pandas, pyarrow, scipy and matplotlib load
 only for the commands that use them. tests/test_startup.py guards this.

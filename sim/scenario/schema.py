@@ -60,7 +60,7 @@ class Response(Move):
 
 
 class UtilityPolicy(Block):
-    """Softmax over allowed moves of the utility model (DESIGN section 3, step 4)."""
+    """Softmax over allowed moves of the utility model (docs/design.md, "The model", step 4)."""
 
     name: Literal["utility"] = "utility"
     temperature: param(0.01, 100.0) = 1.0

@@ -1,4 +1,4 @@
-"""Model v1 against the current code, side by side on this machine (DESIGN section 6).
+"""Model v1 against the current code, side by side on this machine (docs/design.md, "Performance").
 
     python benchmarks/compare_versions.py                   # v1 (b029b1c) against this checkout
     python benchmarks/compare_versions.py --skip-million    # CPU and 100k memory only (about 2 minutes)
@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import measure  # noqa: E402
 from worktree import REPO, checkout, env_for, git  # noqa: E402
 
-V1 = "b029b1c"  # model version 1, the reference (DESIGN section 6)
+V1 = "b029b1c"  # model version 1, the reference (docs/design.md, "Performance")
 RUNS = 100_000
 MILLION = 1_000_000
 TARGET_CPU_RATIO = 1.5

@@ -2,7 +2,7 @@
 
 CPU time is user + system seconds of the command and every descendant it waited for (from
 getrusage(RUSAGE_CHILDREN) before and after): on a shared, noisy machine it moves far less than
-wall time, so targets are judged on it (DESIGN section 6).
+wall time, so targets are judged on it (docs/design.md, "Performance").
 
 Memory is sampled from /proc every 20 ms as two sums over the tree: PSS (a page shared by forked
 processes counts once, split between them) and RSS (shared pages count in every process that

@@ -2,7 +2,7 @@
 
 Prints the figures BENCHMARKS.md records. Memory is the peak over the process and its workers
 (benchmarks/measure.py), judged on PSS, which counts pages the forked workers share once.
-Targets (DESIGN section 6): 100,000 runs in <= 1.5 GB; 1,000,000 runs at most twice the peak memory of 100,000; at least 100x the
+Targets (docs/design.md, "Performance"): 100,000 runs in <= 1.5 GB; 1,000,000 runs at most twice the peak memory of 100,000; at least 100x the
 throughput of running the same model one replicate at a time through mesa.batch_run, with the
 scenario loaded once and passed to every model as a Scenario object, as a Mesa user who sweeps a
 model would (a scenario name would make each replicate re-read and validate the YAML, which is

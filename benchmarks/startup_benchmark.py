@@ -1,4 +1,4 @@
-"""Start-up: CPU seconds of `sim --help`, `sim list` and `sim show baseline` (DESIGN section 6).
+"""Start-up: CPU seconds of `sim --help`, `sim list` and `sim show baseline` (docs/design.md, "Performance").
 
     python benchmarks/startup_benchmark.py                  # this checkout, median of 15 runs each
     python benchmarks/startup_benchmark.py --against main   # and another commit, side by side

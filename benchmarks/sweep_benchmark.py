@@ -1,4 +1,4 @@
-"""Sweep benchmark (DESIGN section 6): wall time, worker speedup and peak memory of `sim sweep`.
+"""Sweep benchmark (docs/design.md, "Performance"): wall time, worker speedup and peak memory of `sim sweep`.
 
     python benchmarks/sweep_benchmark.py            # the full measurement (about 4 minutes on 2 cores)
     python benchmarks/sweep_benchmark.py --quick    # fewer runs for the 1,000-point memory check

@@ -1,43 +1,53 @@
-"""Escalation scenario simulator: red lines, commitments and action-response rounds over many runs."""
+"""Escalation scenario simulator: red lines, commitments and action-response rounds over many runs.
+
+The Python API (docs/design.md, "Python API"): `load_scenario`, `run`, `compare`, `sweep`,
+`sensitivity`, `robust`, `backtest`, `forecast`, `trace`, `report` and `measures`. Each loads
+on first use, so `import sim` (and `sim --help`) imports nothing heavy.
+"""
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+# public name -> the module that defines it
+_API = {
+    "load_scenario": "sim.scenario",
+    "Scenario": "sim.scenario",
+    "ScenarioError": "sim.scenario",
+    "run": "sim.api",
+    "RunResult": "sim.api",
+    "compare": "sim.api",
+    "backtest": "sim.api",
+    "forecast": "sim.api",
+    "trace": "sim.api",
+    "report": "sim.api",
+    "measures": "sim.api",
+    "sweep": "sim.experiments.sweeps",
+    "sensitivity": "sim.experiments.sensitivity",
+    "robust": "sim.experiments.robust",
+    "EscalationModel": "sim.engine.model",
+}
+
 if TYPE_CHECKING:
-    from .api import run
+    from .api import RunResult, backtest, compare, forecast, measures, report, run, trace
     from .engine.model import EscalationModel
+    from .experiments.robust import robust
     from .experiments.sensitivity import sensitivity
     from .experiments.sweeps import sweep
     from .scenario import Scenario, ScenarioError, load_scenario
 
 
 def __getattr__(name: str) -> Any:
-    # Everything loads on first use, even the scenario schema (pydantic), so `sim --help` and
-    # `sim list` start fast (DESIGN section 6); `import sim` alone imports nothing heavy.
-    if name in ("Scenario", "ScenarioError", "load_scenario"):
-        from . import scenario
-
-        return getattr(scenario, name)
-    if name == "run":
-        from .api import run
-
-        return run
-    if name == "EscalationModel":
-        from .engine.model import EscalationModel
-
-        return EscalationModel
-    if name == "sensitivity":
-        from .experiments.sensitivity import sensitivity
-
-        return sensitivity
-    if name == "sweep":
-        from .experiments.sweeps import sweep
-
-        return sweep
-    raise AttributeError(name)
+    if name not in _API:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    return getattr(importlib.import_module(_API[name]), name)
 
 
-__all__ = ["EscalationModel", "Scenario", "ScenarioError", "load_scenario", "run", "sensitivity", "sweep", "__version__"]
+def __dir__() -> list[str]:
+    return sorted({"__version__", *_API})
+
+
+__all__ = sorted(_API)

@@ -14,13 +14,14 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.api import run
 from sim.cli import main
-from sim.report.compare import compare, comparison_table, format_comparison, newcombe_difference, read_side
+from sim.report.compare import compare, comparison_table, format_comparison, newcombe_difference, read_sides
 
 Z = 1.959963984540054
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -93,7 +94,7 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_table_has_every_outcome_and_red_line_rate_with_intervals(two_runs: tuple[Path, Path]) -> None:
-    a, b = (read_side(p) for p in two_runs)
+    a, b = read_sides(*two_runs)
     table = comparison_table(a, b)
     outcomes = table[table["kind"] == "outcome"]
     assert outcomes["id"].tolist() == a.outcomes["outcome"].tolist()
@@ -119,7 +120,7 @@ def test_a_scenario_against_itself_differs_by_exactly_nothing(tmp_path: Path) ->
 def test_a_directory_lends_its_seed_runs_and_rounds_to_a_scenario(two_runs: tuple[Path, Path]) -> None:
     comparison = compare(two_runs[0], "lethal-aid")
     assert (comparison.b.meta.seed, comparison.b.meta.runs, comparison.b.meta.rounds) == (5, 800, 8)
-    assert comparison.table.equals(comparison_table(read_side(two_runs[0]), read_side(two_runs[1])))
+    assert comparison.table.equals(comparison_table(*read_sides(*two_runs)))
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -163,3 +164,47 @@ def test_sim_compare_bad_input_exits_2_without_traceback(
     assert main([arg.format(**names) for arg in args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+# --- paired intervals ------------------------------------------------------------------------------
+
+from sim.report.compare import paired_difference  # noqa: E402
+
+
+def test_paired_interval_is_the_independent_one_when_the_pairs_are_uncorrelated() -> None:
+    a = np.array([1, 1, 0, 0] * 25, dtype=bool)
+    b = np.array([1, 0, 1, 0] * 25, dtype=bool)  # phi = 0 exactly
+    assert paired_difference(a, b) == pytest.approx(newcombe_difference(50, 100, 50, 100), abs=1e-12)
+
+
+def test_paired_interval_covers_and_is_narrower_under_common_random_numbers() -> None:
+    """2,000 samples of 400 pairs, each pair driven by one uniform draw (as common random numbers
+    drive A and B): P(A) = 0.30, P(B) = 0.35. The 95% interval must cover 0.05 in 93% to 97% of
+    samples (4 standard errors of 2,000 Bernoulli(0.95) trials) and be narrower than the
+    independent interval in every sample."""
+    rng = np.random.default_rng(20261204)
+    covered, narrower = 0, 0
+    for _ in range(2000):
+        u = rng.random(400)
+        noise = rng.random(400) < 0.05  # a few runs disagree for reasons of their own
+        a, b = u < 0.30, (u < 0.35) ^ (noise & (u > 0.5))
+        true_b = 0.35 + 0.05 * 0.5  # the noise flips 5% of the upper half to yes
+        d, low, high = paired_difference(a, b)
+        covered += low <= true_b - 0.30 <= high
+        _, ilow, ihigh = newcombe_difference(int(a.sum()), 400, int(b.sum()), 400)
+        narrower += (high - low) < (ihigh - ilow)
+    assert 0.93 <= covered / 2000 <= 0.97
+    assert narrower == 2000
+
+
+def test_compare_prints_which_interval_it_uses_and_marks_what_is_not_significant() -> None:
+    comparison = compare("baseline", "precision-weapons", runs=300, seed=4, rounds=6)
+    text = format_comparison(comparison)
+    table = comparison.table
+    assert set(table.loc[table["kind"] != "enforced", "interval"]) == {"paired"}
+    assert set(table.loc[table["kind"] == "enforced", "interval"]) <= {"independent", "-"}
+    assert "paired (Newcombe's score interval for paired proportions" in text
+    assert " n.s." in text and " *" in text
+    measure = table[table["kind"] == "measure"].iloc[0]
+    assert measure["id"] == "seoul_lethal_aid", "B's measure is asked of A's runs too"
+    assert np.isfinite(measure["a_p"]) and measure["b_p"] > measure["a_p"]

@@ -1,4 +1,4 @@
-"""The engine's specification, model version 2 (DESIGN section 3, docs/model.md).
+"""The engine's specification, model version 2 (docs/design.md, "The model", docs/model.md).
 
 Every test plays a small world (tests/data/duel.yaml; tests/data/proxy.yaml adds a non-state
 actor) in which nothing is left to chance, scripts the actors it does not study, records the

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import sim
-from sim import api as api_module
+from sim.experiments import runner as runner_module
 from sim.cli import main
 from sim.experiments import destination, ensemble, results as results_module
 from sim.experiments import sweep_store
@@ -182,12 +182,12 @@ def test_1_a_run_writes_in_a_partial_directory_of_its_own_and_leaves_only_the_re
 def test_1_identical_runs_in_the_same_second_get_their_own_default_directories(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     fixed = Path("results") / "baseline" / "20250101-000000-abcdef12"
-    monkeypatch.setattr(api_module, "default_out", lambda name, fingerprint: fixed)
+    monkeypatch.setattr(runner_module, "default_out", lambda name, fingerprint, tag="": fixed)
     with DestinationLock(fixed):  # its twin, started in the same second, is writing there
-        second = sim.run("baseline", runs=30, seed=1, rounds=2)
+        second = sim.run("baseline", runs=30, seed=1, rounds=2, out=True)
     assert second.path == fixed.with_name(fixed.name + "-2")
-    third = sim.run("baseline", runs=30, seed=1, rounds=2)  # the twin was refused before writing anything
-    fourth = sim.run("baseline", runs=30, seed=1, rounds=2)
+    third = sim.run("baseline", runs=30, seed=1, rounds=2, out=True)  # the twin was refused before writing anything
+    fourth = sim.run("baseline", runs=30, seed=1, rounds=2, out=True)
     assert (third.path, fourth.path) == (fixed, fixed.with_name(fixed.name + "-3"))
     assert names(tmp_path / "results" / "baseline") == [fixed.name, fixed.name + "-2", fixed.name + "-3"]
 

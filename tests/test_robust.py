@@ -145,3 +145,18 @@ def test_sim_plot_draws_regret_and_outcomes_of_a_study(idle_lever: Path, tmp_pat
     written = capsys.readouterr().out.split()
     assert [Path(w).name for w in written] == ["regret.png", "options-outcomes.png"]
     assert all(Path(w).read_bytes().startswith(b"\x89PNG") for w in written)
+
+
+def test_ranked_options_whose_intervals_overlap_the_first_are_marked_not_significant() -> None:
+    from sim.cli.robust import format_robust
+
+    rows = [("a", 1.0, 0.9, 1.1), ("b", 1.05, 0.95, 1.15), ("c", 2.0, 1.9, 2.1)]
+    options = pd.DataFrame([{"option": i, "label": label, "metric": "escalation_score", "expected": e, "low": lo,
+                             "high": hi, "mean_regret": e - 1, "max_regret": e - 1, "rank_expected": i + 1,
+                             "rank_regret": i + 1} for i, (label, e, lo, hi) in enumerate(rows)])
+    manifest = {"minimise": "escalation_score", "scenario": "s", "options": 3, "states": 2, "runs": 10, "seed": 0,
+                "uncertainties": []}
+    text = format_robust(manifest, options, "dir")
+    lines = {line.split()[0]: line for line in text.splitlines() if line[:1] in "abc" and len(line) > 20}
+    assert lines["b"].endswith("~") and not lines["c"].endswith("~") and not lines["a"].endswith("~")
+    assert "not significant (1 of 2 other options)" in text

@@ -1,4 +1,4 @@
-"""The named scenarios and the Korean world file, as DESIGN sections 3 and 4 fix them.
+"""The named scenarios and the Korean world file, as docs/design.md, "The model" and "Provenance" fix them.
 
 Specifications: the nine names, the fixed ids of actors, actions, red lines, commitments and
 outcome classes, every cited source existing in the digest, `sim show` round-tripping, and

@@ -1,4 +1,4 @@
-"""Import discipline of the command line (DESIGN section 6: `sim --help` and `sim list` start in
+"""Import discipline of the command line (docs/design.md, "Performance": `sim --help` and `sim list` start in
 at most 0.5 CPU seconds because heavy packages load only in the commands that use them).
 
 Nothing here is timed: each check runs the command in a fresh interpreter and looks at which

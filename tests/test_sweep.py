@@ -1,4 +1,4 @@
-"""Sweeps (DESIGN sections 2, 5 and 7; issue 4), stated as behaviour.
+"""Sweeps (docs/design.md, "Seeding", "Results contract" and "Reliability"; issue 4), stated as behaviour.
 
 Designs give exactly the expected points; the same seed gives byte-identical runs.parquet for
 any worker count and executor; an interrupted sweep resumed equals an uninterrupted one; a

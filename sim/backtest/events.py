@@ -12,18 +12,17 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from ..scenario.citations import DeclaredReference
 from ..scenario.errors import Problem, ScenarioError
 from ..scenario.loader import locate, problems_from_pydantic
+from ..scenario.questions import Question
 from ..scenario.sources import load_digest
 from ..scenario.yamlio import Locations, read_yaml
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]*$", max_length=64)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-RoundCount = Annotated[int, Field(ge=1, le=600)]
-Kind = Literal["takes", "in_force", "red_line", "commitment", "agreement", "outcome"]
 Sure = Literal["high", "moderate", "low"]
 
 # How likely the record is right, by how sure it says it is: Sherman Kent's estimative words
@@ -32,18 +31,7 @@ Sure = Literal["high", "moderate", "low"]
 # unconfirmed fact is still more likely true than not.
 SURE: dict[str, float] = {"high": 0.93, "moderate": 0.75, "low": 0.6}
 
-# The fields each kind needs; any other kind field on an event is a mistake.
-KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    "takes": ("actor", "action"),
-    "in_force": ("actor", "action", "rounds"),
-    "red_line": ("red_line",),
-    "commitment": ("commitment",),
-    "agreement": ("agreement",),
-    "outcome": ("at_least",),
-}
-OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"takes": ("target", "rounds"), "in_force": ("target",)}
 BUILT_IN_FORECASTERS = ("model", "base_rate", "persistence", "always_0.5")
-ALL_KIND_FIELDS = ("actor", "action", "target", "rounds", "red_line", "commitment", "agreement", "at_least")
 
 
 class _Block(BaseModel):
@@ -59,40 +47,17 @@ class Source(_Block):
     note: str = ""
 
 
-class Event(_Block):
-    """One yes/no question about the record. `by` is the horizon: a date, or a number of rounds
-    from the start (default: `date`, the day it happened or the end of the window it did not)."""
+class Event(Question):
+    """One yes/no question about the record (the kinds of scenario/questions.py). `by` is the
+    horizon: a date, or a number of rounds from the start (default: `date`, the day it happened
+    or the end of the window it did not)."""
 
-    question: Annotated[str, Field(min_length=1)]
-    kind: Kind
-    actor: Id | None = None
-    action: Id | None = None
-    target: Id | None = None
-    rounds: RoundCount | None = None
-    red_line: Id | None = None
-    commitment: Id | None = None
-    agreement: Id | None = None
-    at_least: Id | None = None
+    _noun = "event"
     happened: bool
     date: dt.date
-    by: dt.date | RoundCount | None = None
     sure: Sure
     sources: Annotated[list[Id | Source], Field(min_length=1)]
     note: str = ""
-
-    @model_validator(mode="after")
-    def _fields_of_kind(self) -> Event:
-        needed = KIND_FIELDS[self.kind]
-        missing = [f for f in needed if getattr(self, f) is None]
-        if missing:
-            raise ValueError(f"a '{self.kind}' event needs {', '.join(needed)} "
-                             f"(expected a value for {', '.join(missing)}, got none)")
-        allowed = set(needed) | set(OPTIONAL_FIELDS.get(self.kind, ()))
-        extra = [f for f in ALL_KIND_FIELDS if f not in allowed and getattr(self, f) is not None]
-        if extra:
-            raise ValueError(f"a '{self.kind}' event takes only {', '.join(sorted(allowed))} "
-                             f"(expected none of {', '.join(extra)}, got {', '.join(extra)})")
-        return self
 
     @property
     def horizon(self) -> dt.date | int:

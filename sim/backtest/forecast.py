@@ -191,9 +191,11 @@ def format_forecast(f: Forecast) -> str:
         lines.append(f"{row.red_line:<34}{row.by_as_of:>16.4f}{row.after:>15.4f}   [{row.after_low:.4f}, "
                      f"{row.after_high:.4f}]")
     if len(f.later):
-        lines += ["", f"{'event after ' + str(f.as_of):<36}{'date':>11}{'given record':>14}{'unconditioned':>15}"
-                      f"{'happened':>10}"]
+        lines += ["", f"{'event after ' + str(f.as_of):<36}{'date':>11}  {'given record [95% interval]':<29}"
+                      f"{'unconditioned':>13}{'happened':>10}"]
         for row in f.later.itertuples():
-            lines.append(f"{row.event:<36}{row.date:>11}{row.p:>14.4f}{row.p_unconditioned:>15.4f}"
+            given = f"{row.p:.4f} [{row.low:.4f}, {row.high:.4f}]"
+            lines.append(f"{row.event:<36}{row.date:>11}  {given:<29}{row.p_unconditioned:>13.4f}"
                          f"{'yes' if row.happened else 'no':>10}")
+        lines.append("intervals: Wilson's with the survivors' effective sample size as the number of runs")
     return "\n".join(lines)

@@ -100,7 +100,7 @@ def backtest(scenario: ScenarioRef, events: Events | str | Path, runs: int = 10_
     """Run `scenario` `runs` times and score its forecasts of `events` (an Events or a file),
     beside the reference forecasters. Bad input (ScenarioError, ValueError) is refused before
     anything runs; the results directory appears only when complete."""
-    from ..api import run
+    from ..experiments.runner import run_scenario
 
     source = None if isinstance(events, Events) else Path(events)
     loaded = events if isinstance(events, Events) else load_events(events)
@@ -123,8 +123,8 @@ def backtest(scenario: ScenarioRef, events: Events | str | Path, runs: int = 10_
                 "log_score_clip": CLIP, "record_probability": SURE,
                 "scores": scores.set_index("forecaster").round(6).to_dict(orient="index")}
 
-    result = run(scenario, runs, seed, out=out, workers=workers, progress=progress, kind="backtest",
-                      on_block=on_block, finish=finish)
+    result = run_scenario(scenario, runs, seed, out=out if out is not None else True, workers=workers,
+                          progress=progress, kind="backtest", on_block=on_block, finish=finish)
     return BacktestResult(result.path, result.scenario, loaded, seed, runs, found["table"], found["scores"])
 
 

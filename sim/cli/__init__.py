@@ -1,6 +1,6 @@
-"""The command line: a thin layer over the package API (see DESIGN section 5).
+"""The command line: a thin layer over the package API (see docs/design.md, "Command line").
 
-Start-up is part of the interface (DESIGN section 6: `sim --help` and `sim list` at most 0.5 CPU
+Start-up is part of the interface (docs/design.md, "Performance": `sim --help` and `sim list` at most 0.5 CPU
 seconds). This module imports only the standard library at the top; each command imports what
 it needs when it runs, so pydantic, numpy, Mesa, pandas, pyarrow, scipy and matplotlib load
 only for the commands that use them. tests/test_startup.py guards this.
@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .. import __version__
 from ..experiments import interrupts
 from ..experiments.destination import OutputError, no_space
 from ..scenario import Problem, ScenarioError, read_description, scenario_names
@@ -112,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
             warnings.simplefilter("always", UserWarning)
             warnings.showwarning = show_warning
             result = run(args.scenario, runs=args.runs, seed=args.seed, rounds=args.rounds, overrides=args.set,
-                         out=args.out, workers=args.workers, progress=True)
+                         out=args.out if args.out is not None else True, workers=args.workers, progress=True)
     except (ValueError, FileExistsError) as err:
         raise UsageError(str(err)) from None
     print(result.summary())
@@ -131,6 +132,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sim", description="Escalation scenario simulator.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.add_argument("--version", action="version", version=f"sim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
@@ -168,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 # command(name, handler, help) returns the new subcommand's argparse parser.
 COMMAND_MODULES = ("sim.cli.sweep", "sim.cli.plot", "sim.cli.trace", "sim.cli.robust", "sim.cli.report",
                    "sim.cli.backtest", "sim.cli.sensitivity", "sim.cli.discover",
-                   "sim.cli.calibrate", "sim.cli.schema", "sim.cli.app")
+                   "sim.cli.calibrate", "sim.cli.schema", "sim.cli.export", "sim.cli.app")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""`sim plot` and `sim compare`: figures and comparisons on the command line (DESIGN section 5)."""
+"""`sim plot` and `sim compare`: figures and comparisons on the command line (docs/design.md, "Command line")."""
 
 from __future__ import annotations
 

@@ -67,6 +67,13 @@ def _robust(args: argparse.Namespace) -> int:
     return 0
 
 
+def overlapping_first(table: Any) -> int:
+    """How many options' expected-value intervals overlap the first-ranked option's."""
+    first = table.iloc[0]
+    rest = table.iloc[1:]
+    return int(((rest["low"] <= first["high"]) & (first["low"] <= rest["high"])).sum())
+
+
 def format_robust(manifest: dict[str, Any], options: Any, path: Path | str) -> str:
     """The options ranked by worst regret on the minimised outcome, with their expected outcomes."""
     metric = manifest["minimise"]
@@ -80,9 +87,17 @@ def format_robust(manifest: dict[str, Any], options: Any, path: Path | str) -> s
     width = max(len("option"), *(len(x) for x in table["label"]))
     lines.append(f"{'option':<{width}}  {'expected':>9}  {'95% interval':>19}  {'mean regret':>11}  "
                  f"{'max regret':>10}  {'rank exp.':>9}  {'rank regret':>11}")
+    first = table.iloc[0]
     for row in table.itertuples():
+        overlaps = row.Index != table.index[0] and row.low <= first.high and first.low <= row.high
         lines.append(f"{row.label:<{width}}  {row.expected:>9.4f}  [{row.low:>8.4f}, {row.high:>8.4f}]  "
-                     f"{row.mean_regret:>11.4f}  {row.max_regret:>10.4f}  {row.rank_expected:>9}  {row.rank_regret:>11}")
+                     f"{row.mean_regret:>11.4f}  {row.max_regret:>10.4f}  {row.rank_expected:>9}  {row.rank_regret:>11}"
+                     f"{'  ~' if overlaps else ''}")
+    tied = overlapping_first(table)
+    if tied:
+        lines += ["", f"~ its 95% interval overlaps that of the first option ({first.label}): the ranking between "
+                      f"them is not significant ({tied} of {len(table) - 1} other options); more --runs or "
+                      "--points may separate them"]
     if len(worst):
         lines += ["", "probability of each outcome class or worse, per option (expected over the points):"]
         pivot = worst.pivot(index="label", columns="metric", values="expected")
@@ -91,4 +106,11 @@ def format_robust(manifest: dict[str, Any], options: Any, path: Path | str) -> s
         lines.append(f"{'option':<{width}}  " + "  ".join(f"{'>= ' + n:>20}" for n in names))
         for label, row in pivot.iterrows():
             lines.append(f"{label:<{width}}  " + "  ".join(f"{v:>20.4f}" for v in row))
+    measures = options[options["metric"].str.startswith("measure.")]
+    if len(measures):
+        lines += ["", "measures per option (expected over the points, 95% interval):"]
+        for mid, rows in measures.groupby("metric", sort=False):
+            lines.append(f"  {mid.removeprefix('measure.')}")
+            for row in rows.set_index("label").reindex(table["label"]).itertuples():
+                lines.append(f"{row.Index:<{width}}  {row.expected:>9.4f}  [{row.low:>8.4f}, {row.high:>8.4f}]")
     return "\n".join(lines)

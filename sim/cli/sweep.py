@@ -115,17 +115,17 @@ def format_sweep(result: Any) -> str:
     ]
     sampled = _sampled(result.path, manifest["paths"])
     lines += [sampled, ""] if sampled else [""]
-    outcomes = summary[summary["metric"].str.startswith("outcome.")]
-    table = outcomes.pivot(index="point", columns="metric", values="p")
+    outcomes = summary[summary["metric"].str.startswith(("outcome.", "measure."))]
+    table = outcomes.set_index(["point", "metric"])
     classes = list(dict.fromkeys(outcomes["metric"]))
     names = ["point", *manifest["paths"], *(c.removeprefix("outcome.") for c in classes)]
-    widths = [max(len(n), 7) for n in names]
+    widths = [max(len(n), 7) if i <= len(manifest["paths"]) else max(len(n), 15) for i, n in enumerate(names)]
     lines.append("  ".join(f"{n:>{w}}" for n, w in zip(names, widths)))
     d = len(manifest["paths"])
     for row in points.head(SHOWN_POINTS).itertuples(index=False):
         cells = [str(row[0]), *(_number(v) for v in row[1 : 1 + d])]
         if row.status == "ok":
-            cells += [f"{table.loc[row[0], c]:.4f}" for c in classes]
+            cells += [_share(table.loc[(row[0], c)]) for c in classes]
         else:
             cells.append(f"failed: {row.error}")
         lines.append("  ".join(f"{c:>{w}}" for c, w in zip(cells, widths)))
@@ -133,7 +133,15 @@ def format_sweep(result: Any) -> str:
         lines.append(f"... {len(points) - SHOWN_POINTS} more points in points.parquet and summary.parquet")
     if result.failed:
         lines.append(f"{len(result.failed)} point(s) failed: their errors are in points.parquet")
+    lines.append("each share ± the wider side of its 95% Wilson interval; 0 (<x): none, x its upper bound")
     return "\n".join(lines)
+
+
+def _share(row: Any) -> str:
+    """A share and the wider side of its 95% interval, compactly: 0.1234±0.0091, or 0 (<0.0019)."""
+    if row["p"] == 0:
+        return f"0 (<{row['high']:.2g})"
+    return f"{row['p']:.4f}±{max(row['p'] - row['low'], row['high'] - row['p']):.4f}"
 
 
 def _sampled(path: Path, varied: list[str]) -> str:

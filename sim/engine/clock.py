@@ -8,20 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..scenario import Scenario
+from ..scenario.calendar import DAYS, add_months, round_start
 
-DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12.0}
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day of the month `months` later (the last day where the month is shorter)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has a 28th")
+__all__ = ["DAYS", "Clock", "add_months", "calendar"]
 
 
 @dataclass(frozen=True)
@@ -42,10 +31,7 @@ class Clock:
 
     def date(self, round_number: int) -> dt.date:
         """The first day of round `round_number` (round 1 starts on the start date)."""
-        steps = (round_number - 1) * self.length
-        if self.unit == "month":
-            return add_months(self.start, steps)
-        return self.start + dt.timedelta(days=steps * DAYS[self.unit])
+        return round_start(self.start, self.length, self.unit, round_number)
 
     def years_since(self, day: dt.date, round_number: int) -> float:
         return (self.date(round_number) - day).days / 365.25

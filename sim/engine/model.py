@@ -4,7 +4,7 @@ Every piece of state is an array whose *last* axis is the replicate (options, ac
 first): rows of one option or actor are contiguous, which makes the per-group reductions of a
 round fast (see perception.Groups). Decisions and records are arrays over *options* (an allowed
 actor, action and target; see tables.py). A round
-(DESIGN section 3): 1 injects and responses falling due, 2 perception of last round's events,
+(docs/design.md, "The model"): 1 injects and responses falling due, 2 perception of last round's events,
 3 commitments and red lines, 4 agreements, 5 each actor's stops and picks, 6 chance,
 7 hostility and state updates, 8 records.
 """
@@ -37,7 +37,7 @@ ScenarioRef = str | Path | Scenario
 
 
 def block_generator(seed: int | None, point: int = 0, block: int = 0) -> np.random.Generator:
-    """The Generator of one block of replicates (DESIGN section 2: one per (point, block))."""
+    """The Generator of one block of replicates (docs/design.md, "Seeding": one per (point, block))."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(point, block)))
 
 

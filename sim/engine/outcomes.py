@@ -1,4 +1,4 @@
-"""Per-run outcomes of a finished block, as Arrow tables (DESIGN section 5, runs.parquet).
+"""Per-run outcomes of a finished block, as Arrow tables (docs/design.md, "Results contract", runs.parquet).
 
 Outcome classes measure the largest change from the starting situation: the highest *new*
 rung (`new_rung`), that of an event (a start or a move with positive escalation points) above

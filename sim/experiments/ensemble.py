@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from . import questions
 from .executors import LocalExecutor
 from ..engine.model import EscalationModel, block_generator
 from ..engine.outcomes import runs_table, trajectory_table
@@ -60,12 +61,26 @@ def simulate_block(task: BlockTask) -> BlockResult:
     while model.running:
         model.step()
     first = task.block * BLOCK
-    result = BlockResult(task, runs_table(model, first), trajectory_table(model, first) if task.trajectories else None)
+    runs = runs_table(model, first)
+    needed = questions.trajectory_columns(task.scenario.measures, task.scenario)
+    trajectories = trajectory_table(model, first) if task.trajectories or needed else None
+    if task.scenario.measures:
+        runs = with_measures(runs, trajectories.select(needed) if needed else None, task.scenario)
+    result = BlockResult(task, runs, trajectories if task.trajectories else None)
     # A Mesa model and its agents refer to each other, so a finished block's arrays (some 100 MB
     # at 10,000 replicates) would wait for the cyclic collector; free them before the next block.
     del model
     gc.collect()
     return result
+
+
+def with_measures(runs: pa.Table, trajectories: pa.Table | None, scenario: Scenario) -> pa.Table:
+    """The runs table with a boolean `measure.<id>` column per measure the scenario declares."""
+    answers = questions.evaluate(scenario.measures, runs.to_pandas(),
+                                 trajectories.to_pandas() if trajectories is not None else None, scenario)
+    for mid in scenario.measures:
+        runs = runs.append_column(f"measure.{mid}", pa.array(answers[mid].to_numpy(dtype=bool)))
+    return runs
 
 
 def default_workers() -> int:

@@ -35,9 +35,10 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def default_out(scenario_name: str, fingerprint: str) -> Path:
+def default_out(scenario_name: str, fingerprint: str, tag: str = "") -> Path:
+    """results/<scenario>/<time>-<id>, and -<tag> (a hash of the overrides) when given."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("results") / scenario_name / f"{stamp}-{fingerprint[:8]}"
+    return Path("results") / scenario_name / f"{stamp}-{fingerprint[:8]}{'-' + tag if tag else ''}"
 
 
 def _git(*args: str) -> subprocess.CompletedProcess | None:

@@ -224,7 +224,7 @@ def metric_names(base: Scenario) -> list[str]:
     """Every outcome a study reports, in order; all are to be minimised."""
     classes = list(base.outcomes.classes)
     return [*(f"outcome.{c}" for c in classes), *(f"at_least.{c}" for c in classes[1:]),
-            *(f"crossed.{lid}" for lid in base.red_lines), DEFAULT_METRIC]
+            *(f"crossed.{lid}" for lid in base.red_lines), *(f"measure.{mid}" for mid in base.measures), DEFAULT_METRIC]
 
 
 def check_metric(base: Scenario, metric: str) -> None:
@@ -259,6 +259,7 @@ def point_values(runs: pd.DataFrame, base: Scenario, options: int, states: int) 
         items = [(f"outcome.{c}", int(k)) for c, k in zip(classes, counts)]
         items += [(f"at_least.{c}", int(k)) for c, k in zip(classes[1:], worse[1:])]
         items += [(f"crossed.{lid}", int(rows[f"crossed.{lid}"].sum())) for lid in base.red_lines]
+        items += [(f"measure.{mid}", int(rows[f"measure.{mid}"].sum())) for mid in base.measures]
         records = [(m, k / n, *wilson(k, n)) for m, k in items]
         score = rows[DEFAULT_METRIC].to_numpy(dtype=float)
         half = Z95 * score.std(ddof=1) / math.sqrt(n) if n > 1 else float("nan")

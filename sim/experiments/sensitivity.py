@@ -229,9 +229,9 @@ def _varied(points: pd.DataFrame, paths: Sequence[str]) -> list[str]:
 
 
 def metric_matrix(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per point (rows, in point order), each outcome's probability and each red line's crossing
-    rate (columns, in summary order)."""
-    wanted = summary[summary["metric"].str.startswith(("outcome.", "crossed."))]
+    """Per point (rows, in point order), each outcome's probability, each red line's crossing
+    rate and each measure's probability (columns, in summary order)."""
+    wanted = summary[summary["metric"].str.startswith(("outcome.", "crossed.", "measure."))]
     order = list(dict.fromkeys(wanted["metric"]))
     return wanted.pivot(index="point", columns="metric", values="p").sort_index()[order]
 

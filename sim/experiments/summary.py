@@ -32,17 +32,20 @@ class Tally:
     classes: list[str]
     red_lines: list[str]
     rounds: int
+    measures: list[str] = field(default_factory=list)
     runs: int = 0
     outcome_counts: np.ndarray = field(init=False)
     crossed: dict[str, int] = field(init=False)
     enforced: dict[str, int] = field(init=False)
     crossing_rounds: dict[str, np.ndarray] = field(init=False)
+    measured: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.outcome_counts = np.zeros(len(self.classes), dtype=np.int64)
         self.crossed = dict.fromkeys(self.red_lines, 0)
         self.enforced = dict.fromkeys(self.red_lines, 0)
         self.crossing_rounds = {lid: np.zeros(self.rounds + 1, dtype=np.int64) for lid in self.red_lines}
+        self.measured = dict.fromkeys(self.measures, 0)
 
     def add(self, runs: pa.Table) -> None:
         self.runs += runs.num_rows
@@ -55,6 +58,8 @@ class Tally:
             rounds = runs.column(f"round.{lid}").to_numpy(zero_copy_only=False)
             rounds = rounds[crossed].astype(np.int64)
             self.crossing_rounds[lid] += np.bincount(rounds, minlength=self.rounds + 1)
+        for mid in self.measures:
+            self.measured[mid] += int(pc.sum(runs.column(f"measure.{mid}")).as_py() or 0)
 
     def median_round(self, lid: str) -> float:
         counts = self.crossing_rounds[lid]
@@ -68,6 +73,14 @@ class Tally:
         for name, count in zip(self.classes, self.outcome_counts):
             low, high = wilson(int(count), self.runs)
             rows.append({"outcome": name, "runs": int(count), "p": count / self.runs, "low": low, "high": high})
+        return rows
+
+    def measure_rows(self) -> list[dict]:
+        rows = []
+        for mid in self.measures:
+            low, high = wilson(self.measured[mid], self.runs)
+            rows.append({"measure": mid, "runs": self.measured[mid], "p": self.measured[mid] / self.runs,
+                         "low": low, "high": high})
         return rows
 
     def red_line_rows(self) -> list[dict]:
@@ -87,18 +100,39 @@ class Tally:
         return rows
 
 
-def format_summary(title: str, tally: Tally) -> str:
-    """The table `sim run` prints."""
-    lines = [title, "", f"{'outcome':<22}{'probability':>12}   95% interval       runs"]
+def rate_text(count: int, n: int) -> str:
+    """A share with its Wilson 95% interval, `0.1234 [0.1200, 0.1268]`. None in n is written
+    `0 [0, 0.0038%]`: an upper bound, not a zero-width interval; all of n `1 [1 - 0.0038%, 1]`."""
+    if n == 0:
+        return "-"
+    low, high = wilson(count, n)
+    if count == 0:
+        return f"0 [0, {100 * high:.2g}%]"
+    if count == n:
+        return f"1 [1 - {100 * (1 - low):.2g}%, 1]"
+    return f"{count / n:.4f} [{low:.4f}, {high:.4f}]"
+
+
+def format_summary(title: str, tally: Tally, questions: dict[str, str] | None = None) -> str:
+    """The table `sim run` prints: outcome classes, red lines and measures (their `questions` as
+    labels), each with a Wilson 95% interval."""
+    lines = [title, "", f"{'outcome':<24}{'probability [95% interval]':<30}{'runs':>10}"]
     for r in tally.outcome_rows():
-        lines.append(f"{r['outcome']:<22}{r['p']:>12.4f}   [{r['low']:.4f}, {r['high']:.4f}]   {r['runs']:>8}")
+        lines.append(f"{r['outcome']:<24}{rate_text(r['runs'], tally.runs):<30}{r['runs']:>10}")
     if tally.red_lines:
-        lines += ["", f"{'red line':<32}{'crossed':>9}{'enforced|crossed':>18}{'median round':>14}"]
-        for r in tally.red_line_rows():
-            enforced = "-" if np.isnan(r["enforced"]) else f"{r['enforced']:.3f}"
-            median = "-" if np.isnan(r["median_round"]) else f"{r['median_round']:.0f}"
-            lines.append(f"{r['red_line']:<32}{r['crossed']:>9.3f}{enforced:>18}{median:>14}")
+        lines += ["", f"{'red line':<32}{'crossed [95% interval]':<30}{'enforced | crossed [95%]':<30}"
+                      f"{'median round':>12}"]
+        for lid in tally.red_lines:
+            crossed, enforced = tally.crossed[lid], tally.enforced[lid]
+            median = tally.median_round(lid)
+            lines.append(f"{lid:<32}{rate_text(crossed, tally.runs):<30}{rate_text(enforced, crossed):<30}"
+                         f"{'-' if np.isnan(median) else f'{median:.0f}':>12}")
+    if tally.measures:
+        lines += ["", f"{'measure':<32}{'probability [95% interval]':<30}question"]
+        for r in tally.measure_rows():
+            question = (questions or {}).get(r["measure"], "")
+            lines.append(f"{r['measure']:<32}{rate_text(r['runs'], tally.runs):<30}{question}")
     return "\n".join(lines)
 
 
-__all__ = ["Tally", "format_summary", "wilson"]
+__all__ = ["Tally", "format_summary", "rate_text", "wilson"]

@@ -282,6 +282,8 @@ class Counts:
     outcomes: dict[str, int] = field(default_factory=dict)
     crossed: dict[str, int] = field(default_factory=dict)
     enforced: dict[str, int] = field(default_factory=dict)
+    measures: list[str] = field(default_factory=list)
+    measured: dict[str, int] = field(default_factory=dict)
 
     def add(self, table: pa.Table) -> None:
         self.runs += table.num_rows
@@ -291,9 +293,12 @@ class Counts:
         for lid in self.red_lines:
             self.crossed[lid] = self.crossed.get(lid, 0) + int(pc.sum(table.column(f"crossed.{lid}")).as_py() or 0)
             self.enforced[lid] = self.enforced.get(lid, 0) + int(pc.sum(table.column(f"enforced.{lid}")).as_py() or 0)
+        for mid in self.measures:
+            self.measured[mid] = self.measured.get(mid, 0) + int(pc.sum(table.column(f"measure.{mid}")).as_py() or 0)
 
     def rows(self, point: int, crn: bool) -> list[tuple]:
-        """summary.parquet rows: outcome.<class>, then crossed.<line> and enforced.<line> (given crossed)."""
+        """summary.parquet rows: outcome.<class>, then crossed.<line> and enforced.<line> (given
+        crossed), then measure.<id>."""
 
         def row(metric: str, k: int, n: int) -> tuple:
             return (point, metric, k / n if n else float("nan"), *wilson(k, n), n, crn)
@@ -302,6 +307,7 @@ class Counts:
         for lid in self.red_lines:
             out.append(row(f"crossed.{lid}", self.crossed.get(lid, 0), self.runs))
             out.append(row(f"enforced.{lid}", self.enforced.get(lid, 0), self.crossed.get(lid, 0)))
+        out += [row(f"measure.{mid}", self.measured.get(mid, 0), self.runs) for mid in self.measures]
         return out
 
 
@@ -356,7 +362,8 @@ class RunsStream:
     def add_point(self, point: int, tables: Iterable[pa.Table]) -> None:
         if self.broken:
             return
-        counts = Counts(list(self.plan.base.outcomes.classes), list(self.plan.base.red_lines))
+        counts = Counts(list(self.plan.base.outcomes.classes), list(self.plan.base.red_lines),
+                        measures=list(self.plan.base.measures))
         for table in tables:
             if self.writer is None:
                 self.writer = RowGroups(self.staging, table.schema)
@@ -405,7 +412,7 @@ def rewrite_runs(plan: Plan, ok: list[int]) -> list[tuple]:
     rows: list[tuple] = []
     writer = RowGroups(plan.partial / "runs.parquet.tmp", schema)
     for p in ok:
-        counts = Counts(list(plan.base.outcomes.classes), list(plan.base.red_lines))
+        counts = Counts(list(plan.base.outcomes.classes), list(plan.base.red_lines), measures=list(plan.base.measures))
         for f in files[p]:
             table = _aligned(read_part(f), schema)
             writer.write(table)

@@ -47,6 +47,7 @@ class Meta:
     rounds: int | None = None
     kind: str = "run"
     points: int | None = None
+    overrides: tuple[str, ...] = ()
 
     def caption(self) -> str:
         runs = f"{self.runs:,} runs" if self.runs is not None else "? runs"
@@ -57,6 +58,8 @@ class Meta:
             parts.append(runs)
         if self.rounds is not None:
             parts.append(f"{self.rounds} round{'s' * (self.rounds != 1)}")
+        if self.overrides:
+            parts.append("--set " + ", ".join(self.overrides))
         return " · ".join(parts)
 
 
@@ -125,6 +128,7 @@ def meta_from_manifest(manifest: Mapping[str, Any], points: int | None = None) -
         rounds=manifest.get("rounds"),
         kind=str(manifest.get("kind", "run")),
         points=points,
+        overrides=tuple(manifest.get("overrides") or ()),
     )
 
 

@@ -22,12 +22,15 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from . import figure_data as fd
 from .figures import figures_for
 from ..scenario import Scenario
+from ..experiments.summary import rate_text
 from ..scenario.citations import citations
 
 Section = tuple[str, str, str]  # (anchor id, heading, HTML body)
@@ -131,6 +134,12 @@ def scenario_section(scenario: Scenario) -> Section:
     return "scenario", "The scenario", pre(explain(scenario))
 
 
+def overrides_html(manifest: dict[str, Any]) -> str:
+    """The --set overrides a run was made with, for the top of its report."""
+    texts = manifest.get("overrides") or []
+    return f"<p class=meta>with --set {esc(', '.join(texts))}</p>" if texts else ""
+
+
 def manifest_section(manifest: dict[str, Any]) -> Section:
     return "manifest", "Manifest", pre(json.dumps(manifest, indent=2, default=str))
 
@@ -140,19 +149,26 @@ def manifest_section(manifest: dict[str, Any]) -> Section:
 
 def run_sections(path: Path, manifest: dict[str, Any], scenario: Scenario) -> list[Section]:
     classes = {cid: c.label or cid for cid, c in scenario.outcomes.classes.items()}
-    columns = ["outcome", *(f"{k}.{lid}" for lid in scenario.red_lines for k in ("crossed", "enforced"))]
+    recorded = set(pq.read_schema(path / "runs.parquet").names)
+    measures = [m for m in scenario.measures if f"measure.{m}" in recorded]  # older runs have none
+    columns = ["outcome", *(f"{k}.{lid}" for lid in scenario.red_lines for k in ("crossed", "enforced")),
+               *(f"measure.{m}" for m in measures)]
     runs = fd.read_table(path / "runs.parquet", columns)
     outcomes = fd.outcome_table(runs, list(classes), classes)
-    body = table(["outcome", "probability", "95% interval", "runs"],
-                 ([r.label, pct(r.p), interval(r.low, r.high), f"{r.count:,}"] for r in outcomes.itertuples()))
+    body = overrides_html(manifest)
+    body += table(["outcome", "probability [95% interval]", "runs"],
+                  ([r.label, rate_text(r.count, r.n), f"{r.count:,}"] for r in outcomes.itertuples()))
     lines = []
     for lid in scenario.red_lines:
         crossed = runs[f"crossed.{lid}"].fillna(False).astype(bool)
         enforced = runs.loc[crossed, f"enforced.{lid}"].fillna(False).astype(bool)
-        lines.append([lid, pct(crossed.mean()), interval(*fd.wilson(int(crossed.sum()), len(runs))),
-                      pct(enforced.mean()) if len(enforced) else "–"])
+        lines.append([lid, rate_text(int(crossed.sum()), len(runs)), rate_text(int(enforced.sum()), len(enforced))])
     if lines:
-        body += table(["red line", "crossed", "95% interval", "enforced when crossed"], lines)
+        body += table(["red line", "crossed [95% interval]", "enforced when crossed [95% interval]"], lines)
+    if measures:
+        body += table(["measure", "question", "probability [95% interval]"],
+                      ([m, scenario.measures[m].question, rate_text(int(runs[f"measure.{m}"].sum()), len(runs))]
+                       for m in measures))
     return [("outcomes", "Outcomes", body), ("figures", "Figures", figures_html(figures_for(path))),
             ("traces", "Three traced runs", traces_html(path, scenario))]
 
@@ -221,14 +237,17 @@ def robust_sections(path: Path, manifest: dict[str, Any], scenario: Scenario) ->
 
 
 def comparison_sections(path: Path, sides: tuple[Path, Path]) -> list[Section]:
-    from .compare import comparison_table, read_side
+    from .compare import comparison_table, interval_note, read_sides
     from .plots import comparison_figure
 
-    a, b = read_side(sides[0]), read_side(sides[1])
+    a, b = read_sides(*sides)
     compared = comparison_table(a, b)
     rows = ([r["label"], r["kind"], pct(r["a_p"]), pct(r["b_p"]), pct(r["diff"]),
-             interval(r["diff_low"], r["diff_high"])] for _, r in compared.iterrows())
-    body = table(["", "kind", f"A: {a.name}", f"B: {b.name}", "B − A", "95% interval of B − A"], rows)
+             interval(r["diff_low"], r["diff_high"]), r["interval"],
+             "" if not np.isfinite(r["diff"]) else ("yes" if r["significant"] else "no (n.s.)")]
+            for _, r in compared.iterrows())
+    body = table(["", "kind", f"A: {a.name}", f"B: {b.name}", "B − A", "95% interval of B − A", "interval",
+                  "significant"], rows) + f"<p>{esc(interval_note(compared))}</p>"
     figure = comparison_figure(compared, a=f"A: {a.name}", b=f"B: {b.name}")
     return [("outcomes", "A against B", body), ("figures", "Figures", figure_html("comparison", figure))]
 
@@ -303,7 +322,8 @@ def build_report(path: str | Path) -> str:
         sections = SECTIONS[kind](path, manifest, scenario)
         facts = (f"{kind} · seed {manifest.get('seed')} · {manifest.get('runs', 0):,} runs"
                  f"{' per point' if kind in ('sweep', 'robust') else ''} · {manifest.get('rounds')} rounds from "
-                 f"{manifest.get('start', '?')} · version {manifest.get('version', '?')}")
+                 f"{manifest.get('start', '?')} · version {manifest.get('version', '?')}"
+                 + (f" · --set {', '.join(manifest['overrides'])}" if manifest.get("overrides") else ""))
     sections = [*sections, scenario_section(scenario), sources_section(scenario), manifest_section(manifest)]
     nav = "".join(f'<a href="#{anchor}">{esc(heading)}</a>' for anchor, heading, _ in sections)
     body = "".join(f'<section id="{anchor}"><h2>{esc(heading)}</h2>{content}</section>'

@@ -2,7 +2,7 @@
 
 Names load on first use (PEP 562), so `from sim.scenario import scenario_names` or a
 `ScenarioError` handler does not import pydantic and the schema: the command line's start-up
-stays light (DESIGN section 6). Import from here as always; nothing else changes.
+stays light (docs/design.md, "Performance"). Import from here as always; nothing else changes.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Light on purpose (the standard library, and PyYAML when a description is read; no pydantic or
 numpy): `sim list` and the command line's start-up use it without paying for the schema
-(DESIGN section 6, start-up).
+(docs/design.md, "Performance", start-up).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from .dotpath import PathError, parse_path, value_at
 from .errors import did_you_mean
 from .params import Distribution, numbers
+from .questions import question_problems
 from .sources import load_digest
 from .schema import Move, Scenario, ScriptedPolicy, TitForTatPolicy
 from .yamlio import Key
@@ -36,6 +37,7 @@ def check_references(s: Scenario, source_ids: set[str]) -> list[Finding]:
         *_citation_refs(s),
         *_source_refs(s, source_ids),
         *_joint_samples(s),
+        *((("measures", *path), message) for path, message in question_problems(s.measures, s)),
     ]
 
 

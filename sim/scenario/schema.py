@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .citations import DeclaredClaim, DeclaredReference
 from .params import Unit, param
+from .questions import Measure
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]*$", max_length=64)]
 Sources = Annotated[list[str], Field(min_length=1)]
@@ -59,7 +60,7 @@ class Response(Move):
 
 
 class UtilityPolicy(Block):
-    """Softmax over allowed moves of the utility model (DESIGN section 3, step 4)."""
+    """Softmax over allowed moves of the utility model (docs/design.md, "The model", step 4)."""
 
     name: Literal["utility"] = "utility"
     temperature: param(0.01, 100.0) = 1.0
@@ -361,5 +362,6 @@ class Scenario(Block):
     levers: list[Lever] = []
     references: dict[Id, DeclaredReference] = {}  # the scenario's own sources (citations.py)
     claims: dict[Id, DeclaredClaim] = {}
+    measures: dict[Id, Measure] = {}  # the questions a scenario asks of every run (questions.py)
 
 

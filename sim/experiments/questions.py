@@ -1,0 +1,146 @@
+"""Whether a yes/no question (scenario/questions.py) was answered yes in each run: one boolean per
+run and question, from the results tables. The backtest's events and a scenario's measures are
+both evaluated here.
+
+Dates become rounds through the scenario's calendar: a question by date D counts the rounds that
+start on or before D (round 1 starts on the scenario's start date). Most kinds read
+`runs.parquet` alone; a question about a named target, a standing activity, or an outcome
+within fewer rounds than the run reads the trajectory columns `trajectory_columns` names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..engine.tables import Tables, compile_tables
+from ..scenario import Scenario
+from ..scenario.questions import Question, horizon_round
+
+
+def _in_force_at_start(scenario: Scenario, actor: str, action: str) -> bool:
+    return any(m.action == action for m in scenario.actors[actor].activities)
+
+
+def _needs_trajectories(q: Question, scenario: Scenario) -> bool:
+    if q.kind == "in_force":
+        return True
+    if q.kind == "takes":
+        assert q.actor is not None and q.action is not None
+        return (q.target is not None or (q.rounds or 1) > 1
+                or _in_force_at_start(scenario, q.actor, q.action))
+    if q.kind == "outcome":
+        return horizon_round(q, scenario) < scenario.rounds
+    return False
+
+
+def trajectory_columns(questions: Mapping[str, Question], scenario: Scenario) -> list[str]:
+    """The trajectories.parquet columns `evaluate` reads for these questions (empty: runs alone do)."""
+    columns: list[str] = []
+    for q in questions.values():
+        if not _needs_trajectories(q, scenario):
+            continue
+        if q.kind == "outcome":
+            wanted = [f"moves.{actor}" for actor in scenario.actors]
+        else:
+            wanted = [f"{'activities' if q.kind == 'in_force' else 'moves'}.{q.actor}"]
+        columns += [c for c in wanted if c not in columns]
+    return ["run", "round", *columns] if columns else []
+
+
+def evaluate(questions: Mapping[str, Question], runs: pd.DataFrame, trajectories: pd.DataFrame | None,
+             scenario: Scenario) -> pd.DataFrame:
+    """One row per run (in the order of `runs`), one boolean column per question: whether it
+    was answered yes in that run by its horizon. The questions must have been checked against
+    the scenario (question_problems)."""
+    tables = compile_tables(scenario)
+    per_round = _per_round(trajectories, runs, scenario) if trajectory_columns(questions, scenario) else None
+    out = {qid: _happened(q, runs, per_round, scenario, tables) for qid, q in questions.items()}
+    return pd.DataFrame(out, index=runs.index)
+
+
+def _per_round(trajectories: pd.DataFrame | None, runs: pd.DataFrame, scenario: Scenario) -> dict[str, np.ndarray]:
+    """Each trajectory column as a (run, round) array of uint64 masks, runs in the order of `runs`."""
+    if trajectories is None:
+        raise ValueError("these questions need the trajectories (see trajectory_columns), got none")
+    index = pd.Index(runs["run"].to_numpy())
+    row = index.get_indexer(trajectories["run"].to_numpy())
+    col = trajectories["round"].to_numpy().astype(np.int64) - 1
+    if (row < 0).any() or len(trajectories) != len(runs) * scenario.rounds:
+        raise ValueError("trajectories do not match the runs (expected every round of every run once)")
+    masks = {}
+    for name in trajectories.columns:
+        if name.startswith(("moves.", "activities.")):
+            grid = np.zeros((len(runs), scenario.rounds), dtype=np.uint64)
+            grid[row, col] = trajectories[name].to_numpy().astype(np.uint64)
+            masks[name] = grid
+    return masks
+
+
+def _bits(tables: Tables, actor: str, options: np.ndarray) -> np.uint64:
+    """The mask of `options` (option indices) among the actor's bits (tables.of_actor order)."""
+    mine = list(tables.of_actor[tables.index(actor)])
+    return np.uint64(sum(1 << mine.index(o) for o in options))
+
+
+def _matching_bits(tables: Tables, q: Question) -> np.uint64:
+    assert q.actor is not None and q.action is not None
+    target = None if q.target is None else tables.index(q.target)
+    options = tables.options_matching(tables.index(q.actor), tables.action_index([q.action]), target)
+    return _bits(tables, q.actor, options)
+
+
+def _by(column: pd.Series, last: int) -> np.ndarray:
+    """Runs whose round in `column` (null: never) is at most `last`."""
+    values = column.to_numpy(dtype=float, na_value=np.nan)
+    return np.nan_to_num(values, nan=np.inf) <= last
+
+
+def _happened(q: Question, runs: pd.DataFrame, per_round: dict[str, np.ndarray] | None, scenario: Scenario,
+              tables: Tables) -> np.ndarray:
+    last = horizon_round(q, scenario)
+    if q.kind == "red_line":
+        return _by(runs[f"round.{q.red_line}"], last)
+    if q.kind == "commitment" and q.status is not None:
+        return (runs[f"status.{q.commitment}"].astype(str) == q.status).to_numpy()
+    if q.kind == "commitment":
+        return _by(runs[f"invoked.{q.commitment}"], last)
+    if q.kind == "agreement":
+        return _by(runs[f"agreed.{q.agreement}"], last)
+    if q.kind == "outcome":
+        return _outcome_reached(q, runs, per_round, scenario, tables, last)
+    if not _needs_trajectories(q, scenario):
+        first = runs[f"first.{q.actor}.{q.action}"]
+        return _by(first, last) & (first.fillna(-1).to_numpy() >= 1)
+    assert per_round is not None
+    bits = _matching_bits(tables, q)
+    name = f"{'activities' if q.kind == 'in_force' else 'moves'}.{q.actor}"
+    hits = (per_round[name][:, :last] & bits) != 0
+    return hits.sum(axis=1) >= (q.rounds or 1)
+
+
+def _outcome_reached(q: Question, runs: pd.DataFrame, per_round: dict[str, np.ndarray] | None,
+                     scenario: Scenario, tables: Tables, last: int) -> np.ndarray:
+    """The run's outcome class is at least `at_least`: over the whole run from `outcome`; within
+    fewer rounds, from a new event (as the engine defines one) at a rung above the class below."""
+    classes = list(scenario.outcomes.classes)
+    rank = classes.index(str(q.at_least))
+    if last >= scenario.rounds:
+        codes = pd.Categorical(runs["outcome"].astype(str), categories=classes).codes
+        return codes >= rank
+    if rank == 0:
+        return np.ones(len(runs), dtype=bool)
+    from ..engine.model import EscalationModel
+
+    assert per_round is not None
+    threshold = scenario.outcomes.classes[classes[rank - 1]].max_rung
+    new = EscalationModel(scenario, replicates=1).new_above & (tables.rung[tables.action] > threshold)
+    reached = np.zeros(len(runs), dtype=bool)
+    for actor in tables.actors:
+        options = tables.of_actor[tables.index(actor)][new[tables.of_actor[tables.index(actor)]]]
+        if len(options):
+            reached |= ((per_round[f"moves.{actor}"][:, :last] & _bits(tables, actor, options)) != 0).any(axis=1)
+    return reached
+

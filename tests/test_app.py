@@ -147,12 +147,14 @@ def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Pa
             assert percent(probability) == pytest.approx(counts.get(outcome, 0) / 2000, abs=0.000501)  # shown to 0.1 percentage point
         shoot(page, "outcomes")
 
-        pick(page, "Measure", "south_korea takes lethal_aid")
-        expect(page.locator("table.sim-measure thead")).to_contain_text("south_korea takes lethal_aid")
+        declared = "Seoul starts lethal aid to Ukraine (measure)"  # precision-weapons' own measure
+        pick(page, "Measure", declared)
+        expect(page.locator("table.sim-measure thead")).to_contain_text(declared)
         measure = rows(page, "sim-measure")
         assert measure[-1][0] == "2026-05-23"  # the round starting on the last date of the manifest
-        took = pd.to_numeric(recorded["first.south_korea.lethal_aid"], errors="coerce").to_numpy(dtype=float)
-        assert percent(measure[-1][1]) == pytest.approx(np.mean(took > 0), abs=0.000501)  # shown to 0.1 percentage point
+        by_the_end = recorded["measure.seoul_lethal_aid"].mean()
+        assert percent(measure[-1][1]) == pytest.approx(by_the_end, abs=0.000501)  # shown to 0.1 percentage point
+        assert percent(measure[0][1]) < by_the_end  # none before the transfers start in month 2
 
         pick(page, "Compare with (A)", "baseline")
         page.locator(".sim-run-versus").click()
@@ -170,11 +172,12 @@ def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Pa
         shoot(page, "trace")
 
         with page.expect_download() as download:
-            page.get_by_role("button", name="Download CSV").click()
+            page.get_by_role("button", name="Download CSV (runs, tidy)").click()
         saved = tmp_path / "runs.csv"
         download.value.save_as(saved)
-        table = pd.read_csv(saved)
-        assert len(table) == 2000 and list(table["outcome"]) == list(recorded["outcome"].astype(str))
+        table = pd.read_csv(saved, dtype={"text": str, "date": str})
+        outcome = table[table["quantity"] == "outcome"]
+        assert list(outcome["run"]) == list(recorded["run"]) and list(outcome["text"]) == list(recorded["outcome"].astype(str))
         browser.close()
     elsewhere = [u for u in asked if not u.startswith(url) and not u.startswith(("data:", "blob:"))]
     assert elsewhere == []
@@ -207,22 +210,20 @@ def test_p_class_or_worse_by_the_last_date_is_the_share_of_runs_in_that_class_or
         assert dated[name].iloc[-1] == pytest.approx(table.loc[name, "p_or_worse"])
 
 
-def test_the_paired_interval_agrees_with_the_paired_normal_interval_at_large_n_and_is_narrower_than_unpaired() -> None:
-    from sim.app.views import paired_difference
-    from sim.report.compare import newcombe_difference
+@pytest.mark.slow  # 5 s: P(class or worse) asked of the measures' evaluation at three dates
+def test_p_class_or_worse_by_date_is_what_a_measure_at_least_that_class_by_that_round_answers(small_run) -> None:
+    from sim.app import views
+    from sim.experiments.questions import evaluate, trajectory_columns
+    from sim.scenario.questions import Question
 
-    rng = np.random.default_rng(11)
-    n = 20_000
-    a = rng.random(n) < 0.30
-    b = a ^ (rng.random(n) < 0.05)  # B is A with 5% of runs flipped: strongly paired
-    d, low, high = paired_difference(a, b)
-    discordant_ab, discordant_ba = int((a & ~b).sum()), int((~a & b).sum())
-    var = ((discordant_ab + discordant_ba) / n - ((discordant_ba - discordant_ab) / n) ** 2) / n
-    half = 1.959963984540054 * np.sqrt(var)
-    assert d == pytest.approx(b.mean() - a.mean())
-    assert low == pytest.approx(d - half, abs=5e-5) and high == pytest.approx(d + half, abs=5e-5)  # half is 3e-3
-    _, ulow, uhigh = newcombe_difference(int(a.sum()), n, int(b.sum()), n)
-    assert (high - low) < 0.5 * (uhigh - ulow)  # the independent interval ignores the pairing
+    s = small_run.scenario
+    dated = views.classes_by_date(small_run)
+    asked = {(c, k): Question(question=c, kind="outcome", at_least=c, by=k)
+             for c in ("militarized_crisis", "nuclear_use") for k in (1, 6, s.rounds - 1)}
+    answers = evaluate({str(key): q for key, q in asked.items()}, small_run.runs,
+                       small_run.trajectories(trajectory_columns(asked, s)), s)
+    for (name, k) in asked:
+        assert dated[name].iloc[k - 1] == answers[str((name, k))].mean()
 
 
 @pytest.mark.slow  # 3 s: the scenario loaded five times
@@ -267,7 +268,7 @@ def test_an_inject_added_in_the_app_is_an_override_the_loader_accepts() -> None:
 
 
 def test_a_cancelled_run_leaves_nothing_behind(tmp_path: Path) -> None:
-    from sim.app.runner import Cancelled, run_scenario
+    from sim.app.runner import Cancelled, run_in_folder
 
     asked = []
 
@@ -276,7 +277,7 @@ def test_a_cancelled_run_leaves_nothing_behind(tmp_path: Path) -> None:
         return len(asked) > 1
 
     with pytest.raises(Cancelled):
-        run_scenario(tmp_path, "baseline", 50, 0, {}, progress=lambda share: None, stopped=stopped)
+        run_in_folder(tmp_path, "baseline", 50, 0, {}, progress=lambda share: None, stopped=stopped)
     assert len(asked) == 2 and list(tmp_path.iterdir()) == []
 
 

@@ -16,7 +16,7 @@ import solara.lab
 
 from . import views
 from .parameters import Parameter, catalog, explanation, inject, parameters, set_arguments
-from .runner import Cancelled, run_scenario
+from .runner import Cancelled, run_in_folder
 from .server import RESULTS_ENV
 from ..scenario import ScenarioError, load_scenario
 
@@ -85,7 +85,7 @@ def start(which: str) -> None:
         start.progress = 100 * share
 
     try:
-        path = run_scenario(results_folder(), ref, runs.value, seed.value, changes, progress,
+        path = run_in_folder(results_folder(), ref, runs.value, seed.value, changes, progress,
                             stopped=lambda: not start.is_current())
     except Cancelled:
         problem.set("Run cancelled: nothing was kept.")
@@ -245,12 +245,12 @@ def ByDate(results: views.Results) -> None:
     solara.Markdown("### P(class or worse) by date\nThe share of runs that reached each class or worse by the "
                     "round starting on each date (shaded: 95% intervals).")
     solara.FigureMatplotlib(figure)
-    events = views.event_columns(results)
-    labels = list(events)
-    chosen = measure.value if measure.value in events else next((e for e in labels if "red line" in e), labels[0])
-    solara.Markdown("### A measure by date")
+    asked = views.questions(results)
+    labels = list(asked)
+    chosen = measure.value if measure.value in asked else labels[0]
+    solara.Markdown("### A measure by date\nThe scenario's declared measures first, then any event the runs date.")
     solara.Select("Measure", value=chosen, values=labels, on_value=measure.set)
-    frame = views.by_date(results, views.event_rounds(results, events[chosen]))
+    frame = views.question_by_date(results, asked[chosen])
     table(["round starting", f"P({chosen} by then)"],
           [[r.date, pct(r.p, r.low, r.high)] for r in frame.itertuples()], "sim-measure")
 
@@ -318,8 +318,10 @@ def Downloads(results: views.Results) -> None:
     solara.Markdown("### Take it elsewhere")
     name = results.scenario.name
     with solara.Row():
-        solara.FileDownload(lambda: views.csv_bytes(results), filename=f"{name}-runs.csv", label="Download CSV",
-                            mime_type="text/csv")
+        solara.FileDownload(lambda: views.summary_csv(results), filename=f"{name}-summary.csv",
+                            label="Download CSV (summary)", mime_type="text/csv")
+        solara.FileDownload(lambda: views.runs_csv(results), filename=f"{name}-runs.csv",
+                            label="Download CSV (runs, tidy)", mime_type="text/csv")
         solara.FileDownload(lambda: views.report_html(results), filename=f"{name}-report.html",
                             label="Download HTML report", mime_type="text/html")
     solara.Text(f"Results directory: {results.path}")

@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from ..report.explain import explain_path
 from ..scenario import Distribution, Scenario, scenario_names
 from ..scenario.catalog import find_scenario, scenario_dir
 from ..scenario.dotpath import parse_path
-from pydantic import WithJsonSchema
-
 from ..scenario.params import numbers, value_text
 from ..scenario.yamlio import Key, read_yaml
 

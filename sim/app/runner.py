@@ -1,5 +1,5 @@
-"""Runs started from the app: `sim run` itself (sim.api.run) into the app's results folder, with
-progress reported and a chance to stop after every block of runs.
+"""Runs started from the app: `sim run` itself (experiments.runner.run_scenario) into the app's
+results folder, with progress reported and a chance to stop after every block of runs.
 
 A cancelled run raises Cancelled from the block hook; the results directory, written under a
 temporary name until complete, is then removed, as for an interrupted `sim run`. Blocks are
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..api import run
+from ..experiments.runner import run_scenario
 
 
 class Cancelled(Exception):
@@ -29,7 +29,7 @@ def next_directory(folder: Path, scenario: str) -> Path:
     return folder / f"{number}-{slug}"
 
 
-def run_scenario(folder: Path, scenario: str, runs: int, seed: int, overrides: dict[str, Any],
+def run_in_folder(folder: Path, scenario: str, runs: int, seed: int, overrides: dict[str, Any],
                  progress: Callable[[float], None], stopped: Callable[[], bool]) -> Path:
     """Run `scenario` with `overrides` into a new directory of `folder`; its path.
 
@@ -46,5 +46,7 @@ def run_scenario(folder: Path, scenario: str, runs: int, seed: int, overrides: d
         if stopped():
             raise Cancelled()
 
-    return run(scenario, runs=runs, seed=seed, overrides=overrides, out=next_directory(folder, scenario),
-               on_block=on_block).path
+    done_run = run_scenario(scenario, runs, seed, overrides=overrides, out=next_directory(folder, scenario),
+                            on_block=on_block)
+    assert done_run.path is not None
+    return done_run.path

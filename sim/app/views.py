@@ -2,8 +2,8 @@
 so every number on the page can be had again from the command line.
 
 Dates come from the manifest's `round_dates` (round k starts on round_dates[k - 1]). Intervals are
-95%: Wilson for one proportion, Newcombe's paired-data interval for the difference of two
-scenarios run with common random numbers (run i of A and run i of B share their draws).
+95%: Wilson for one proportion, Newcombe's paired-data interval (report.compare) for the
+difference of two scenarios run with common random numbers (run i of A and of B share their draws).
 """
 
 from __future__ import annotations
@@ -15,10 +15,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..engine.tables import compile_tables
+from ..experiments.export import summary_frame, tidy_runs
+from ..experiments.questions import evaluate, trajectory_columns
 from ..experiments.summary import wilson
+from ..report.compare import paired_difference
 from ..report.figure_data import load_run_scenario, read_manifest
 from ..report.paths import LENGTH, first_event_paths, posturing_ceiling
 from ..scenario import Scenario
+from ..scenario.questions import Question
 
 
 @dataclass
@@ -45,6 +50,10 @@ class Results:
         dates = self.manifest.get("round_dates") or []
         rounds = int(self.manifest["rounds"])
         return [dates[k - 1] if k <= len(dates) else f"round {k}" for k in range(1, rounds + 1)]
+
+    def trajectories(self, columns: list[str]) -> pd.DataFrame | None:
+        """The trajectories table's `columns` (None for none)."""
+        return pd.read_parquet(self.path / "trajectories.parquet", columns=columns) if columns else None
 
     def codes(self) -> np.ndarray:
         """Each run's outcome class as its index on the ladder."""
@@ -76,97 +85,98 @@ def red_lines(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def event_columns(results: Results) -> dict[str, str]:
-    """The events the runs table dates, by label: an actor takes an action for the first time,
-    a red line is crossed, a commitment invoked, an agreement signed (`sim paths`' events)."""
+def questions(results: Results) -> dict[str, Question]:
+    """What the app can date, by label: the scenario's declared measures first (their question),
+    then every event the runs table dates: an actor takes an action, a red line is crossed, a
+    commitment invoked, an agreement signed (`sim paths`' events, in the measures' vocabulary)."""
     s, out = results.scenario, {}
+    for measure in s.measures.values():
+        out[f"{measure.question} (measure)"] = measure
     for column in results.runs.columns:
         if column.startswith("first."):
             actor, action = column.removeprefix("first.").split(".", 1)
-            out[f"{actor} takes {action}"] = column
-    out |= {f"red line {lid} crossed": f"round.{lid}" for lid in s.red_lines}
-    out |= {f"{cid} invoked": f"invoked.{cid}" for cid in s.commitments}
-    out |= {f"{gid} agreed": f"agreed.{gid}" for gid in s.agreements}
-    return {label: column for label, column in out.items() if column in results.runs.columns}
+            out[f"{actor} takes {action}"] = Question(question=f"{actor} takes {action}", kind="takes",
+                                                      actor=actor, action=action)
+    for lid in s.red_lines:
+        out[f"red line {lid} crossed"] = Question(question=f"red line {lid} crossed", kind="red_line", red_line=lid)
+    for cid in s.commitments:
+        out[f"{cid} invoked"] = Question(question=f"{cid} invoked", kind="commitment", commitment=cid)
+    for gid in s.agreements:
+        out[f"{gid} agreed"] = Question(question=f"{gid} agreed", kind="agreement", agreement=gid)
+    return out
 
 
-def event_rounds(results: Results, column: str) -> np.ndarray:
-    """Each run's round of the event in `column`; inf when it never happened during the run
-    (round 0, in force at the start, is no event)."""
-    rounds = pd.to_numeric(results.runs[column], errors="coerce").to_numpy(dtype=float)
-    return np.where(rounds > 0, rounds, np.inf)
+def question_by_date(results: Results, question: Question) -> pd.DataFrame:
+    """P(the question is answered yes by each date) with its 95% interval: the question asked
+    with each round as its horizon (`by`), evaluated as measures are (experiments/questions.py)."""
+    asked = {k: question.model_copy(update={"by": k}) for k in range(1, len(results.dates) + 1)}
+    answers = evaluate(asked, results.runs, results.trajectories(trajectory_columns(asked, results.scenario)),
+                       results.scenario)
+    return by_date(results, np.array([answers[k].to_numpy() for k in asked]))
 
 
 def class_rounds(results: Results) -> dict[str, np.ndarray]:
-    """For each class above posturing, the round each run first reached it or worse: the first
-    round an action above the previous class's highest rung was taken, for the runs whose outcome
-    is that class or worse (inf for the others). By the last round this is exactly the share of
-    runs in the class or worse. Classes up to posturing differ by easing, which has no date."""
-    s, codes = results.scenario, results.codes()
+    """For each class above posturing, the round each run first reached it or worse (inf: never):
+    its first new event (as the engine defines one: a move with escalation points above the rung
+    its actor had in force against that party at the start) above the previous class's highest
+    rung. This is what a measure `outcome, at_least: CLASS, by: ROUND` asks, for every round at
+    once. Classes up to posturing differ by easing, which has no date."""
+    from ..engine.model import EscalationModel
+
+    s = results.scenario
+    tables = compile_tables(s)
     classes = list(s.outcomes.classes.values())
     ceiling = posturing_ceiling(s)
-    firsts = [(s.actions[c.removeprefix("first.").split(".", 1)[1]].rung, event_rounds(results, c))
-              for c in results.runs.columns if c.startswith("first.")]
+    grids = _move_grids(results, tables.actors)
+    new = EscalationModel(s, replicates=1).new_above
     out = {}
     for i in range(1, len(classes)):
         floor = classes[i - 1].max_rung
         if floor < ceiling:
             continue
-        rounds = np.full(len(results.runs), np.inf)
-        for rung, when in firsts:
-            if rung > floor:
-                rounds = np.minimum(rounds, when)
-        rounds[codes < i] = np.inf
-        # a run in the class whose action was taken before the start is dated by its last round
-        rounds[(codes >= i) & ~np.isfinite(rounds)] = len(results.dates)
-        out[results.classes[i]] = rounds
+        hit = np.zeros((len(results.runs), len(results.dates)), dtype=bool)
+        for a, actor in enumerate(tables.actors):
+            bits = sum(1 << j for j, o in enumerate(tables.of_actor[a])
+                       if new[o] and tables.rung[tables.action[o]] > floor)
+            if bits:
+                hit |= (grids[actor] & np.uint64(bits)) != 0
+        out[results.classes[i]] = np.where(hit.any(axis=1), hit.argmax(axis=1) + 1.0, np.inf)
     return out
 
 
-def by_date(results: Results, rounds: np.ndarray) -> pd.DataFrame:
-    """P(the event by each date) with its 95% interval, from each run's round of it (inf: never)."""
-    n, rows = len(rounds), []
-    for k, date in enumerate(results.dates, start=1):
-        hits = int((rounds <= k).sum())
+def _move_grids(results: Results, actors: list[str]) -> dict[str, np.ndarray]:
+    """Each actor's moves mask as a (run, round) array, runs in the order of the runs table."""
+    moves = results.trajectories(["run", "round", *(f"moves.{a}" for a in actors)])
+    row = pd.Index(results.runs["run"].to_numpy()).get_indexer(moves["run"].to_numpy())
+    col = moves["round"].to_numpy().astype(np.int64) - 1
+    out = {}
+    for actor in actors:
+        grid = np.zeros((len(results.runs), len(results.dates)), dtype=np.uint64)
+        grid[row, col] = moves[f"moves.{actor}"].to_numpy().astype(np.uint64)
+        out[actor] = grid
+    return out
+
+
+def by_date(results: Results, answers: np.ndarray) -> pd.DataFrame:
+    """P(yes by each date) with its 95% interval, from one row of yes/no per round, or from each
+    run's round (inf: never)."""
+    if answers.ndim == 1:
+        answers = np.array([answers <= k for k in range(1, len(results.dates) + 1)])
+    rows = []
+    for k, (date, yes) in enumerate(zip(results.dates, answers), start=1):
+        hits, n = int(yes.sum()), len(yes)
         low, high = wilson(hits, n)
         rows.append({"round": k, "date": date, "p": hits / n, "low": low, "high": high})
     return pd.DataFrame(rows)
 
 
 def classes_by_date(results: Results) -> pd.DataFrame:
-    """P(class or worse by date) for every class above the first: one row per date, a column per class."""
+    """P(class or worse by date) for every class above posturing: one row per date, a column per class."""
     table = pd.DataFrame({"date": results.dates})
     for name, rounds in class_rounds(results).items():
         frame = by_date(results, rounds)
         table[name], table[f"{name} low"], table[f"{name} high"] = frame["p"], frame["low"], frame["high"]
     return table
-
-
-def paired_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """B − A for two proportions measured on the same runs (paired, by run id), with a 95%
-    interval: (difference, low, high).
-
-    Newcombe's method 10 for paired data (Newcombe 1998, "Improved confidence intervals for the
-    difference between binomial proportions based on paired data", Statistics in Medicine
-    17:2635-2650): each proportion's Wilson limits, combined with the phi correlation of the
-    pairs. Common random numbers correlate A and B, so this is narrower than the independent
-    interval `sim compare` prints, and right rather than conservative.
-    """
-    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
-    n = len(a)
-    if n == 0 or len(b) != n:
-        return math.nan, math.nan, math.nan
-    both, a_only, b_only = int((a & b).sum()), int((a & ~b).sum()), int((~a & b).sum())
-    neither = n - both - a_only - b_only
-    pa, pb = (both + a_only) / n, (both + b_only) / n
-    la, ua = wilson(both + a_only, n)
-    lb, ub = wilson(both + b_only, n)
-    margins = (both + a_only) * (b_only + neither) * (both + b_only) * (a_only + neither)
-    phi = (both * neither - a_only * b_only) / math.sqrt(margins) if margins else 0.0
-    d = pb - pa
-    below = math.sqrt(max(0.0, (pb - lb) ** 2 - 2 * phi * (pb - lb) * (ua - pa) + (ua - pa) ** 2))
-    above = math.sqrt(max(0.0, (ub - pb) ** 2 - 2 * phi * (ub - pb) * (pa - la) + (pa - la) ** 2))
-    return d, max(-1.0, d - below), min(1.0, d + above)
 
 
 def comparison(a: Results, b: Results) -> pd.DataFrame:
@@ -193,6 +203,10 @@ def comparison(a: Results, b: Results) -> pd.DataFrame:
         if f"crossed.{lid}" in b_runs.columns:
             row(f"crossed {lid}", a_runs[f"crossed.{lid}"].fillna(False).to_numpy(dtype=bool),
                 b_runs[f"crossed.{lid}"].fillna(False).to_numpy(dtype=bool))
+    for mid, measure in {**a.scenario.measures, **b.scenario.measures}.items():
+        column = f"measure.{mid}"
+        if column in a_runs.columns and column in b_runs.columns:
+            row(measure.question, a_runs[column].to_numpy(dtype=bool), b_runs[column].to_numpy(dtype=bool))
     return pd.DataFrame(rows)
 
 
@@ -208,9 +222,21 @@ def trace_text(results: Results, run: int) -> str:
     return format_trace(trace_run(results.path, run), brief=True)
 
 
-def csv_bytes(results: Results) -> bytes:
-    """The runs table as CSV, one row per run (the columns of runs.parquet)."""
-    return results.runs.to_csv(index=False).encode()
+def summary_csv(results: Results) -> bytes:
+    """Outcomes, red lines and measures with their intervals, as `sim export` writes summary.csv."""
+    from ..experiments.summary import Tally
+    import pyarrow as pa
+
+    s = results.scenario
+    tally = Tally(results.classes, list(s.red_lines), s.rounds,
+                  [m for m in s.measures if f"measure.{m}" in results.runs.columns])
+    tally.add(pa.Table.from_pandas(results.runs, preserve_index=False))
+    return summary_frame(tally).to_csv(index=False).encode()
+
+
+def runs_csv(results: Results) -> bytes:
+    """The runs in tidy (long) form, one row per run and quantity, as `sim export` writes runs.csv."""
+    return tidy_runs(results.runs, results.scenario).to_csv(index=False).encode()
 
 
 def report_html(results: Results) -> bytes:

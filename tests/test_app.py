@@ -102,9 +102,12 @@ def pick(page, label: str, option: str) -> None:
     page.locator(".menuable__content__active .v-list-item", has_text=re.compile(f"^{re.escape(option)}$")).click()
 
 
-def shoot(page, name: str) -> None:
+def shoot(page, name: str, top: str | None = None) -> None:
+    """Save the window as SCREENSHOTS/name.png, scrolled so that the element `top` is at its top."""
     folder = os.environ.get(SCREENSHOTS)
     if folder:
+        if top is not None:
+            page.locator(top).first.evaluate("element => element.scrollIntoView()")
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
 
 
@@ -131,7 +134,7 @@ def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Pa
         expect(page.locator(".sim-changes")).to_contain_text(f"--set '{CHANGED}=1'")
         page.get_by_label("Runs").fill("2000")
         page.get_by_label("Runs").press("Enter")
-        shoot(page, "values")
+        shoot(page, "values", ".sim-value")
 
         page.locator(".sim-run").click()
         expect(page.locator("table.sim-outcomes")).to_be_visible()
@@ -145,7 +148,7 @@ def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Pa
         for outcome, probability, _, runs in shown:
             assert int(runs.replace(",", "")) == counts.get(outcome, 0)
             assert percent(probability) == pytest.approx(counts.get(outcome, 0) / 2000, abs=0.000501)  # shown to 0.1 percentage point
-        shoot(page, "outcomes")
+        shoot(page, "outcomes", ".sim-command")
 
         declared = "Seoul starts lethal aid to Ukraine (measure)"  # precision-weapons' own measure
         pick(page, "Measure", declared)
@@ -160,6 +163,8 @@ def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Pa
         page.locator(".sim-run-versus").click()
         expect(page.locator("table.sim-compare")).to_be_visible()
         compared = {r[0]: r for r in rows(page, "sim-compare")}
+        expect(page.locator(".sim-run")).to_be_enabled()  # the run of A has finished
+        shoot(page, "compare", "table.sim-measure tr:nth-child(18)")
         assert "B − A" in page.locator("table.sim-compare thead").inner_text()
         assert re.fullmatch(r"[+-]\d+\.\d pp \[[+-]\d+\.\d, [+-]\d+\.\d\]", compared["crossed south_korea.precision_weapons"][3])
 
@@ -169,7 +174,7 @@ def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Pa
         page.locator(".sim-trace-button").first.click()
         expect(page.locator(".sim-trace")).to_contain_text("of precision-weapons (seed 0)")
         assert f"End · {worst}" in page.locator(".sim-trace").inner_text()  # a run of the class picked
-        shoot(page, "trace")
+        shoot(page, "trace", ".sim-classes")
 
         with page.expect_download() as download:
             page.get_by_role("button", name="Download CSV (runs, tidy)").click()

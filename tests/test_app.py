@@ -132,6 +132,8 @@ def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Pa
         field.fill("1")
         field.press("Enter")
         expect(page.locator(".sim-changes")).to_contain_text(f"--set '{CHANGED}=1'")
+        page.locator(".sim-add-inject").click()  # the default inject: south_korea, month 2, probability 1
+        expect(page.locator(".sim-changes")).to_contain_text("--set 'injects.added_in_app_1={")
         page.get_by_label("Runs").fill("2000")
         page.get_by_label("Runs").press("Enter")
         shoot(page, "values", ".sim-value")
@@ -142,7 +144,8 @@ def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Pa
         [run_dir] = list(results.iterdir())
         recorded = pd.read_parquet(run_dir / "runs.parquet")
         assert len(recorded) == 2000
-        assert "lethal_aid: 1" in (run_dir / "scenario.yaml").read_text()  # the change reached the run
+        ran = (run_dir / "scenario.yaml").read_text()
+        assert "lethal_aid: 1" in ran and "added_in_app_1:" in ran  # the change and the inject reached the run
         counts = recorded["outcome"].astype(str).value_counts()
         assert [r[0] for r in shown] == list(recorded["outcome"].cat.categories)
         for outcome, probability, _, runs in shown:

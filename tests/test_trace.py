@@ -218,3 +218,13 @@ def test_a_sweep_directory_is_refused_by_trace_and_paths(reef_run, tmp_path: Pat
     assert "a sweep directory (expected a run directory from sim run" in capsys.readouterr().err
     assert main(["paths", str(sweep), "--to", "clash"]) == 2
     assert "a sweep directory (expected a run directory from sim run" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # 3 s here: a run of 60 and its replay
+def test_a_run_of_a_scenario_with_measures_replays_with_its_measures(tmp_path: Path) -> None:
+    """The replay tabulates its block as the run did, measures included (else every traced run of
+    a scenario that declares measures would differ from its record)."""
+    made = sim.run("precision-weapons", runs=60, seed=3, out=tmp_path / "out", workers=1)
+    trace = trace_run(made.path, 17)
+    assert "measure.seoul_lethal_aid" in trace.recorded
+    assert trace.mismatches == []

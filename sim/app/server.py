@@ -13,6 +13,7 @@ from pathlib import Path
 
 APP = "sim.app.page"
 RESULTS_ENV = "SIM_APP_RESULTS"  # the folder the page writes runs to
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def offline_environment(results: Path) -> dict[str, str]:
@@ -33,4 +34,6 @@ def serve(host: str = "127.0.0.1", port: int = 8765, results: Path | None = None
         import uvicorn
 
         print(f"sim app: http://{host}:{port}  (Ctrl-C stops it)", flush=True)
+        if host not in LOOPBACK:
+            print(f"warning: --host {host}: the app is open to other machines on the network", flush=True)
         uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")

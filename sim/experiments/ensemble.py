@@ -60,18 +60,25 @@ def simulate_block(task: BlockTask) -> BlockResult:
     model = EscalationModel(task.scenario, replicates=task.size, rng=rng)
     while model.running:
         model.step()
-    first = task.block * BLOCK
-    runs = runs_table(model, first)
-    needed = questions.trajectory_columns(task.scenario.measures, task.scenario)
-    trajectories = trajectory_table(model, first) if task.trajectories or needed else None
-    if task.scenario.measures:
-        runs = with_measures(runs, trajectories.select(needed) if needed else None, task.scenario)
-    result = BlockResult(task, runs, trajectories if task.trajectories else None)
+    runs, trajectories = tabulate(model, task.block * BLOCK, task.trajectories)
+    result = BlockResult(task, runs, trajectories)
     # A Mesa model and its agents refer to each other, so a finished block's arrays (some 100 MB
     # at 10,000 replicates) would wait for the cyclic collector; free them before the next block.
     del model
     gc.collect()
     return result
+
+
+def tabulate(model: EscalationModel, first: int, trajectories: bool = True) -> tuple[pa.Table, pa.Table | None]:
+    """A finished block's runs table, with its measures, and (if asked) its trajectories; run ids
+    from `first`. Runs and replays (sim trace) tabulate a block alike."""
+    scenario = model.scenario
+    needed = questions.trajectory_columns(scenario.measures, scenario)
+    moves = trajectory_table(model, first) if trajectories or needed else None
+    runs = runs_table(model, first)
+    if scenario.measures:
+        runs = with_measures(runs, moves.select(needed) if needed and moves is not None else None, scenario)
+    return runs, moves if trajectories else None
 
 
 def with_measures(runs: pa.Table, trajectories: pa.Table | None, scenario: Scenario) -> pa.Table:

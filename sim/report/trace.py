@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 from .figure_data import ResultsDirError, load_run_scenario, read_manifest
 from .story import TracedRound, epilogue, tell
 from ..engine.model import EscalationModel, ScenarioRef, block_generator, resolve_scenario
-from ..engine.outcomes import outcome_class, runs_table
+from ..engine.outcomes import outcome_class
 from ..engine.tracer import Tracer
-from ..experiments.ensemble import BLOCK
+from ..experiments.ensemble import BLOCK, tabulate
 from ..scenario import Scenario
 
 DEFAULT_PICK_RUNS = 100_000
@@ -47,7 +47,7 @@ def replay(scenario: Scenario, seed: int, block: int, size: int, replicate: int)
     tracer = Tracer.attach(model, replicate)
     while model.running:
         model.step()
-    row = runs_table(model, block * BLOCK).slice(replicate, 1).to_pylist()[0]
+    row = tabulate(model, block * BLOCK, trajectories=False)[0].slice(replicate, 1).to_pylist()[0]
     return tracer, row
 
 
@@ -132,7 +132,7 @@ def trace_pick(scenario: ScenarioRef, seed: int, outcome: str, overrides: Mappin
         hits = (outcome_class(model) == code).nonzero()[0]
         if len(hits):
             replicate = int(hits[0])
-            recorded = runs_table(model, block * BLOCK).slice(replicate, 1).to_pylist()[0]
+            recorded = tabulate(model, block * BLOCK, trajectories=False)[0].slice(replicate, 1).to_pylist()[0]
             del model
             tracer, replayed = replay(resolved, seed, block, size, replicate)
             run = block * BLOCK + replicate

@@ -111,7 +111,7 @@ def shoot(page, name: str, top: str | None = None) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
 
 
-@pytest.mark.slow  # about 40 s wall: the server's start, two runs of 2,000 and a trace
+@pytest.mark.slow  # about 40 s wall: the server's start, two runs of 2,000, a trace and a cancelled run
 def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Path], tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -176,7 +176,8 @@ def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Pa
         expect(page.locator("table.sim-paths")).to_be_visible()
         page.locator(".sim-trace-button").first.click()
         expect(page.locator(".sim-trace")).to_contain_text("of precision-weapons (seed 0)")
-        assert f"End · {worst}" in page.locator(".sim-trace").inner_text()  # a run of the class picked
+        story = page.locator(".sim-trace").inner_text()
+        assert f"End · {worst}" in story and "DIFFERS" not in story  # a run of the class picked, replayed as recorded
         shoot(page, "trace", ".sim-classes")
 
         with page.expect_download() as download:
@@ -186,6 +187,14 @@ def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Pa
         table = pd.read_csv(saved, dtype={"text": str, "date": str})
         outcome = table[table["quantity"] == "outcome"]
         assert list(outcome["run"]) == list(recorded["run"]) and list(outcome["text"]) == list(recorded["outcome"].astype(str))
+
+        page.get_by_label("Runs").fill("20000")  # two blocks: the cancel lands after the first
+        page.get_by_label("Runs").press("Enter")
+        page.locator(".sim-run").click()
+        page.locator(".sim-cancel").click()
+        expect(page.locator(".sim-problem")).to_contain_text("Run cancelled: nothing was kept.")
+        expect(page.locator(".sim-run")).to_be_enabled()
+        assert sorted(p.name for p in results.iterdir()) == ["1-precision-weapons", "2-baseline"]
         browser.close()
     elsewhere = [u for u in asked if not u.startswith(url) and not u.startswith(("data:", "blob:"))]
     assert elsewhere == []

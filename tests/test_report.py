@@ -9,6 +9,7 @@ as text inside the sources section. A slow test renders the page in headless Chr
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 import subprocess
 import tempfile
@@ -137,6 +138,8 @@ def test_a_run_report_holds_outcomes_figures_and_three_traced_runs(run_dir: Path
 @pytest.mark.slow
 def test_a_reader_sees_the_report_in_a_browser(run_dir: Path, tmp_path: Path) -> None:
     if CHROMIUM is None:
+        if os.environ.get("SIM_BROWSER_REQUIRED"):  # set by .ci/run, which installs Chromium
+            pytest.fail("SIM_BROWSER_REQUIRED is set but Chromium is not installed")
         pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
     report = write_report(run_dir, tmp_path / "report.html")
     shot = tmp_path / "report.png"

@@ -11,6 +11,7 @@ Without Chromium or Playwright the test skips, except where SIM_BROWSER_REQUIRED
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -294,8 +295,27 @@ def test_a_cancelled_run_leaves_nothing_behind(tmp_path: Path) -> None:
         return len(asked) > 1
 
     with pytest.raises(Cancelled):
-        run_in_folder(tmp_path, "baseline", 50, 0, {}, progress=lambda share: None, stopped=stopped)
+        run_in_folder(tmp_path, "baseline", 50, 0, [], progress=lambda share: None, stopped=stopped)
     assert len(asked) == 2 and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow  # 2 s: a run of 20
+def test_the_command_the_page_prints_makes_the_scenario_the_app_ran(tmp_path: Path) -> None:
+    from sim.app.parameters import command, inject, set_texts
+    from sim.app.runner import run_in_folder
+    from sim.scenario import dump_scenario, load_scenario
+    from sim.scenario.loader import parse_assignment
+
+    changes = dict([inject(1, 3, "south_korea", "lethal_aid", "ukraine", 0.5), (CHANGED, 2.5),
+                    ("actors.south_korea.resolve", {"beta": [3, 3]})])
+    path = run_in_folder(tmp_path, "precision-weapons", 20, 5, set_texts(changes), progress=lambda share: None,
+                         stopped=lambda: False)
+    manifest = json.loads((path / "manifest.json").read_text())
+    printed = command("precision-weapons", 20, 5, manifest["overrides"])
+    texts = [part.strip().strip("'") for part in printed.split("--set")[1:]]
+    assert printed.startswith("sim run precision-weapons --runs 20 --seed 5 --set ")
+    assert dict(parse_assignment(text) for text in texts) == changes
+    assert dump_scenario(load_scenario("precision-weapons", texts)) == (path / "scenario.yaml").read_text()
 
 
 def test_sim_app_without_the_app_extra_says_how_to_install_it(monkeypatch, capsys) -> None:

@@ -15,9 +15,10 @@ import solara
 import solara.lab
 
 from . import views
-from .parameters import Parameter, catalog, explanation, inject, parameters, set_arguments
+from .parameters import Parameter, catalog, command, explanation, inject, parameters, set_texts
 from .runner import Cancelled, run_in_folder
 from .server import RESULTS_ENV
+from ..experiments.destination import OutputError
 from ..scenario import ScenarioError, load_scenario
 
 SHOWN = 12  # values listed at once; the search narrows them
@@ -41,6 +42,7 @@ search = solara.reactive("")
 problem = solara.reactive("")
 versus = solara.reactive(NOBODY)
 run_path: solara.Reactive[str | None] = solara.reactive(None)
+run_ref = solara.reactive("")  # the scenario as named when it was run (a name or a world file)
 versus_path: solara.Reactive[str | None] = solara.reactive(None)
 chosen_class: solara.Reactive[str | None] = solara.reactive(None)
 traced_run: solara.Reactive[int | None] = solara.reactive(None)
@@ -85,15 +87,22 @@ def start(which: str) -> None:
         start.progress = 100 * share
 
     try:
-        path = run_in_folder(results_folder(), ref, runs.value, seed.value, changes, progress,
+        path = run_in_folder(results_folder(), ref, runs.value, seed.value, set_texts(changes), progress,
                             stopped=lambda: not start.is_current())
     except Cancelled:
         problem.set("Run cancelled: nothing was kept.")
         return
-    except (ScenarioError, ValueError) as err:
+    except ScenarioError as err:
+        problem.set("; ".join(str(p) for p in err.problems))
+        return
+    except (ValueError, OutputError) as err:
         problem.set(str(err))
         return
+    except Exception as err:  # shown on the page rather than lost in the server's log
+        problem.set(f"internal error: {type(err).__name__}: {err}")
+        raise
     if which == "run":
+        run_ref.set(ref)
         run_path.set(str(path))
         chosen_class.set(None)
         traced_run.set(None)
@@ -177,7 +186,7 @@ def Values(scenario: Any) -> None:
         ValueRow(p, scenario)
     if overrides.value:
         solara.Markdown("**Your changes** (as `sim run` arguments)")
-        pre("\n".join(set_arguments(overrides.value)), "sim-changes")
+        pre("\n".join(f"--set '{text}'" for text in set_texts(overrides.value)), "sim-changes")
         solara.Button("Undo all changes", on_click=lambda: overrides.set({}))
 
 
@@ -341,9 +350,8 @@ def Page() -> None:
         solara.Markdown(scenario.description)
     with solara.Column():
         if results is not None:
-            command = " ".join([f"sim run {results.scenario.name}", f"--runs {len(results.runs)}",
-                                f"--seed {results.manifest['seed']}", *set_arguments(overrides.value)])
-            pre(command, "sim-command")
+            pre(command(run_ref.value, len(results.runs), results.manifest["seed"],
+                        results.manifest.get("overrides", [])), "sim-command")
             Outcomes(results)
             ByDate(results)
             Paths(results)

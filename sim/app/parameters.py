@@ -135,17 +135,16 @@ def inject(number: int, round: int, actor: str, action: str, target: str, probab
     }
 
 
-def set_arguments(overrides: dict[str, Any]) -> list[str]:
-    """The overrides as `sim run` arguments: `--set 'PATH=VALUE'` (YAML flow values)."""
+def set_texts(overrides: dict[str, Any]) -> list[str]:
+    """The overrides as `PATH=VALUE` texts with YAML values, as `--set` takes them."""
     import yaml
 
-    out = []
-    for path, value in overrides.items():
-        text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
-        text = text.removesuffix("\n...").strip()
-        out.append(f"--set '{path}={text}'")
-    return out
+    def flow(value: Any) -> str:  # a scalar dumps as `1.0\n...\n`; a mapping as `{a: 1}\n`
+        return yaml.safe_dump(value, default_flow_style=True, width=10_000).removesuffix("\n...\n").strip()
+
+    return [f"{path}={flow(value)}" for path, value in overrides.items()]
 
 
-def scenario_path(ref: str) -> Path:
-    return find_scenario(ref)
+def command(ref: str, runs: int, seed: int, texts: list[str]) -> str:
+    """The `sim run` command that makes the same run."""
+    return " ".join([f"sim run {ref} --runs {runs} --seed {seed}", *(f"--set '{text}'" for text in texts)])

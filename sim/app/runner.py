@@ -29,7 +29,7 @@ def next_directory(folder: Path, scenario: str) -> Path:
     return folder / f"{number}-{slug}"
 
 
-def run_in_folder(folder: Path, scenario: str, runs: int, seed: int, overrides: dict[str, Any],
+def run_in_folder(folder: Path, scenario: str, runs: int, seed: int, overrides: list[str],
                  progress: Callable[[float], None], stopped: Callable[[], bool]) -> Path:
     """Run `scenario` with `overrides` into a new directory of `folder`; its path.
 

@@ -901,7 +901,7 @@ def test_9_a_one_round_run_is_plotted_into_a_folder_with_earlier_figures(run_cop
     (figures / "notes.txt").write_text("the user's own file")
     assert main(["plot", str(run_copy)]) == 0
     out, err = capsys.readouterr()
-    drawn = ["outcomes", "red-lines", "distributions", "escalation-fan", "rung-by-round"]
+    drawn = ["outcomes", "red-lines", "distributions", "world", "at-least-by-date", "escalation-fan", "rung-by-round"]
     assert out.splitlines() == [str(figures / f"{name}.png") for name in drawn]
     assert err == "warning: no transitions figure: a one-round run has no round that follows another\n"
     assert names(figures) == sorted(["notes.txt", *(f"{name}.png" for name in drawn)])

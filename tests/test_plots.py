@@ -266,8 +266,11 @@ def test_heatmap_data_is_the_grid_of_probabilities(sweep2: Path, sweep1: Path) -
 
 def test_sweep_figures_have_a_response_figure_per_parameter_and_one_heatmap(sweep2: Path, sweep1: Path) -> None:
     names = [name for name, _ in sweep_figures(sweep2)]
-    assert names == ["response-actors-a-resolve", "response-dynamics-chance-base", "heatmap"]
-    assert [name for name, _ in sweep_figures(sweep1)] == ["response-actors-a-resolve"]
+    tornadoes = [n for n in names if n.startswith("tornado-")]
+    assert [n for n in names if n not in tornadoes] == ["response-actors-a-resolve", "response-dynamics-chance-base",
+                                                        "heatmap"]
+    assert tornadoes, "a tornado chart per outcome that varies"
+    assert [name for name, _ in sweep_figures(sweep1) if not name.startswith("tornado-")] == ["response-actors-a-resolve"]
 
 
 # --- figures as library functions -------------------------------------------------------------------
@@ -325,7 +328,8 @@ def test_sim_plot_writes_and_lists_every_run_figure(run_dir: Path, tmp_path: Pat
                                                      capsys: pytest.CaptureFixture) -> None:
     assert main(["plot", str(run_dir), "--out", str(tmp_path / "figs")]) == 0
     listed = [Path(line) for line in capsys.readouterr().out.split()]
-    names = ["outcomes", "red-lines", "distributions", "escalation-fan", "rung-by-round", "transitions"]
+    names = ["outcomes", "red-lines", "distributions", "world", "at-least-by-date", "escalation-fan", "rung-by-round",
+             "transitions"]
     assert listed == [tmp_path / "figs" / f"{n}.png" for n in names]
     assert all(_valid(p, "png") for p in listed)
 
@@ -335,15 +339,16 @@ def test_sim_plot_writes_sweep_figures_in_each_format(kind: str, sweep2: Path, t
                                                       capsys: pytest.CaptureFixture) -> None:
     assert main(["plot", str(sweep2), "--out", str(tmp_path), "--format", kind]) == 0
     listed = [Path(line) for line in capsys.readouterr().out.split()]
-    assert [p.name for p in listed] == [f"response-actors-a-resolve.{kind}", f"response-dynamics-chance-base.{kind}",
-                                        f"heatmap.{kind}"]
+    assert [p.name for p in listed if not p.name.startswith("tornado-")] == [
+        f"response-actors-a-resolve.{kind}", f"response-dynamics-chance-base.{kind}", f"heatmap.{kind}"]
     assert all(p.stat().st_size > 0 and _valid(p, kind) for p in listed)
 
 
 def test_sim_plot_defaults_to_a_figures_folder_inside_the_directory(sweep1: Path,
                                                                      capsys: pytest.CaptureFixture) -> None:
     assert main(["plot", str(sweep1)]) == 0
-    assert capsys.readouterr().out.split() == [str(sweep1 / "figures" / "response-actors-a-resolve.png")]
+    listed = [line for line in capsys.readouterr().out.split() if "tornado-" not in line]
+    assert listed == [str(sweep1 / "figures" / "response-actors-a-resolve.png")]
 
 
 @pytest.mark.parametrize(

@@ -132,15 +132,39 @@ def _outcome_reached(q: Question, runs: pd.DataFrame, per_round: dict[str, np.nd
         return codes >= rank
     if rank == 0:
         return np.ones(len(runs), dtype=bool)
+    assert per_round is not None
+    return _first_new_above(per_round, scenario, tables, rank) <= last
+
+
+def _first_new_above(per_round: dict[str, np.ndarray], scenario: Scenario, tables: Tables, rank: int) -> np.ndarray:
+    """Per run, the first round with a new event above the class below class `rank` (inf: none)."""
     from ..engine.model import EscalationModel
 
-    assert per_round is not None
+    classes = list(scenario.outcomes.classes)
     threshold = scenario.outcomes.classes[classes[rank - 1]].max_rung
     new = EscalationModel(scenario, replicates=1).new_above & (tables.rung[tables.action] > threshold)
-    reached = np.zeros(len(runs), dtype=bool)
+    hits: np.ndarray | None = None
     for actor in tables.actors:
         options = tables.of_actor[tables.index(actor)][new[tables.of_actor[tables.index(actor)]]]
         if len(options):
-            reached |= ((per_round[f"moves.{actor}"][:, :last] & _bits(tables, actor, options)) != 0).any(axis=1)
-    return reached
+            mine = (per_round[f"moves.{actor}"] & _bits(tables, actor, options)) != 0
+            hits = mine if hits is None else hits | mine
+    if hits is None:
+        return np.full(len(next(iter(per_round.values()))), np.inf)
+    return np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, np.inf)
 
+
+def at_least_by_round(runs: pd.DataFrame, trajectories: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """P(class or worse by the end of each round) for every class that can be told before the end
+    (the third class up): columns class, round, count, n. The last round counts the outcome."""
+    classes = list(scenario.outcomes.classes)
+    per_round = _per_round(trajectories, runs, scenario)
+    tables = compile_tables(scenario)
+    codes = pd.Categorical(runs["outcome"].astype(str), categories=classes).codes
+    rows = []
+    for rank in range(2, len(classes)):
+        first = _first_new_above(per_round, scenario, tables, rank)
+        for r in range(1, scenario.rounds + 1):
+            count = int((codes >= rank).sum()) if r == scenario.rounds else int((first <= r).sum())
+            rows.append({"class": classes[rank], "round": r, "count": count, "n": len(runs)})
+    return pd.DataFrame(rows)

@@ -297,6 +297,14 @@ class Comparison:
     def caption(self) -> str:
         return f"A: {self.a.meta.caption()}    B: {self.b.meta.caption()}"
 
+    def summary(self) -> str:
+        """The table `sim compare` prints."""
+        return format_comparison(self)
+
+    def __repr__(self) -> str:
+        intervals = ", ".join(sorted(set(self.table["interval"]) - {"-"}))
+        return f"<Comparison A={self.a.name!r} B={self.b.name!r}: {len(self.table)} rows, {intervals} intervals>"
+
     def save_figure(self, file: str | Path) -> Path:
         """Write the figure; the file's suffix (.png, .svg or .pdf) picks the format."""
         file = Path(file)

@@ -48,6 +48,7 @@ class Meta:
     kind: str = "run"
     points: int | None = None
     overrides: tuple[str, ...] = ()
+    round_dates: tuple[str, ...] = ()  # the first day of each round, for date axes
 
     def caption(self) -> str:
         runs = f"{self.runs:,} runs" if self.runs is not None else "? runs"
@@ -129,6 +130,7 @@ def meta_from_manifest(manifest: Mapping[str, Any], points: int | None = None) -
         kind=str(manifest.get("kind", "run")),
         points=points,
         overrides=tuple(manifest.get("overrides") or ()),
+        round_dates=tuple(manifest.get("round_dates") or ()),
     )
 
 

@@ -15,13 +15,18 @@ import shutil
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from matplotlib.figure import Figure
 
 from . import figure_data as fd
 from . import plots
 from .robust_figures import robust_figures
+from .timeline_plots import at_least_by_date
+from .tornado import tornado_data, tornado_figure
+from .world_diagram import world_diagram
 from ..experiments import interrupts
+from ..experiments.questions import at_least_by_round
 
 FORMATS = ("png", "svg", "pdf")
 MAX_LEVELS = 8  # split response curves by the other parameter of a 2-D grid when it has at most this many values
@@ -47,8 +52,14 @@ def run_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
     peak = fd.peak_rung_distribution(runs, scenario)
     yield "distributions", plots.distributions_figure(peak, fd.score_histogram(runs), meta=meta, classes=classes,
                                                       marks=fd.score_summary(runs))
+    yield "world", world_diagram(scenario, meta)
     if not (path / "trajectories.parquet").is_file():
         return
+    if len(classes) > 2:
+        everything = fd.read_table(path / "runs.parquet", ["run", "outcome"])
+        moves = fd.read_table(path / "trajectories.parquet", ["run", "round", *(f"moves.{a}" for a in actors)])
+        yield "at-least-by-date", at_least_by_date(at_least_by_round(everything, moves, scenario), meta=meta,
+                                                   labels=classes, classes=list(classes))
     summary = fd.summarise_trajectories(path, scenario)
     labels = {fd.ALL: "All actors (highest of any)", **actors}
     ladder = fd.ladder_labels(scenario)
@@ -92,9 +103,10 @@ def sweep_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
         by = other[0] if grid and points[other[0]].nunique() <= MAX_LEVELS else None
         yield f"response-{_slug(parameter)}", plots.response_figure(
             curves, parameter, metrics, meta=meta, labels=labels, colours=colours, by=by)
+    yield from tornado_figures(points, summary, varied or fd.parameter_columns(points), metrics, meta)
     if len(varied) == 2:
         happened = summary.groupby(summary["metric"].astype(str))["p"].max()
-        shown = [m for m in metrics if m.startswith(("outcome.", "crossed.")) and happened.get(m, 0) > 0]
+        shown = [m for m in metrics if m.startswith(("outcome.", "crossed.", "measure.")) and happened.get(m, 0) > 0]
         x, y = varied
         yield "heatmap", plots.heatmap_figure(points, summary, shown, x, y, meta=meta, labels=labels)
 
@@ -108,6 +120,22 @@ def sensitivity_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
     indices = fd.read_table(path / "sensitivity.parquet")
     meta = fd.meta_from_manifest({**manifest, "kind": "sweep"}, points=manifest.get("points"))
     yield "sensitivity", sensitivity_figure(indices, manifest["method"], noise=manifest.get("noise"), meta=meta)
+    points, summary = fd.read_sweep(path)
+    yield from tornado_figures(points, summary, fd.varied_parameters(points), list(dict.fromkeys(indices["metric"])),
+                               meta)
+
+
+def tornado_figures(points: Any, summary: Any, parameters: list[str], metrics: list[str],
+                    meta: fd.Meta) -> Iterator[tuple[str, Figure]]:
+    """A tornado chart per outcome and measure that varies across the points."""
+    for metric in metrics:
+        if not metric.startswith(("outcome.", "measure.")):
+            continue
+        values = summary.loc[summary["metric"].astype(str) == metric, "p"]
+        if values.nunique() < 2:
+            continue
+        data = tornado_data(points, summary, metric, parameters)
+        yield f"tornado-{_slug(metric)}", tornado_figure(data, metric, float(values.mean()), meta=meta)
 
 
 def calibration_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:

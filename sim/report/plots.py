@@ -11,6 +11,7 @@ single-panel functions.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 import textwrap
@@ -151,6 +152,24 @@ def _percent_axis(axis: Any) -> None:
     axis.set_major_formatter(FuncFormatter(label))
 
 
+def date_axis(ax: Axes, dates: Sequence[str] | None) -> None:
+    """Label a round axis with each round's first day (a manifest's round_dates): monthly rounds
+    as "Jul 2024", shorter ones as "23 Jul 2024"; without dates, plain round numbers."""
+    if not dates:
+        ax.set_xlabel("round")
+        return
+    days = [dt.date.fromisoformat(d) for d in dates]
+    form = "%b %Y" if len(days) < 2 or (days[1] - days[0]).days >= 28 else "%d %b %Y"
+
+    def label(value: float, _: Any) -> str:
+        i = int(round(value)) - 1
+        return days[i].strftime(form) if abs(value - round(value)) < 1e-6 and 0 <= i < len(days) else ""
+
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.set_xlabel("date (first day of the round)")
+
+
 def percent_places(ticks: Sequence[float], most: int = 6) -> int:
     """The fewest decimals that write every tick (a share, 0-1) exactly as a percentage.
 
@@ -219,7 +238,7 @@ def _rung_axis(ax: Axes, ladder: Mapping[int, str] | None, labels: bool = True) 
 @styled
 def fan_chart(fan: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = None, title: str = "Escalation",
               ladder: Mapping[int, str] | None = None, ylabel: str = "rung", colour: str = BLUE,
-              legend: bool = True, rung_labels: bool = True) -> Figure:
+              legend: bool = True, rung_labels: bool = True, dates: Sequence[str] | None = None) -> Figure:
     """One fan chart: the median rung by round and the bands holding the middle 50% and 90% of runs.
 
     `fan` has columns round, q05, q25, q50, q75, q95 (one series of `fan_data`). Rungs are
@@ -239,7 +258,7 @@ def fan_chart(fan: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = 
     ax.set_xlim(rounds.min() - 0.5, rounds.max() + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # a one-round run too
     _rung_axis(ax, ladder, rung_labels)
-    ax.set_xlabel("round")
+    date_axis(ax, dates if dates is not None else (meta.round_dates if isinstance(meta, Meta) else None))
     ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left")
     if legend:
@@ -260,7 +279,7 @@ def fan_figure(fan: pd.DataFrame, *, meta: Meta | None = None, ladder: Mapping[i
     for i, (name, ax) in enumerate(zip(series, axes)):
         fan_chart(fan[fan["series"] == name], ax=ax, ladder=ladder, colour=colours[i % len(colours)],
                   title=(labels or {}).get(name, name), legend=False, rung_labels=i % ncols == 0,
-                  ylabel=ylabel if i % ncols == 0 else "")
+                  ylabel=ylabel if i % ncols == 0 else "", dates=meta.round_dates if meta else None)
         if i < len(series) - ncols:
             ax.set_xlabel("")
     handles = [mpl.patches.Patch(color=GREY, alpha=0.18, label="90% of runs"),
@@ -276,7 +295,7 @@ def fan_figure(fan: pd.DataFrame, *, meta: Meta | None = None, ladder: Mapping[i
 
 @styled
 def red_line_panel(curve: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = None,
-                   title: str = "Red line", legend: bool = True) -> Figure:
+                   title: str = "Red line", legend: bool = True, dates: Sequence[str] | None = None) -> Figure:
     """Cumulative share of runs that crossed one red line (with its 95% band) and had it enforced, by round."""
     figure, ax = _new(ax, (6.5, 4.0))
     rounds = curve["round"].to_numpy()
@@ -303,7 +322,7 @@ def red_line_panel(curve: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | 
         ax.set_xticks(ticks[(ticks >= rounds.min()) & (ticks <= rounds.max())])  # none in the labels' margin
     ax.set_ylim(0, 1.02)
     _percent_axis(ax.yaxis)
-    ax.set_xlabel("round")
+    date_axis(ax, dates if dates is not None else (meta.round_dates if isinstance(meta, Meta) else None))
     ax.set_ylabel("share of runs (cumulative)")
     ax.set_title(title, loc="left")
     if legend:
@@ -325,7 +344,8 @@ def red_line_figure(curves: pd.DataFrame, *, meta: Meta | None = None,
     figure, axes = _grid(len(lines), 2, (5.6, 3.9) if len(lines) > 1 else (10.0, 4.2), sharey=True)
     lines_needed = max((_wrap(d, 90).count("\n") + 1 for d in (descriptions or {}).values()), default=1)
     for i, (lid, ax) in enumerate(zip(lines, axes)):
-        red_line_panel(curves[curves["red_line"] == lid], ax=ax, title=lid, legend=False)
+        red_line_panel(curves[curves["red_line"] == lid], ax=ax, title=lid, legend=False,
+                       dates=meta.round_dates if meta else None)
         if descriptions and lid in descriptions:
             _subtitle(ax, descriptions[lid], lines=lines_needed)
         if i % 2:
@@ -334,7 +354,7 @@ def red_line_figure(curves: pd.DataFrame, *, meta: Meta | None = None,
     handles.append(mpl.patches.Patch(color=BLUE, alpha=0.2))
     labels.append("95% interval (crossed)")
     figure.legend(handles, labels, loc="outside upper right", ncols=3)
-    figure.suptitle("Red lines: crossing and enforcement by round", x=0.01, ha="left")
+    figure.suptitle("Red lines: crossing and enforcement by date", x=0.01, ha="left")
     return caption(figure, meta)
 
 
@@ -605,17 +625,19 @@ def response_figure(curves: pd.DataFrame, parameter: str, metrics: Sequence[str]
 
 @styled
 def sweep_heatmap(points: pd.DataFrame, summary: pd.DataFrame, metric: str, x: str, y: str, *,
-                  ax: Axes | None = None, meta: Meta | None = None, title: str | None = None) -> Figure:
+                  ax: Axes | None = None, meta: Meta | None = None, title: str | None = None,
+                  vmax: float | None = None, colorbar: bool = True) -> Any:
     """`metric`'s probability over two varied parameters: a grid heatmap, or coloured points off a grid.
 
-    The colour scale runs from zero to this metric's highest value, so a rare outcome's
-    variation shows while noise around a common one stays flat; cells give the value in percent.
+    The colour scale runs from zero (so sampling noise around a large probability does not look
+    like a pattern) to `vmax`, by default this metric's highest value; cells give the value in
+    percent. Returns the figure, or the image when drawn without its colour bar (for a shared one).
     """
     figure, ax = _new(ax, (6.0, 5.0))
     rows = summary[summary["metric"].astype(str) == metric].merge(points[["point", x, y]], on="point")
     values = rows["p"].to_numpy(dtype=float)
-    low = 0.0  # anchored at zero, so sampling noise around a large probability does not look like a pattern
-    high = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
+    low = 0.0
+    high = vmax if vmax is not None else float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
     high = high if high > 0 else 0.01
     decimals = 1 if high >= 0.1 else 2 if high >= 0.01 else 3
     if is_grid(points, x, y):
@@ -636,14 +658,20 @@ def sweep_heatmap(points: pd.DataFrame, summary: pd.DataFrame, metric: str, x: s
         image = ax.scatter(rows[x], rows[y], c=values, cmap=CMAP, vmin=low, vmax=high, s=40, edgecolor="white",
                            linewidth=0.5)
     ax.grid(False)
-    bar = figure.colorbar(image, ax=ax, shrink=0.85)
-    bar.set_label("probability, %")
-    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.{decimals}f}"))
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.set_title(title or metric, loc="left")
+    if not colorbar:
+        return image
+    _percent_bar(figure, image, ax, decimals)
     caption(figure, meta)
     return figure
+
+
+def _percent_bar(figure: Figure, image: Any, ax: Any, decimals: int) -> None:
+    bar = figure.colorbar(image, ax=ax, shrink=0.85)
+    bar.set_label("probability, %")
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.{decimals}f}"))
 
 
 def _number(v: Any) -> str:
@@ -653,18 +681,30 @@ def _number(v: Any) -> str:
 @styled
 def heatmap_figure(points: pd.DataFrame, summary: pd.DataFrame, metrics: Sequence[str], x: str, y: str, *,
                    meta: Meta | None = None, labels: Mapping[str, str] | None = None) -> Figure:
-    """One `sweep_heatmap` per metric, each with its own colour scale (rare outcomes are small)."""
+    """One `sweep_heatmap` per metric on one colour scale, from 0 to the highest value of any
+    panel, so panels can be read against each other; the note says how many runs each cell holds."""
     figure, axes = _grid(len(metrics), 3, (4.8, 3.9))
     ncols = axes[0].get_gridspec().ncols if axes else 1
+    shown = summary[summary["metric"].astype(str).isin(list(metrics))]
+    values = shown["p"].to_numpy(dtype=float)
+    high = float(np.nanmax(values)) if np.isfinite(values).any() and np.nanmax(values) > 0 else 0.01
+    image = None
     for i, (metric, ax) in enumerate(zip(metrics, axes)):
-        sweep_heatmap(points, summary, metric, x, y, ax=ax, title=_metric_label(metric, labels))
+        image = sweep_heatmap(points, summary, metric, x, y, ax=ax, title=_metric_label(metric, labels), vmax=high,
+                              colorbar=False)
         if i % ncols:
             ax.set_ylabel("")
         if i < len(metrics) - ncols:
             ax.set_xlabel("")
+    if image is not None:
+        _percent_bar(figure, image, axes, 1 if high >= 0.1 else 2 if high >= 0.01 else 3)
+    outcome_runs = shown.loc[shown["metric"].astype(str).str.startswith("outcome."), "n"]
+    runs = sorted({int(n) for n in outcome_runs}) if len(outcome_runs) else []
+    counted = (f"each cell from {runs[0]:,} runs" if len(runs) == 1 else
+               f"each cell from {runs[0]:,} to {runs[-1]:,} runs" if runs else "")
     figure.suptitle(f"Probabilities over {x} and {y}", x=0.01, ha="left")
-    figure.text(0.99, 0.01, "cells: probability in %; each panel's colour scale runs from 0 to its highest value", ha="right",
-                va="bottom", fontsize=7.5, color=GREY)
+    figure.text(0.99, 0.01, f"cells: probability in %, {counted}; one colour scale for every panel, 0 to "
+                            f"{100 * high:.1f}%", ha="right", va="bottom", fontsize=7.5, color=GREY)
     return caption(figure, meta)
 
 

@@ -1,0 +1,86 @@
+"""Figures an analyst expects: dates on time axes, P(class or worse by date), a tornado chart, the
+world's diagram, heatmaps on one colour scale with their run counts."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.experiments.questions import at_least_by_round
+from sim.report.figure_data import Meta
+from sim.report.plots import fan_chart, heatmap_figure
+from sim.report.tornado import tornado_data
+from sim.report.world_diagram import world_diagram
+from sim.scenario import load_scenario
+
+
+@pytest.fixture(scope="module")
+def small() -> sim.RunResult:
+    return sim.run("precision-weapons", runs=400, seed=2, rounds=6, workers=1)
+
+
+def test_a_time_axis_is_labelled_with_each_rounds_date() -> None:
+    fan = pd.DataFrame({"round": [1, 2, 3], "q05": [1, 1, 1], "q25": [1, 2, 2], "q50": [2, 2, 3], "q75": [3, 3, 4],
+                        "q95": [4, 4, 5]})
+    meta = Meta("s", 1, 10, 3, round_dates=("2024-06-23", "2024-07-23", "2024-08-23"))
+    figure = fan_chart(fan, meta=meta)
+    figure.canvas.draw()
+    ax = figure.axes[0]
+    labels = {round(t): label.get_text() for t, label in zip(ax.get_xticks(), ax.get_xticklabels())}
+    assert labels[2] == "Jul 2024" and labels[3] == "Aug 2024"
+    assert ax.get_xlabel() == "date (first day of the round)"
+    assert fan_chart(fan, meta=Meta("s", 1, 10, 3)).axes[0].get_xlabel() == "round", "no dates: rounds"
+
+
+def test_class_or_worse_by_round_is_cumulative_and_ends_at_the_outcome(small: sim.RunResult) -> None:
+    runs, trajectories, scenario = small.runs(), small.trajectories(), small.scenario
+    table = at_least_by_round(runs, trajectories, scenario)
+    classes = list(scenario.outcomes.classes)
+    assert list(dict.fromkeys(table["class"])) == classes[2:]
+    for cid, rows in table.groupby("class"):
+        counts = rows.sort_values("round")["count"].to_numpy()
+        assert (np.diff(counts) >= 0).all(), f"{cid}: a share reached by a date never falls later"
+        worse = classes[classes.index(cid):]
+        assert counts[-1] == runs["outcome"].astype(str).isin(worse).sum()
+    # "militarized crisis or worse" by round r is the outcome measure with that horizon, evaluated alone
+    from sim.experiments.questions import evaluate
+    from sim.scenario.questions import Measure
+
+    measure = Measure(question="q", kind="outcome", at_least="militarized_crisis", by=3)
+    alone = evaluate({"m": measure}, runs, trajectories, scenario)["m"].sum()
+    assert alone == table[(table["class"] == "militarized_crisis") & (table["round"] == 3)]["count"].item()
+
+
+def test_the_tornado_ranks_a_planted_effect_first() -> None:
+    rng = np.random.default_rng(3)
+    points = pd.DataFrame({"point": range(60), "a": rng.uniform(0, 1, 60), "b": rng.uniform(0, 1, 60)})
+    summary = pd.DataFrame({"point": range(60), "metric": "outcome.war", "p": 0.1 + 0.5 * points["a"]})
+    data = tornado_data(points, summary, "outcome.war", ["b", "a"])
+    assert list(data["parameter"]) == ["a", "b"]
+    assert data.loc[0, "swing"] > 0.3 and data.loc[1, "swing"] < 0.15
+    assert data.loc[0, "at_low"] < data.loc[0, "at_high"], "the metric rises with a"
+
+
+def test_the_world_diagram_names_every_red_line_commitment_and_agreement() -> None:
+    scenario = load_scenario("with-china")
+    texts = " ".join(t.get_text() for t in world_diagram(scenario).axes[0].texts)
+    for ids in (scenario.red_lines, scenario.commitments, scenario.agreements):
+        for name in ids:
+            assert name in texts
+    assert all((a.label or aid) in texts for aid, a in scenario.actors.items())
+
+
+def test_heatmaps_share_one_colour_scale_and_say_how_many_runs_each_cell_holds() -> None:
+    points = pd.DataFrame({"point": range(4), "x": [0, 0, 1, 1], "y": [0, 1, 0, 1]})
+    summary = pd.DataFrame({"point": list(range(4)) * 2, "metric": ["outcome.a"] * 4 + ["outcome.b"] * 4,
+                            "p": [0.1, 0.2, 0.3, 0.4, 0.01, 0.02, 0.03, 0.05], "n": 500})
+    figure = heatmap_figure(points, summary, ["outcome.a", "outcome.b"], "x", "y")
+    limits = {image.get_clim() for ax in figure.axes for image in ax.get_images()}
+    assert limits == {(0.0, 0.4)}
+    assert any("each cell from 500 runs" in t.get_text() for t in figure.texts)

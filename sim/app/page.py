@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -157,16 +158,19 @@ def parse_value(text: str) -> Any:
 
 @solara.component
 def ValueRow(p: Parameter, scenario: Any) -> None:
+    explained = explanation(scenario, p.path)
+    cited = re.findall(r"^\s+\[([^\]]+)\]", explained, re.M)
     with solara.Card(classes=["sim-value"], margin=0):
         solara.Markdown(f"**`{p.path}`** = {p.text}" + (f"  (range {p.low:g} to {p.high:g})" if p.bounded else ""))
+        solara.Text(f"rests on: {', '.join(cited) or 'no source named'}", style="font-size: 12px; color: #555")
         with solara.Row():
             solara.InputText(f"new value for {p.path}", value="", continuous_update=False,
                              on_value=lambda text: apply(p.path, parse_value(text)) if text.strip() else None)
-            if p.bounded and not isinstance(p.value, dict) and p.text == f"{p.number:g}":
+            if p.bounded and isinstance(p.value, float | int):
                 solara.SliderFloat("", value=p.number, min=p.low, max=p.high, step=(p.high - p.low) / 100,
                                    on_value=lambda x: apply(p.path, round(x, 6)))
         with solara.Details("source and note"):
-            pre(explanation(scenario, p.path), "sim-explain")
+            pre(explained, "sim-explain")
 
 
 @solara.component

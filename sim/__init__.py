@@ -8,6 +8,8 @@ on first use, so `import sim` (and `sim --help`) imports nothing heavy.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -48,6 +50,21 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({"__version__", *_API})
+
+
+class _Package(types.ModuleType):
+    """`sim.backtest` and `sim.report` are API functions, and also the names of subpackages.
+    Importing a subpackage sets it as an attribute of its parent, which would hide the function;
+    this package keeps the function (the subpackages stay importable: `from sim.report.plots
+    import ...` goes through sys.modules)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("backtest", "report") and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = sorted(_API)

@@ -159,6 +159,23 @@ def outcome_table(runs: pd.DataFrame, classes: Sequence[str], labels: Mapping[st
     return pd.DataFrame(rows)
 
 
+def measure_table(path: str | Path, scenario: Scenario) -> pd.DataFrame:
+    """The scenario's measures recorded in a run directory: label (the question), count, n, p,
+    low, high (Wilson 95%); empty for runs made before the scenario declared any."""
+    recorded = set(pq.read_schema(Path(path) / "runs.parquet").names)
+    wanted = [m for m in scenario.measures if f"measure.{m}" in recorded]
+    if not wanted:
+        return pd.DataFrame(columns=["measure", "label", "count", "n", "p", "low", "high"])
+    runs = read_table(Path(path) / "runs.parquet", [f"measure.{m}" for m in wanted])
+    rows = []
+    for mid in wanted:
+        count, n = int(runs[f"measure.{mid}"].sum()), len(runs)
+        low, high = wilson(count, n)
+        rows.append({"measure": mid, "label": scenario.measures[mid].question, "count": count, "n": n,
+                     "p": count / n if n else float("nan"), "low": low, "high": high})
+    return pd.DataFrame(rows)
+
+
 def red_line_rates(runs: pd.DataFrame, red_lines: Sequence[str]) -> pd.DataFrame:
     """Per red line: share of runs that crossed it, and share of crossings enforced, with intervals."""
     n = len(runs)

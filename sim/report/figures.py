@@ -47,6 +47,10 @@ def run_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
     rounds = int(manifest.get("rounds") or scenario.rounds)
 
     yield "outcomes", plots.outcome_bars(fd.outcome_table(runs, list(classes), classes), meta=meta)
+    measures = fd.measure_table(path, scenario)
+    if len(measures):
+        yield "measures", plots.outcome_bars(measures, meta=meta, title="The scenario's measures",
+                                             colours=[plots.BLUE] * len(measures))
     curves = fd.red_line_curves(runs, red_lines, rounds)
     yield "red-lines", plots.red_line_figure(curves, meta=meta, descriptions=fd.describe_red_lines(scenario))
     peak = fd.peak_rung_distribution(runs, scenario)

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from . import figure_data as fd
@@ -149,10 +148,7 @@ def manifest_section(manifest: dict[str, Any]) -> Section:
 
 def run_sections(path: Path, manifest: dict[str, Any], scenario: Scenario) -> list[Section]:
     classes = {cid: c.label or cid for cid, c in scenario.outcomes.classes.items()}
-    recorded = set(pq.read_schema(path / "runs.parquet").names)
-    measures = [m for m in scenario.measures if f"measure.{m}" in recorded]  # older runs have none
-    columns = ["outcome", *(f"{k}.{lid}" for lid in scenario.red_lines for k in ("crossed", "enforced")),
-               *(f"measure.{m}" for m in measures)]
+    columns = ["outcome", *(f"{k}.{lid}" for lid in scenario.red_lines for k in ("crossed", "enforced"))]
     runs = fd.read_table(path / "runs.parquet", columns)
     outcomes = fd.outcome_table(runs, list(classes), classes)
     body = overrides_html(manifest)
@@ -165,10 +161,10 @@ def run_sections(path: Path, manifest: dict[str, Any], scenario: Scenario) -> li
         lines.append([lid, rate_text(int(crossed.sum()), len(runs)), rate_text(int(enforced.sum()), len(enforced))])
     if lines:
         body += table(["red line", "crossed [95% interval]", "enforced when crossed [95% interval]"], lines)
-    if measures:
+    measures = fd.measure_table(path, scenario)
+    if len(measures):
         body += table(["measure", "question", "probability [95% interval]"],
-                      ([m, scenario.measures[m].question, rate_text(int(runs[f"measure.{m}"].sum()), len(runs))]
-                       for m in measures))
+                      ([r.measure, r.label, rate_text(r.count, r.n)] for r in measures.itertuples()))
     return [("outcomes", "Outcomes", body), ("figures", "Figures", figures_html(figures_for(path))),
             ("traces", "Three traced runs", traces_html(path, scenario))]
 

@@ -194,12 +194,13 @@ def _wrap(label: str, width: int = 22) -> str:
 
 @styled
 def outcome_bars(table: pd.DataFrame, *, ax: Axes | None = None, meta: Meta | None = None,
-                 title: str = "Probability of each outcome") -> Figure:
-    """Horizontal bars of each outcome's probability (table from `outcome_table`) with 95% Wilson intervals."""
+                 title: str = "Probability of each outcome", colours: Sequence[str] | None = None) -> Figure:
+    """Horizontal bars of each outcome's probability (table from `outcome_table`, or any table of
+    label, p, low, high: a scenario's measures) with 95% Wilson intervals."""
     figure, ax = _new(ax, (7.5, 0.45 * len(table) + 1.6))
     y = np.arange(len(table))[::-1]
     p, low, high = (table[c].to_numpy(dtype=float) for c in ("p", "low", "high"))
-    colours = severity_colours(len(table))
+    colours = list(colours) if colours is not None else severity_colours(len(table))
     ax.barh(y, p, color=colours, height=0.62, edgecolor="white")
     ax.errorbar(p, y, xerr=_whiskers(p, low, high), fmt="none", ecolor=BLACK, elinewidth=1, capsize=3)
     top = float(np.nanmax(high)) if len(table) and np.isfinite(high).any() else 1.0
@@ -715,7 +716,8 @@ def heatmap_figure(points: pd.DataFrame, summary: pd.DataFrame, metrics: Sequenc
 def comparison_figure(table: pd.DataFrame, *, a: str = "A", b: str = "B", meta: str | Meta | None = None) -> Figure:
     """Paired bars of A and B with 95% intervals (left) and B − A with Newcombe intervals (right).
 
-    `table` is `sim.compare.comparison_table`: one row per outcome, then per red-line rate.
+    `table` is `sim.compare.comparison_table`: one row per outcome, per red-line rate and per
+    measure; the axis says which interval (paired or independent) the differences use.
     """
     rows = table.reset_index(drop=True)
     n = len(rows)
@@ -747,14 +749,16 @@ def comparison_figure(table: pd.DataFrame, *, a: str = "A", b: str = "B", meta: 
     right.set_xlim(-span * 1.1, span * 1.1)
     right.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.0f} pp" if span > 0.05
                                                   else f"{100 * v:+.1f} pp"))
-    right.set_xlabel("B − A, percentage points (95% Newcombe interval)")
+    paired = "interval" in rows and (rows["interval"] == "paired").any()
+    right.set_xlabel("B − A, percentage points (95%; " + ("paired where the runs pair up)" if paired else
+                                                          "independent samples)"))
     right.grid(axis="y", visible=False)
-    right.set_title("Difference (coloured: interval excludes 0)", loc="left")
+    right.set_title("Difference (coloured: interval excludes 0; grey: n.s.)", loc="left")
     for i, (value, lo, hi) in enumerate(zip(d, low, high)):
         if np.isfinite(value):
             right.annotate(f"{100 * value:+.1f}" if abs(value) >= 0.0005 else "0.0", (value, y[i]), xytext=(0, 5), textcoords="offset points",
                            ha="center", va="bottom", fontsize=7, color=GREY)
-    groups = ["outcome" if k == "outcome" else "red line" for k in rows["kind"]] if "kind" in rows else []
+    groups = [{"outcome": "outcome", "measure": "measure"}.get(k, "red line") for k in rows["kind"]] if "kind" in rows else []
     for i in range(1, n):
         if groups and groups[i] != groups[i - 1]:
             for ax in (left, right):

@@ -15,13 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..engine.tables import compile_tables
 from ..experiments.export import summary_frame, tidy_runs
-from ..experiments.questions import evaluate, trajectory_columns
+from ..experiments.questions import at_least_by_round, evaluate, trajectory_columns
 from ..experiments.summary import wilson
 from ..report.compare import paired_difference
 from ..report.figure_data import load_run_scenario, read_manifest
-from ..report.paths import LENGTH, first_event_paths, posturing_ceiling
+from ..report.paths import LENGTH, first_event_paths
 from ..scenario import Scenario
 from ..scenario.questions import Question
 
@@ -115,53 +114,8 @@ def question_by_date(results: Results, question: Question) -> pd.DataFrame:
     return by_date(results, np.array([answers[k].to_numpy() for k in asked]))
 
 
-def class_rounds(results: Results) -> dict[str, np.ndarray]:
-    """For each class above posturing, the round each run first reached it or worse (inf: never):
-    its first new event (as the engine defines one: a move with escalation points above the rung
-    its actor had in force against that party at the start) above the previous class's highest
-    rung. This is what a measure `outcome, at_least: CLASS, by: ROUND` asks, for every round at
-    once. Classes up to posturing differ by easing, which has no date."""
-    from ..engine.model import EscalationModel
-
-    s = results.scenario
-    tables = compile_tables(s)
-    classes = list(s.outcomes.classes.values())
-    ceiling = posturing_ceiling(s)
-    grids = _move_grids(results, tables.actors)
-    new = EscalationModel(s, replicates=1).new_above
-    out = {}
-    for i in range(1, len(classes)):
-        floor = classes[i - 1].max_rung
-        if floor < ceiling:
-            continue
-        hit = np.zeros((len(results.runs), len(results.dates)), dtype=bool)
-        for a, actor in enumerate(tables.actors):
-            bits = sum(1 << j for j, o in enumerate(tables.of_actor[a])
-                       if new[o] and tables.rung[tables.action[o]] > floor)
-            if bits:
-                hit |= (grids[actor] & np.uint64(bits)) != 0
-        out[results.classes[i]] = np.where(hit.any(axis=1), hit.argmax(axis=1) + 1.0, np.inf)
-    return out
-
-
-def _move_grids(results: Results, actors: list[str]) -> dict[str, np.ndarray]:
-    """Each actor's moves mask as a (run, round) array, runs in the order of the runs table."""
-    moves = results.trajectories(["run", "round", *(f"moves.{a}" for a in actors)])
-    row = pd.Index(results.runs["run"].to_numpy()).get_indexer(moves["run"].to_numpy())
-    col = moves["round"].to_numpy().astype(np.int64) - 1
-    out = {}
-    for actor in actors:
-        grid = np.zeros((len(results.runs), len(results.dates)), dtype=np.uint64)
-        grid[row, col] = moves[f"moves.{actor}"].to_numpy().astype(np.uint64)
-        out[actor] = grid
-    return out
-
-
 def by_date(results: Results, answers: np.ndarray) -> pd.DataFrame:
-    """P(yes by each date) with its 95% interval, from one row of yes/no per round, or from each
-    run's round (inf: never)."""
-    if answers.ndim == 1:
-        answers = np.array([answers <= k for k in range(1, len(results.dates) + 1)])
+    """P(yes by each date) with its 95% interval, from one row of yes/no per round."""
     rows = []
     for k, (date, yes) in enumerate(zip(results.dates, answers), start=1):
         hits, n = int(yes.sum()), len(yes)
@@ -171,11 +125,15 @@ def by_date(results: Results, answers: np.ndarray) -> pd.DataFrame:
 
 
 def classes_by_date(results: Results) -> pd.DataFrame:
-    """P(class or worse by date) for every class above posturing: one row per date, a column per class."""
+    """P(class or worse by date) with 95% intervals for every class that can be told before the end
+    (experiments.questions.at_least_by_round): one row per date, a column per class."""
+    moves = results.trajectories(["run", "round", *(f"moves.{a}" for a in results.scenario.actors)])
+    counts = at_least_by_round(results.runs, moves, results.scenario)
     table = pd.DataFrame({"date": results.dates})
-    for name, rounds in class_rounds(results).items():
-        frame = by_date(results, rounds)
-        table[name], table[f"{name} low"], table[f"{name} high"] = frame["p"], frame["low"], frame["high"]
+    for name, rows in counts.groupby("class", sort=False):
+        bounds = [wilson(int(c), int(n)) for c, n in zip(rows["count"], rows["n"])]
+        table[name] = (rows["count"] / rows["n"]).to_numpy()
+        table[f"{name} low"], table[f"{name} high"] = [b[0] for b in bounds], [b[1] for b in bounds]
     return table
 
 

@@ -264,15 +264,17 @@ def test_the_range_a_slider_offers_is_the_range_the_schema_accepts() -> None:
             assert p.low <= p.number <= p.high, p.path
 
 
-def test_the_catalog_puts_every_named_scenario_under_the_world_it_extends() -> None:
-    from sim.app.parameters import catalog
-    from sim.scenario import scenario_names
+def test_the_catalog_puts_every_named_scenario_under_the_world_it_extends(tmp_path, monkeypatch) -> None:
+    from sim.app.parameters import catalog, reference
+    from sim.scenario import load_scenario, scenario_names
 
     worlds = catalog()
     listed = [name for names in worlds.values() for name in names[1:]]
     assert sorted(listed) == scenario_names()
     assert "baseline" in worlds["world/korea-2024-calibrated.yaml"]
     assert all(names[0] == world for world, names in worlds.items())
+    monkeypatch.chdir(tmp_path)  # sim app started anywhere finds the world files
+    assert load_scenario(reference("world/korea-2024.yaml")).name == "korea-2024-world"
 
 
 def test_an_inject_added_in_the_app_is_an_override_the_loader_accepts() -> None:

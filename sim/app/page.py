@@ -16,7 +16,7 @@ import solara
 import solara.lab
 
 from . import views
-from .parameters import Parameter, catalog, command, explanation, inject, parameters, set_texts
+from .parameters import Parameter, catalog, command, explanation, inject, parameters, reference, set_texts
 from .runner import Cancelled, run_in_folder
 from .server import RESULTS_ENV
 from ..experiments.destination import OutputError
@@ -81,7 +81,8 @@ def signed(d: float, low: float, high: float) -> str:
 def start(which: str) -> None:
     """Run the edited scenario (`which` = "run") or the second scenario with the same seed and runs
     (`which` = "versus"), writing a results directory; the page shows it when done."""
-    ref, changes = (scenario_name.value, overrides.value) if which == "run" else (versus.value, {})
+    name, changes = (scenario_name.value, overrides.value) if which == "run" else (versus.value, {})
+    ref = reference(name)
     problem.set("")
 
     def progress(share: float) -> None:
@@ -142,7 +143,7 @@ def apply(path: str, value: Any) -> None:
     if value is not None:
         changed[path] = value
     try:
-        load_scenario(scenario_name.value, changed)
+        load_scenario(reference(scenario_name.value), changed)
     except ScenarioError as err:
         problem.set("; ".join(str(p) for p in err.problems))
         return
@@ -345,7 +346,8 @@ def Page() -> None:
     solara.Title("sim app")
     solara.Style(STYLE)
     key = (scenario_name.value, repr(sorted(overrides.value.items(), key=lambda kv: kv[0])))
-    scenario = solara.use_memo(lambda: load_scenario(scenario_name.value, overrides.value), dependencies=[key])
+    scenario = solara.use_memo(lambda: load_scenario(reference(scenario_name.value), overrides.value),
+                               dependencies=[key])
     results = solara.use_memo(lambda: views.Results.read(run_path.value) if run_path.value else None,
                               dependencies=[run_path.value])
     with solara.Sidebar():

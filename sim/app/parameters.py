@@ -46,6 +46,12 @@ def world_of(ref: str) -> str | None:
     return None
 
 
+def reference(name: str) -> str:
+    """What `load_scenario` and `sim run` take for a catalog entry: the name of a named scenario,
+    the full path of a world file (whatever the working directory)."""
+    return str(scenario_dir() / name) if name.startswith(f"{WORLD_DIR}/") else name
+
+
 def catalog() -> dict[str, list[str]]:
     """Each world with the named scenarios built on it (`sim list`'s names), the world itself first."""
     named = {name: world_of(name) for name in scenario_names()}

@@ -326,3 +326,11 @@ def test_sim_app_without_the_app_extra_says_how_to_install_it(monkeypatch, capsy
     monkeypatch.setitem(sys.modules, "solara", None)  # import solara fails as if not installed
     assert main(["app", "--port", "8999"]) == 2
     assert "pip install 'escalation-sim[app]'" in capsys.readouterr().err
+
+
+def test_two_runs_started_at_once_get_two_directories(tmp_path: Path) -> None:
+    from sim.app.runner import next_directory
+
+    (tmp_path / "1-baseline").mkdir()
+    first, second = next_directory(tmp_path, "baseline"), next_directory(tmp_path, "world/korea-2024.yaml")
+    assert (first.name, second.name) == ("2-baseline", "3-korea-2024")  # neither exists yet: both are claimed

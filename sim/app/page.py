@@ -1,7 +1,7 @@
 """The page of `sim app` (Solara components). Every number on it comes from `views`, computed
 from a results directory that `sim run` would have written; the page only arranges them.
 
-State lives in Solara reactive variables, one set per browser session.
+State lives in Solara reactive variables and a run task, one set per browser session.
 """
 
 from __future__ import annotations
@@ -77,10 +77,10 @@ def signed(d: float, low: float, high: float) -> str:
     return f"{100 * d:+.1f} pp [{100 * low:+.1f}, {100 * high:+.1f}]"
 
 
-@solara.lab.task
-def start(which: str) -> None:
-    """Run the edited scenario (`which` = "run") or the second scenario with the same seed and runs
-    (`which` = "versus"), writing a results directory; the page shows it when done."""
+def execute(start: solara.lab.Task, which: str) -> None:
+    """The body of the session's run task `start`: run the edited scenario (`which` = "run") or
+    the second scenario with the same seed and runs (`which` = "versus"), writing a results
+    directory; the page shows it when done."""
     name, changes = (scenario_name.value, overrides.value) if which == "run" else (versus.value, {})
     ref = reference(name)
     problem.set("")
@@ -113,7 +113,7 @@ def start(which: str) -> None:
 
 
 @solara.component
-def Picker() -> None:
+def Picker(start: solara.lab.Task) -> None:
     def pick_world(value: str) -> None:
         world.set(value)
         scenario_name.set(CATALOG[value][0])
@@ -301,7 +301,7 @@ def pick_class(name: str) -> None:
 
 
 @solara.component
-def Compare(results: views.Results) -> None:
+def Compare(results: views.Results, start: solara.lab.Task) -> None:
     solara.Markdown("### Against a second scenario\nThe second scenario runs with the same seed and number of runs: "
                     "common random numbers, so run i of each shares its draws and B − A is a paired difference "
                     "(Newcombe's paired interval, 95%).")
@@ -345,6 +345,10 @@ def Downloads(results: views.Results) -> None:
 def Page() -> None:
     solara.Title("sim app")
     solara.Style(STYLE)
+    # One run task per browser session (a module-level task would share its thread across tabs).
+    holder = solara.use_ref(None)
+    start = solara.lab.use_task(lambda which: execute(holder.current, which), dependencies=None)
+    holder.current = start
     key = (scenario_name.value, repr(sorted(overrides.value.items(), key=lambda kv: kv[0])))
     scenario = solara.use_memo(lambda: load_scenario(reference(scenario_name.value), overrides.value),
                                dependencies=[key])
@@ -352,7 +356,7 @@ def Page() -> None:
                               dependencies=[run_path.value])
     with solara.Sidebar():
         solara.Markdown("## sim app")
-        Picker()
+        Picker(start)
         solara.Markdown(scenario.description)
     with solara.Column():
         if results is not None:
@@ -361,7 +365,7 @@ def Page() -> None:
             Outcomes(results)
             ByDate(results)
             Paths(results)
-            Compare(results)
+            Compare(results, start)
             Downloads(results)
         else:
             solara.Info("Pick a scenario, change what you like, then Run.")

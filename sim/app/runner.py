@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,20 @@ class Cancelled(Exception):
     """The analyst stopped the run."""
 
 
+_claimed: set[Path] = set()  # names handed out in this server, taken before their directory exists
+_claiming = threading.Lock()  # two browser sessions may start runs at once
+
+
 def next_directory(folder: Path, scenario: str) -> Path:
     """A fresh directory in `folder` for a run of `scenario`: 1-precision-weapons, 2-baseline, ..."""
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(scenario).stem).strip("-") or "scenario"
-    taken = {p.name.split("-", 1)[0] for p in folder.glob("*-*")} if folder.is_dir() else set()
-    number = next(n for n in itertools.count(1) if str(n) not in taken)
-    return folder / f"{number}-{slug}"
+    with _claiming:
+        taken = {p.name.split("-", 1)[0] for p in folder.glob("*-*")} if folder.is_dir() else set()
+        taken |= {p.name.split("-", 1)[0] for p in _claimed if p.parent == folder}
+        number = next(n for n in itertools.count(1) if str(n) not in taken)
+        path = folder / f"{number}-{slug}"
+        _claimed.add(path)
+        return path
 
 
 def run_in_folder(folder: Path, scenario: str, runs: int, seed: int, overrides: list[str],

@@ -85,7 +85,7 @@ def test_sim_export_writes_tidy_csv_files(small: sim.RunResult, tmp_path: Path, 
 
 
 @pytest.mark.slow
-def test_a_default_directory_carries_a_hash_of_the_overrides(tmp_path: Path, monkeypatch) -> None:
+def test_a_default_directory_carries_a_hash_of_the_overrides(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     one = sim.run("baseline", runs=20, seed=1, rounds=2, overrides=["actors.south_korea.resolve=0.8"], out=True)
     two = sim.run("baseline", runs=20, seed=1, rounds=2, overrides=["actors.south_korea.resolve=0.7"], out=True)
@@ -93,6 +93,8 @@ def test_a_default_directory_carries_a_hash_of_the_overrides(tmp_path: Path, mon
     assert one.path.name.split("-set-")[1] != two.path.name.split("-set-")[1]
     assert "-set-" not in plain.path.name
     assert "actors.south_korea.resolve=0.8" in one.summary().splitlines()[0]
+    assert main(["trace", str(one.path), "--run", "0", "--brief"]) == 0
+    assert capsys.readouterr().out.startswith("with --set actors.south_korea.resolve=0.8\n")
 
 
 def test_sim_version_prints_the_version() -> None:

@@ -328,7 +328,8 @@ def test_sim_plot_writes_and_lists_every_run_figure(run_dir: Path, tmp_path: Pat
                                                      capsys: pytest.CaptureFixture) -> None:
     assert main(["plot", str(run_dir), "--out", str(tmp_path / "figs")]) == 0
     listed = [Path(line) for line in capsys.readouterr().out.split()]
-    names = ["outcomes", "red-lines", "distributions", "world", "at-least-by-date", "escalation-fan", "rung-by-round",
+    names = ["outcomes", "measures", "red-lines", "distributions", "world", "at-least-by-date", "escalation-fan",
+             "rung-by-round",
              "transitions"]
     assert listed == [tmp_path / "figs" / f"{n}.png" for n in names]
     assert all(_valid(p, "png") for p in listed)

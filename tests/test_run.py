@@ -54,6 +54,7 @@ def test_runs_table_columns_and_rows(small_run):
     expected |= {f"{kind}.{actor}.{action}" for action, spec in s.actions.items() for actor in spec.allowed
                  for kind in ("first", "rounds")}
     expected |= {f"param.{path}" for path, value in numbers(s) if isinstance(value, Distribution)}
+    expected |= {f"measure.{mid}" for mid in s.measures}
     assert {"param.actors.south_korea.resolve", "param.commitments.treaty_article_4.obligations.north_korea.honour"} <= expected
     assert set(runs.columns) == expected
     assert set(runs["outcome"].unique()) <= set(s.outcomes.classes)

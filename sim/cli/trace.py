@@ -22,7 +22,7 @@ Command = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.Arg
 
 def _trace(args: argparse.Namespace) -> int:
     from . import EXIT_INTERNAL, UsageError
-    from ..report.figure_data import ResultsDirError
+    from ..report.figure_data import ResultsDirError, read_manifest
     from ..report.trace import DEFAULT_PICK_RUNS, format_trace, trace_pick, trace_run
 
     target = args.target
@@ -48,6 +48,9 @@ def _trace(args: argparse.Namespace) -> int:
             trace = trace_run(target, args.run)
     except (ResultsDirError, ValueError) as err:
         raise UsageError(str(err)) from None
+    overrides = args.set if args.pick is not None else read_manifest(target).get("overrides") or []
+    if overrides:
+        print(f"with --set {', '.join(overrides)}")
     print(format_trace(trace, brief=args.brief))
     if trace.mismatches:
         print(f"error: the replay of run {trace.run} differs from the record in {len(trace.mismatches)} columns "

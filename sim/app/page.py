@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -77,10 +78,11 @@ def signed(d: float, low: float, high: float) -> str:
     return f"{100 * d:+.1f} pp [{100 * low:+.1f}, {100 * high:+.1f}]"
 
 
-def execute(start: solara.lab.Task, which: str) -> None:
+def execute(start: solara.lab.Task, stop: threading.Event, which: str) -> None:
     """The body of the session's run task `start`: run the edited scenario (`which` = "run") or
     the second scenario with the same seed and runs (`which` = "versus"), writing a results
-    directory; the page shows it when done."""
+    directory; the page shows it when done. `stop`, set by Cancel, ends it after the block under
+    way (or before it starts: the event is cleared by the click that starts the run, not here)."""
     name, changes = (scenario_name.value, overrides.value) if which == "run" else (versus.value, {})
     ref = reference(name)
     problem.set("")
@@ -90,7 +92,7 @@ def execute(start: solara.lab.Task, which: str) -> None:
 
     try:
         path = run_in_folder(results_folder(), ref, runs.value, seed.value, set_texts(changes), progress,
-                            stopped=lambda: not start.is_current())
+                            stopped=stop.is_set)
     except Cancelled:
         problem.set("Run cancelled: nothing was kept.")
         return
@@ -112,8 +114,13 @@ def execute(start: solara.lab.Task, which: str) -> None:
         versus_path.set(str(path))
 
 
+def launch(start: solara.lab.Task, stop: threading.Event, which: str) -> None:
+    stop.clear()
+    start(which)
+
+
 @solara.component
-def Picker(start: solara.lab.Task) -> None:
+def Picker(start: solara.lab.Task, stop: threading.Event) -> None:
     def pick_world(value: str) -> None:
         world.set(value)
         scenario_name.set(CATALOG[value][0])
@@ -129,8 +136,9 @@ def Picker(start: solara.lab.Task) -> None:
     solara.InputInt("Seed", value=seed, continuous_update=False)
     running = start.pending
     with solara.Row():
-        solara.Button("Run", on_click=lambda: start("run"), disabled=running, color="primary", classes=["sim-run"])
-        solara.Button("Cancel", on_click=start.cancel, disabled=not running, classes=["sim-cancel"])
+        solara.Button("Run", on_click=lambda: launch(start, stop, "run"), disabled=running, color="primary",
+                      classes=["sim-run"])
+        solara.Button("Cancel", on_click=stop.set, disabled=not running, classes=["sim-cancel"])
     share = start.progress
     solara.ProgressLinear(value=(share if share else True) if running else False, classes=["sim-progress"])
     if problem.value:
@@ -301,15 +309,15 @@ def pick_class(name: str) -> None:
 
 
 @solara.component
-def Compare(results: views.Results, start: solara.lab.Task) -> None:
+def Compare(results: views.Results, start: solara.lab.Task, stop: threading.Event) -> None:
     solara.Markdown("### Against a second scenario\nThe second scenario runs with the same seed and number of runs: "
                     "common random numbers, so run i of each shares its draws and B − A is a paired difference "
                     "(Newcombe's paired interval, 95%).")
     names = [n for names in CATALOG.values() for n in names]
     with solara.Row():
         solara.Select("Compare with (A)", value=versus, values=[NOBODY, *names])
-        solara.Button("Run A", on_click=lambda: start("versus"), disabled=versus.value == NOBODY or start.pending,
-                      classes=["sim-run-versus"])
+        solara.Button("Run A", on_click=lambda: launch(start, stop, "versus"),
+                      disabled=versus.value == NOBODY or start.pending, classes=["sim-run-versus"])
     if versus_path.value is None:
         return
     other = views.Results.read(versus_path.value)
@@ -345,9 +353,11 @@ def Downloads(results: views.Results) -> None:
 def Page() -> None:
     solara.Title("sim app")
     solara.Style(STYLE)
-    # One run task per browser session (a module-level task would share its thread across tabs).
+    # One run task and one stop signal per browser session (a module-level task would share its
+    # thread across tabs).
     holder = solara.use_ref(None)
-    start = solara.lab.use_task(lambda which: execute(holder.current, which), dependencies=None)
+    stop = solara.use_memo(threading.Event, dependencies=[])
+    start = solara.lab.use_task(lambda which: execute(holder.current, stop, which), dependencies=None)
     holder.current = start
     key = (scenario_name.value, repr(sorted(overrides.value.items(), key=lambda kv: kv[0])))
     scenario = solara.use_memo(lambda: load_scenario(reference(scenario_name.value), overrides.value),
@@ -356,7 +366,7 @@ def Page() -> None:
                               dependencies=[run_path.value])
     with solara.Sidebar():
         solara.Markdown("## sim app")
-        Picker(start)
+        Picker(start, stop)
         solara.Markdown(scenario.description)
     with solara.Column():
         if results is not None:
@@ -365,7 +375,7 @@ def Page() -> None:
             Outcomes(results)
             ByDate(results)
             Paths(results)
-            Compare(results, start)
+            Compare(results, start, stop)
             Downloads(results)
         else:
             solara.Info("Pick a scenario, change what you like, then Run.")

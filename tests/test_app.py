@@ -118,12 +118,15 @@ def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Pa
 
     url, results = app
     asked: list[str] = []
+    refused: list[str] = []  # a missing local asset is one Solara's server would fetch from a CDN
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         page.set_default_timeout(60_000)
         expect.set_options(timeout=60_000)
         page.on("request", lambda request: asked.append(request.url))
+        page.on("requestfailed", lambda request: refused.append(request.url))
+        page.on("response", lambda response: refused.append(response.url) if response.status >= 400 else None)
         page.goto(url)
 
         pick(page, "Scenario", "precision-weapons")
@@ -198,7 +201,7 @@ def test_an_analyst_explores_precision_weapons_in_the_browser(app: tuple[str, Pa
         assert sorted(p.name for p in results.iterdir()) == ["1-precision-weapons", "2-baseline"]
         browser.close()
     elsewhere = [u for u in asked if not u.startswith(url) and not u.startswith(("data:", "blob:"))]
-    assert elsewhere == []
+    assert elsewhere == [] and refused == []
 
 
 # --- the app's parts, without a browser (default suite) ---------------------------------------
@@ -321,11 +324,28 @@ def test_the_command_the_page_prints_makes_the_scenario_the_app_ran(tmp_path: Pa
 
 
 def test_sim_app_without_the_app_extra_says_how_to_install_it(monkeypatch, capsys) -> None:
+    import importlib.util
+
     from sim.cli import main
 
-    monkeypatch.setitem(sys.modules, "solara", None)  # import solara fails as if not installed
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "solara" else real(name, *a))
     assert main(["app", "--port", "8999"]) == 2
     assert "pip install 'escalation-sim[app]'" in capsys.readouterr().err
+
+
+def test_sim_app_switches_off_solaras_usage_statistics_before_solara_reads_its_settings() -> None:
+    """Solara reports usage to a statistics service unless told not to, at import; `sim app` must
+    say so before anything imports Solara (seen: DNS queries for that service from the server)."""
+    probe = ("import uvicorn\n"
+             "def report(*args, **kwargs):\n"
+             "    import solara.server.settings as s\n"
+             "    print('statistics', s.telemetry.mixpanel_enable)\n"
+             "uvicorn.run = report\n"
+             "from sim.cli import main\n"
+             "main(['app', '--port', '9'])\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert "statistics False" in done.stdout, done.stdout + done.stderr
 
 
 def test_two_runs_started_at_once_get_two_directories(tmp_path: Path) -> None:

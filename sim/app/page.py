@@ -70,6 +70,20 @@ def pre(text: str, name: str) -> solara.Element:
                        style="white-space: pre-wrap; font-size: 12px")
 
 
+def prose(text: str) -> solara.Element:
+    """A little Markdown (lines of `#` headings or paragraphs, `code`, **bold**) as HTML. Not
+    solara.Markdown: its math support loads KaTeX, which solara-assets lacks, from a CDN."""
+    parts = []
+    for line in text.split("\n"):
+        level = len(line) - len(line.lstrip("#"))
+        body = html.escape(line.lstrip("#").strip())
+        body = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", body)
+        body = re.sub(r"`(.+?)`", r"<code>\1</code>", body)
+        tag = f"h{level}" if level else "p"
+        parts.append(f"<{tag}>{body}</{tag}>")
+    return solara.HTML(tag="div", unsafe_innerHTML="".join(parts))
+
+
 def pct(p: float, low: float, high: float) -> str:
     return "–" if p != p else f"{100 * p:.1f}% [{100 * low:.1f}, {100 * high:.1f}]"
 
@@ -170,7 +184,7 @@ def ValueRow(p: Parameter, scenario: Any) -> None:
     explained = explanation(scenario, p.path)
     cited = re.findall(r"^\s+\[([^\]]+)\]", explained, re.M)
     with solara.Card(classes=["sim-value"], margin=0):
-        solara.Markdown(f"**`{p.path}`** = {p.text}" + (f"  (range {p.low:g} to {p.high:g})" if p.bounded else ""))
+        prose(f"**`{p.path}`** = {p.text}" + (f"  (range {p.low:g} to {p.high:g})" if p.bounded else ""))
         solara.Text(f"rests on: {', '.join(cited) or 'no source named'}", style="font-size: 12px; color: #555")
         with solara.Row():
             solara.InputText(f"new value for {p.path}", value="", continuous_update=False,
@@ -184,7 +198,7 @@ def ValueRow(p: Parameter, scenario: Any) -> None:
 
 @solara.component
 def Values(scenario: Any) -> None:
-    solara.Markdown("### Values\nEvery value by its dotted path (as `--set` and `sim explain` name them). "
+    prose("### Values\nEvery value by its dotted path (as `--set` and `sim explain` name them). "
                     "Type a number, or a distribution such as `{beta: [5, 3]}`.")
     solara.InputText("Search values by path", value=search, continuous_update=True)
     rows = parameters(scenario)
@@ -198,7 +212,7 @@ def Values(scenario: Any) -> None:
     for p in shown[:SHOWN]:
         ValueRow(p, scenario)
     if overrides.value:
-        solara.Markdown("**Your changes** (as `sim run` arguments)")
+        prose("**Your changes** (as `sim run` arguments)")
         pre("\n".join(f"--set '{text}'" for text in set_texts(overrides.value)), "sim-changes")
         solara.Button("Undo all changes", on_click=lambda: overrides.set({}))
 
@@ -219,7 +233,7 @@ def Injects(scenario: Any) -> None:
         if path in overrides.value:
             inject_count.set(number)
 
-    solara.Markdown("### Add an inject\nForce an actor to take an action at a round, with a probability per run.")
+    prose("### Add an inject\nForce an actor to take an action at a round, with a probability per run.")
     with solara.Row():
         solara.Select("Actor", value=actor, values=actors)
         solara.Select("Action", value=action, values=actions)
@@ -233,14 +247,14 @@ def Injects(scenario: Any) -> None:
 @solara.component
 def Outcomes(results: views.Results) -> None:
     table_ = views.outcomes(results)
-    solara.Markdown(f"### Outcomes\n{len(results.runs):,} runs of `{results.scenario.name}`, seed "
+    prose(f"### Outcomes\n{len(results.runs):,} runs of `{results.scenario.name}`, seed "
                     f"{results.manifest['seed']}, 95% intervals (Wilson)")
     table(["outcome", "probability", "this class or worse", "runs"],
           [[r.outcome, pct(r.p, r.low, r.high), pct(r.p_or_worse, r.or_worse_low, r.or_worse_high), f"{r.runs:,}"]
            for r in table_.itertuples()], "sim-outcomes")
     lines = views.red_lines(results)
     if len(lines):
-        solara.Markdown("### Red lines")
+        prose("### Red lines")
         table(["red line", "crossed", "enforced when crossed", "crossings"],
               [[r.red_line, pct(r.crossed, r.crossed_low, r.crossed_high),
                 pct(r.enforced, r.enforced_low, r.enforced_high), f"{r.crossings:,}"] for r in lines.itertuples()],
@@ -264,13 +278,13 @@ def ByDate(results: views.Results) -> None:
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7, loc="upper left")
     figure.tight_layout()
-    solara.Markdown("### P(class or worse) by date\nThe share of runs that reached each class or worse by the "
+    prose("### P(class or worse) by date\nThe share of runs that reached each class or worse by the "
                     "round starting on each date (shaded: 95% intervals).")
     solara.FigureMatplotlib(figure)
     asked = views.questions(results)
     labels = list(asked)
     chosen = measure.value if measure.value in asked else labels[0]
-    solara.Markdown("### A measure by date\nThe scenario's declared measures first, then any event the runs date.")
+    prose("### A measure by date\nThe scenario's declared measures first, then any event the runs date.")
     solara.Select("Measure", value=chosen, values=labels, on_value=measure.set)
     frame = views.question_by_date(results, asked[chosen])
     table(["round starting", f"P({chosen} by then)"],
@@ -279,7 +293,7 @@ def ByDate(results: views.Results) -> None:
 
 @solara.component
 def Paths(results: views.Results) -> None:
-    solara.Markdown("### How runs got there\nPick a class: the most common first events of the runs that reach "
+    prose("### How runs got there\nPick a class: the most common first events of the runs that reach "
                     "it or worse (`sim paths`), then read one of them as a story (`sim trace`).")
     counts = views.outcomes(results)
     with solara.Row(classes=["sim-classes"]):
@@ -310,7 +324,7 @@ def pick_class(name: str) -> None:
 
 @solara.component
 def Compare(results: views.Results, start: solara.lab.Task, stop: threading.Event) -> None:
-    solara.Markdown("### Against a second scenario\nThe second scenario runs with the same seed and number of runs: "
+    prose("### Against a second scenario\nThe second scenario runs with the same seed and number of runs: "
                     "common random numbers, so run i of each shares its draws and B − A is a paired difference "
                     "(Newcombe's paired interval, 95%).")
     names = [n for names in CATALOG.values() for n in names]
@@ -337,7 +351,7 @@ def Compare(results: views.Results, start: solara.lab.Task, stop: threading.Even
 
 @solara.component
 def Downloads(results: views.Results) -> None:
-    solara.Markdown("### Take it elsewhere")
+    prose("### Take it elsewhere")
     name = results.scenario.name
     with solara.Row():
         solara.FileDownload(lambda: views.summary_csv(results), filename=f"{name}-summary.csv",
@@ -365,9 +379,9 @@ def Page() -> None:
     results = solara.use_memo(lambda: views.Results.read(run_path.value) if run_path.value else None,
                               dependencies=[run_path.value])
     with solara.Sidebar():
-        solara.Markdown("## sim app")
+        prose("## sim app")
         Picker(start, stop)
-        solara.Markdown(scenario.description)
+        prose(scenario.description)
     with solara.Column():
         if results is not None:
             pre(command(run_ref.value, len(results.runs), results.manifest["seed"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,10 +18,10 @@ def _app(args: argparse.Namespace) -> int:
 
     if not 1 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: expected a port from 1 to 65535")
-    try:
-        import solara  # noqa: F401  (only to say what is missing before the server starts)
-    except ImportError:
-        raise UsageError(APP_MISSING) from None
+    # Only looked for, not imported: Solara reads its settings (usage statistics among them) at
+    # import, and serve() must set them first.
+    if importlib.util.find_spec("solara") is None:
+        raise UsageError(APP_MISSING)
     from ..app.server import serve
 
     serve(args.host, args.port, args.results)

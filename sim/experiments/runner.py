@@ -7,6 +7,7 @@ contract of docs/design.md.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
@@ -74,7 +75,7 @@ class _Memory:
         self.texts[name] = text
 
     def write_json(self, name: str, data: dict) -> None:
-        self.texts[name] = data  # type: ignore[assignment]
+        self.texts[name] = json.dumps(data, default=str)
 
     def tables(self) -> dict[str, pa.Table]:
         return {name.removesuffix(".parquet"): pa.concat_tables(parts) for name, parts in self.parts.items()}

@@ -94,7 +94,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
             raise ResultsDirError(f"{path}: unreadable manifest.json ({EXPECTED}; '{key}' should be a whole "
                                   f"number, got {value!r})")
     kind = data.get("kind", "run")
-    if kind not in KIND_FILES:
+    if not isinstance(kind, str) or kind not in KIND_FILES:
         raise ResultsDirError(f"{path}: unknown kind in manifest.json ({EXPECTED}, got kind {kind!r})")
     needed = KIND_FILES[kind]
     missing = [name for name in needed if not (path / name).is_file()]

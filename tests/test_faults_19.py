@@ -186,6 +186,10 @@ def test_f2_a_forecasts_red_line_and_distribution_figures_are_weighted(weighted_
     assert hist["share"].sum() == pytest.approx(1.0)
     scores = runs["escalation_score"].to_numpy(float)
     assert fd.score_summary(runs, weights=runs["weight"].to_numpy())["mean"] == pytest.approx(float(w @ scores))
+    two = pd.DataFrame({"round.x": [1.0, np.nan], "crossed.x": [True, False], "enforced.x": [True, None]})
+    curve = fd.red_line_curves(two, ["x"], 2, weights=np.array([3.0, 1.0]))
+    assert curve["crossed"].tolist() == curve["enforced"].tolist() == [0.75, 0.75]
+    assert fd.red_line_curves(two, ["x"], 2)["crossed"].tolist() == [0.5, 0.5]
 
 
 # == f3. a second sweep or sensitivity run to a destination being written =========================
@@ -292,8 +296,8 @@ def test_f8_a_thousand_chained_extends_is_a_located_error(tmp_path, capsys):
         (tmp_path / f"s{i}.yaml").write_text(f"extends: s{i + 1}.yaml\n" if i < 999 else "extends: baseline\n")
     assert main(["validate", str(tmp_path / "s0.yaml")]) == 2
     err = capsys.readouterr().err
-    one_error_line(err, f"{tmp_path / 's0.yaml'}:1:1: extends: ")
-    assert "more than 64 files" in err
+    one_error_line(err, f"{tmp_path / 's63.yaml'}:1:1: extends: too many files extending one another")
+    assert "at most 64 files" in err
 
 
 def test_f8_a_dollar_in_a_label_is_drawn_as_text_not_mathtext(tmp_path):
@@ -376,7 +380,7 @@ def test_f10_set_and_scenario_files_take_exponent_floats(text, value, tmp_path):
 def test_f10_a_huge_float_is_out_of_range_not_not_a_number(capsys):
     assert main(["show", "baseline", "--set", f"{RESOLVE}=1e308"]) == 2
     err = capsys.readouterr().err
-    assert "expected a number" not in err and "1e+308" in err
+    assert "got 1e+308" in err and "'1e308'" not in err
 
 
 # == m1. HTML escaping in reports =================================================================
@@ -386,14 +390,14 @@ def test_m1_a_report_escapes_every_text_from_the_scenario(copy_of, quick_report)
     path = copy_of("sweep")
     data = yaml.safe_load((path / "scenario.yaml").read_text())
     data["description"] = "Will <script>alert(1)</script> & co escalate?"
-    data["name"] = "<b>bold</b>"
-    data["actors"]["south_korea"]["label"] = "<img src=x onerror=alert(2)>"
     (path / "scenario.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    page = html_report.build_report(path)
-    for raw in ("<script>", "<b>bold", "<img src=x"):
-        assert raw not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page and "&lt;b&gt;bold&lt;/b&gt;" in page
-    assert "&lt;img src=x onerror=alert(2)&gt;" in page
+    with pytest.warns(UserWarning, match="differs from the scenario"):
+        page = html_report.build_report(path)
+    assert "<script>" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co") == 2  # the question and the scenario
+    cells = html_report.table(["<th>"], [["<img src=x onerror=alert(2)>", "dropped"]])
+    assert cells == ("<table><thead><tr><th>&lt;th&gt;</th></tr></thead><tbody>"
+                     "<tr><td>&lt;img src=x onerror=alert(2)&gt;</td></tr></tbody></table>")
 
 
 # == m2. the report written atomically ============================================================

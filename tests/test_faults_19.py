@@ -270,6 +270,30 @@ def test_f8_a_read_only_results_directory_is_refused_for_discover(copy_of, capsy
     assert snapshot(path) == before
 
 
+@pytest.mark.slow
+def test_f8_a_really_read_only_results_directory_for_report_plot_and_discover(copy_of):
+    import subprocess
+    import sys
+
+    from test_faults import _unshare_works
+
+    if not _unshare_works():
+        pytest.skip("needs unshare -rm (user and mount namespaces) for a read-only bind mount")
+    path = copy_of("sweep")
+    before = snapshot(path)
+    sim_cmd = f"{sys.executable} -m sim"
+    script = f"mount --bind {path} {path} && mount -o remount,bind,ro {path} || exit 99\n" + "".join(
+        f"{sim_cmd} {command}; echo rc=$?\n" for command in
+        (f"report {path}", f"plot {path}", f"discover {path} --outcome contained"))
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.stdout.splitlines() == ["rc=2"] * 3, done.stderr
+    assert done.stderr.splitlines() == [
+        f"error: --out {path / 'report.html'}: {path} is on a read-only file system",
+        f"error: --out {path / 'figures'}: {path} is on a read-only file system",
+        f"error: --plot {path / 'figures' / 'discover-contained.png'}: {path} is on a read-only file system"]
+    assert snapshot(path) == before
+
+
 def test_f8_a_write_that_fails_anyway_is_one_error_line_and_leaves_nothing(copy_of, capsys, monkeypatch, quick_report):
     path = copy_of("run")
 
@@ -337,6 +361,15 @@ def test_f8_a_truncated_sensitivity_parquet_on_resume(copy_of, capsys):
     assert main(["sensitivity", "--resume", str(path)]) == 2
     one_error_line(capsys.readouterr().err, f"{path / 'sensitivity.parquet'}: unreadable")
     assert snapshot(path) == before
+
+
+def test_f8_the_hint_works_a_deleted_sensitivity_parquet_is_analysed_again(copy_of, capsys):
+    path = copy_of("sens")
+    indices = pd.read_parquet(path / "sensitivity.parquet")
+    (path / "sensitivity.parquet").unlink()
+    assert main(["sensitivity", "--resume", str(path)]) == 0
+    assert f"{path}: sensitivity.parquet was missing: analysed the sweep again" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(pd.read_parquet(path / "sensitivity.parquet"), indices)
 
 
 # == f9. extends of a file outside the scenario's tree ============================================

@@ -101,17 +101,22 @@ def check_out(path: str | Path, option: str = "--out") -> None:
     if longest > _name_max(ancestor) or len(os.fsencode(path.name)) + SUFFIX_ROOM > _name_max(ancestor):
         raise OutputError(f"{where[:80]}...: a name in the path is too long "
                           f"(at most {_name_max(ancestor) - SUFFIX_ROOM} bytes for the directory's own name)")
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        info = None
-    except OSError as err:
-        raise OutputError(f"{where}: cannot use this path ({_reason(err)})") from None
+    info = _lstat(path, where)
     if info is not None:
         _check_existing(path, info, where)
     if not ancestor.is_dir():
         raise OutputError(f"{where}: {ancestor} is not a directory ({EXPECTED} inside a directory)")
     _check_writable(ancestor, where)
+
+
+def _lstat(path: Path, where: str) -> os.stat_result | None:
+    """What is at `path` itself (None for nothing); OutputError if the path cannot be looked at."""
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise OutputError(f"{where}: cannot use this path ({_reason(err)})") from None
 
 
 def _check_writable(directory: Path, where: str) -> None:
@@ -139,12 +144,7 @@ def check_out_file(path: str | Path, option: str = "--out") -> None:
     path = Path(path)
     where = f"{option} {path}"
     expected = "expected a new file's path or a regular file to replace"
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        info = None
-    except OSError as err:
-        raise OutputError(f"{where}: cannot use this path ({_reason(err)})") from None
+    info = _lstat(path, where)
     if info is not None and stat.S_ISLNK(info.st_mode):
         raise OutputError(f"{where}: a symlink (to {os.readlink(path)}); {expected}: give the real path")
     if info is not None and not stat.S_ISREG(info.st_mode):

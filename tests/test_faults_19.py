@@ -505,12 +505,12 @@ class Killed(BaseException):
     """Stands for a kill at an exact point; the disk is then as a kill there leaves it."""
 
 
-def test_m5_a_sweep_killed_while_writing_its_manifest_resumes_to_the_same_result(tmp_path, monkeypatch, capsys):
+def test_m5_a_sweep_killed_while_writing_its_manifest_resumes_to_the_same_result(dirs, tmp_path, monkeypatch):
     import builtins
 
     monkeypatch.setattr(ensemble, "BLOCK", 50)
-    options = dict(vary=[f"{RESOLVE}=0.2:0.8:2", "rounds=2"], runs=50, seed=1, workers=1)
-    whole = sim.sweep("baseline", out=tmp_path / "whole", **options).path
+    options = dict(vary=[f"{RESOLVE}=0.2:0.8:2", "rounds=2"], runs=50, seed=1, workers=1)  # as dirs.sweep
+    whole = dirs.sweep
 
     class HalfWritten:
         def __init__(self, f):

@@ -13,6 +13,7 @@ import datetime as dt
 import errno
 import json
 import os
+import re
 import stat
 from pathlib import Path
 from types import SimpleNamespace
@@ -171,6 +172,19 @@ def test_f2_a_forecasts_outcome_figure_shows_its_weighted_shares(weighted_foreca
     assert runs["weight"].nunique() > 1 and not np.allclose(unweighted, written["p"], atol=1e-3)  # the test can fail
     for column in ("p", "low", "high"):
         np.testing.assert_allclose(shown.loc[written.index, column], written[column], rtol=1e-12)
+    classes = sim.load_scenario(TOY).outcomes.classes
+    assert shown.loc[written.index, "label"].tolist() == [classes[c].label or c for c in written.index]
+
+
+def test_f2_a_weighted_share_is_the_forecasts_own():
+    from sim.backtest.forecast import _share
+    from sim.report.figure_data import weighted_share
+
+    weights = np.array([0.9, 0.1, 0.1, 0.5, 0.25])
+    hit = np.array([1, 0, 1, 0, 1])
+    ess = weights.sum() ** 2 / (weights @ weights)
+    assert weighted_share(hit, weights) == pytest.approx(_share(hit.astype(float), weights, ess), rel=1e-12)
+    assert all(np.isnan(weighted_share(hit, np.zeros(5))))
 
 
 def test_f2_a_forecasts_red_line_and_distribution_figures_are_weighted(weighted_forecast):
@@ -234,7 +248,9 @@ def test_f6_an_unedited_scenario_gives_no_warning(copy_of, capsys, quick_report)
     path = copy_of("sweep")
     assert main(["report", str(path)]) == 0
     assert capsys.readouterr().err == ""
-    assert "differs from the scenario" not in (path / "report.html").read_text()
+    page = (path / "report.html").read_text()
+    assert "differs from the scenario" not in page
+    assert re.search(r"report made [^<]*</p><p class=question>", page)  # nothing between the two
 
 
 # == f8. internal errors that are bad input =======================================================

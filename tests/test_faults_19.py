@@ -174,6 +174,10 @@ def test_f2_a_forecasts_outcome_figure_shows_its_weighted_shares(weighted_foreca
         np.testing.assert_allclose(shown.loc[written.index, column], written[column], rtol=1e-12)
     classes = sim.load_scenario(TOY).outcomes.classes
     assert shown.loc[written.index, "label"].tolist() == [classes[c].label or c for c in written.index]
+    from sim.report.figure_data import forecast_outcomes  # the toy's classes have no labels of their own
+
+    named = forecast_outcomes(weighted_forecast, {c: f"the {c} class" for c in written.index})
+    assert named["label"].tolist() == [f"the {c} class" for c in named["outcome"]]
 
 
 def test_f2_a_weighted_share_is_the_forecasts_own():

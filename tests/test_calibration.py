@@ -99,6 +99,11 @@ def test_calibrate_writes_a_scenario_that_sim_run_accepts(tmp_path, capsys):
     calibrated = load_scenario(out / "calibrated.yaml")
     value = calibrated.actors["gamma"].preferences["sanction"]
     assert isinstance(value, Distribution) and value.kind == "empirical" and value.joint == "calibration"
+    # The record tells the points apart, and the scenario carries the posterior's weights, not uniform ones.
+    weights = posterior["weight"].to_numpy()
+    assert weights.max() > 2 * weights.min()
+    by_value = {float(f"{v:.6g}"): w for v, w in zip(posterior[f"param.{PATH}"], weights / weights.max())}
+    assert [by_value[v] for v in value.args] == pytest.approx(list(value.weights), rel=1e-5)
     assert calibrated.actors["gamma"].sources == ["judgement", "calibration"]
     text = yaml.safe_load((out / "calibrated.yaml").read_text())
     assert text["extends"] == str(TOY) and "sim calibrate" in (out / "calibrated.yaml").read_text().splitlines()[0]

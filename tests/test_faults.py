@@ -273,11 +273,18 @@ def test_2_a_second_resume_while_one_runs_is_refused_and_changes_nothing(partial
 
 
 def test_2_a_new_sweep_to_an_out_being_written_is_refused(tmp_path, capsys, no_compute):
+    """The live sweep holds the lock and has its partial directory beside the destination (issue 19,
+    fault 3: the partial must not be taken for an interrupted sweep that the user may delete)."""
+    live = tmp_path / ".s.partial"
+    live.mkdir()
+    (live / "sweep.json").write_text("the live sweep's plan")
     with DestinationLock(tmp_path / "s"):
         code = main(["sweep", "baseline", "--vary", VARY[0], "--vary", VARY[1], "--runs", "30", "--out",
                      str(tmp_path / "s")])
-    assert code == 2 and "another sim (pid" in capsys.readouterr().err
-    assert names(tmp_path) == []
+    assert code == 2
+    assert capsys.readouterr().err == (f"error: --out {tmp_path / 's'}: another sim (pid {os.getpid()}) is writing "
+                                       "there now; wait for it to finish or choose another --out\n")
+    assert names(tmp_path) == [".s.partial"] and names(live) == ["sweep.json"]
 
 
 @pytest.mark.slow

@@ -46,6 +46,7 @@ def _discover(args: argparse.Namespace) -> int:
     from . import UsageError
     from .plot import _agg
     from ..experiments.designs import SweepInputError
+    from ..experiments.destination import check_out_place
     from ..experiments.discovery import discover, read_cases
     from ..report.analysis_plots import peeling_figure
     from ..report.figures import write_figures
@@ -54,6 +55,7 @@ def _discover(args: argparse.Namespace) -> int:
     plot = args.plot or args.dir / "figures" / f"discover-{args.outcome}.png"
     if plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise UsageError(f"--plot {plot}: unknown figure format (expected a .png, .svg or .pdf file)")
+    check_out_place(plot, "--plot")
     try:
         cases = read_cases(args.dir, args.outcome)
         boxes = discover(cases, args.threshold, args.boxes, args.step)

@@ -21,6 +21,7 @@ def _agg() -> None:
 def _plot(args: argparse.Namespace) -> int:
     from . import UsageError
     from ..report.figure_data import ResultsDirError, read_manifest
+    from ..experiments.destination import check_out_place
     from ..report.figures import figures_for, write_figures
 
     _agg()
@@ -29,6 +30,7 @@ def _plot(args: argparse.Namespace) -> int:
         out = args.out if args.out is not None else args.dir / "figures"
         if out.exists() and not out.is_dir():
             raise UsageError(f"{out}: not a directory (expected a directory for the figures, got a file)")
+        check_out_place(out)
         with warnings.catch_warnings():
             warnings.simplefilter("always", UserWarning)
             warnings.showwarning = show_warning

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,14 +15,16 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from . import UsageError
+    from . import UsageError, show_warning
     from ..report.figure_data import ResultsDirError
     from ..report.html_report import write_report
 
-    if args.out is not None and args.out.is_dir():
-        raise UsageError(f"{args.out}: a directory (expected the path of the HTML file to write)")
     try:
-        print(write_report(args.dir, args.out))
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", UserWarning)
+            warnings.showwarning = show_warning
+            written = write_report(args.dir, args.out)
     except ResultsDirError as err:
         raise UsageError(str(err)) from None
+    print(written)
     return 0

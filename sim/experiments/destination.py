@@ -101,24 +101,68 @@ def check_out(path: str | Path, option: str = "--out") -> None:
     if longest > _name_max(ancestor) or len(os.fsencode(path.name)) + SUFFIX_ROOM > _name_max(ancestor):
         raise OutputError(f"{where[:80]}...: a name in the path is too long "
                           f"(at most {_name_max(ancestor) - SUFFIX_ROOM} bytes for the directory's own name)")
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        info = None
-    except OSError as err:
-        raise OutputError(f"{where}: cannot use this path ({_reason(err)})") from None
+    info = _lstat(path, where)
     if info is not None:
         _check_existing(path, info, where)
     if not ancestor.is_dir():
         raise OutputError(f"{where}: {ancestor} is not a directory ({EXPECTED} inside a directory)")
+    _check_writable(ancestor, where)
+
+
+def _lstat(path: Path, where: str) -> os.stat_result | None:
+    """What is at `path` itself (None for nothing); OutputError if the path cannot be looked at."""
     try:
-        read_only = bool(os.statvfs(ancestor).f_flag & os.ST_RDONLY)
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise OutputError(f"{where}: cannot use this path ({_reason(err)})") from None
+
+
+def _check_writable(directory: Path, where: str) -> None:
+    try:
+        read_only = bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
     except OSError:
         read_only = False
     if read_only:
-        raise OutputError(f"{where}: {ancestor} is on a read-only file system")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise OutputError(f"{where}: cannot write in {ancestor} (permission denied)")
+        raise OutputError(f"{where}: {directory} is on a read-only file system")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise OutputError(f"{where}: cannot write in {directory} (permission denied)")
+
+
+def check_out_place(path: str | Path, option: str = "--out") -> None:
+    """Refuse (OutputError) a place for files (figures) whose nearest existing directory cannot be
+    written; the place itself may exist and hold files."""
+    ancestor = _nearest_existing(Path(path))
+    _check_writable(ancestor if ancestor.is_dir() else ancestor.parent, f"{option} {path}")
+
+
+def check_out_file(path: str | Path, option: str = "--out") -> None:
+    """Refuse (OutputError) a path for one file (a report) that writing would misuse: a symlink,
+    a device, FIFO or anything but a regular file, a directory that does not exist or cannot be
+    written. A regular file there is replaced whole. Touches nothing."""
+    path = Path(path)
+    where = f"{option} {path}"
+    expected = "expected a new file's path or a regular file to replace"
+    info = _lstat(path, where)
+    if info is not None and stat.S_ISLNK(info.st_mode):
+        raise OutputError(f"{where}: a symlink (to {os.readlink(path)}); {expected}: give the real path")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        kind = "directory" if stat.S_ISDIR(info.st_mode) else _kind(info.st_mode)
+        raise OutputError(f"{where}: exists and is a {kind} ({expected})")
+    parent = Path(os.path.abspath(path)).parent
+    if not parent.is_dir():
+        what = "is not a directory" if os.path.lexists(parent) else "does not exist"
+        raise OutputError(f"{where}: {parent} {what} ({expected} in an existing directory)")
+    _check_writable(parent, where)
+
+
+def write_error(err: OSError, path: Path, option: str = "--out") -> OutputError | OSError:
+    """An OSError met while writing `path` as the one-line error to report (a full disk stays an
+    OSError: the command line words it and exits 1)."""
+    if no_space(err):
+        return err
+    return OutputError(f"{option} {path}: cannot write it ({_reason(err)})")
 
 
 def _check_existing(path: Path, info: os.stat_result, where: str) -> None:
@@ -225,5 +269,5 @@ def close_inherited_locks() -> None:
     _held.clear()
 
 
-__all__ = ["DestinationBusy", "DestinationLock", "OutputError", "check_out", "close_inherited_locks", "lock_path",
-           "no_space"]
+__all__ = ["DestinationBusy", "DestinationLock", "OutputError", "check_out", "check_out_file", "check_out_place",
+           "close_inherited_locks", "lock_path", "no_space", "write_error"]

@@ -168,8 +168,10 @@ def sensitivity(
 
 def _resume(path: Path, workers: int | None, executor: str, address: str | None, progress: bool) -> SensitivityResult:
     manifest = _read_manifest(path)
-    if manifest.get("kind") == "sensitivity":
+    if manifest.get("kind") == "sensitivity" and (path / FILE).exists():
         return _result(path, manifest, note=f"{path}: this sensitivity run is already complete: nothing to resume")
+    if manifest.get("kind") == "sensitivity":  # its sweep is complete: analyse it again
+        return finish_analysis(path, note=f"{path}: {FILE} was missing: analysed the sweep again")
     result = sweep(resume=path, workers=workers, executor=executor, address=address, progress=progress,
                    resume_with=RESUME_WITH)
     return finish_analysis(result.path, note=result.note)
@@ -214,14 +216,22 @@ def finish_analysis(path: Path, note: str | None = None) -> SensitivityResult:
 
 
 def _replace(final: Path, write: Any) -> None:
+    """Write `final` whole: under a temporary name, then renamed (a failure leaves it as it was)."""
     staging = final.with_name(f".{final.name}.tmp")
-    write(staging)
-    os.replace(staging, final)
+    try:
+        write(staging)
+        os.replace(staging, final)
+    finally:
+        staging.unlink(missing_ok=True)
 
 
 def _result(path: Path, manifest: dict[str, Any], note: str | None = None) -> SensitivityResult:
-    return SensitivityResult(path, manifest["method"], pd.read_parquet(path / FILE), manifest["noise"],
-                             manifest["constant"], note)
+    try:
+        indices = pd.read_parquet(path / FILE)
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise SweepInputError(f"{path / FILE}: unreadable ({err}); delete it and run 'sim sensitivity --resume "
+                              f"{path}' to analyse the sweep again") from None
+    return SensitivityResult(path, manifest["method"], indices, manifest["noise"], manifest["constant"], note)
 
 
 def _varied(points: pd.DataFrame, paths: Sequence[str]) -> list[str]:

@@ -154,11 +154,15 @@ def new_plan(scenario: ScenarioRef, vary: VarySpec, design: str, points: int | N
                 command_line())
 
 
-def _check_target(target: Path) -> None:
-    """A sweep's destination: as for any results directory, and no interrupted sweep beside it."""
+def _check_target(target: Path, locked: bool = False) -> None:
+    """A sweep's destination: as for any results directory, and no interrupted sweep beside it.
+    A partial directory whose sweep is still running is that sim's, not an interrupted one: while
+    the destination is not `locked` by this process, its lock tells which (DestinationBusy)."""
     check_out(target, "--out")
     partial = partial_of(target)
     if os.path.lexists(partial):
+        if not locked:
+            DestinationLock(target, "--out").acquire().release()
         raise SweepInputError(
             f"{partial} holds an interrupted sweep to the same place: finish it with "
             f"'sim sweep --resume {partial}' or delete it"
@@ -178,7 +182,7 @@ def _claim(plan: Plan, numbered: bool) -> tuple[Plan, DestinationLock]:
                 raise
             continue
         try:
-            _check_target(target)
+            _check_target(target, locked=True)
         except BaseException:
             lock.release()
             if not numbered:

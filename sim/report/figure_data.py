@@ -72,7 +72,7 @@ KIND_FILES: dict[str, list[str]] = {
     "backtest": ["runs.parquet", "backtest.parquet"],  # a run with its scores
     "sensitivity": ["points.parquet", "summary.parquet", "sensitivity.parquet"],  # a sweep with its indices
     "calibration": ["posterior.parquet"],
-    "forecast": ["runs.parquet"],  # its surviving runs
+    "forecast": ["runs.parquet", "outcomes.parquet"],  # its surviving runs and their weighted shares
 }
 
 
@@ -98,7 +98,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
             raise ResultsDirError(f"{path}: unreadable manifest.json ({EXPECTED}; '{key}' should be a whole "
                                   f"number, got {value!r})")
     kind = data.get("kind", "run")
-    if kind not in KIND_FILES:
+    if not isinstance(kind, str) or kind not in KIND_FILES:
         raise ResultsDirError(f"{path}: unknown kind in manifest.json ({EXPECTED}, got kind {kind!r})")
     needed = KIND_FILES[kind]
     missing = [name for name in needed if not (path / name).is_file()]
@@ -176,6 +176,13 @@ def measure_table(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def forecast_outcomes(path: Path, labels: Mapping[str, str]) -> pd.DataFrame:
+    """A forecast's outcome shares as it wrote them (outcomes.parquet: weighted, with intervals on
+    the effective sample size), in the columns of `outcome_table`."""
+    table = read_table(Path(path) / "outcomes.parquet")
+    return table.assign(label=[labels.get(c) or c for c in table["outcome"].astype(str)])
+
+
 def red_line_rates(runs: pd.DataFrame, red_lines: Sequence[str]) -> pd.DataFrame:
     """Per red line: share of runs that crossed it, and share of crossings enforced, with intervals."""
     n = len(runs)
@@ -193,8 +200,22 @@ def red_line_rates(runs: pd.DataFrame, red_lines: Sequence[str]) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def red_line_curves(runs: pd.DataFrame, red_lines: Sequence[str], rounds: int) -> pd.DataFrame:
-    """Cumulative share of all runs that had crossed each red line, and had it enforced, by round.
+def weighted_share(hit: np.ndarray, weights: np.ndarray) -> tuple[float, float, float]:
+    """The weighted share of runs where `hit`, with a 95% Wilson interval on the weights'
+    effective sample size (Kish), as a forecast states its shares."""
+    weights = np.asarray(weights, dtype=float)
+    total = weights.sum()
+    if total <= 0:
+        return float("nan"), float("nan"), float("nan")
+    p = float(weights @ np.asarray(hit, dtype=float) / total)
+    ess = float(total**2 / (weights @ weights))
+    return (p, *wilson(p * ess, ess))  # type: ignore[arg-type]  # successes and trials in ESS units
+
+
+def red_line_curves(runs: pd.DataFrame, red_lines: Sequence[str], rounds: int,
+                    weights: np.ndarray | None = None) -> pd.DataFrame:
+    """Cumulative share of all runs that had crossed each red line, and had it enforced, by round
+    (`weights`: each run's, as a forecast weighs its survivors).
 
     `enforced.<id>` records the owner's answer to the first crossing, so a run counts as
     enforced from the round of its first crossing. The crossed share has a pointwise 95%
@@ -207,13 +228,19 @@ def red_line_curves(runs: pd.DataFrame, red_lines: Sequence[str], rounds: int) -
         crossed = np.isfinite(first) & runs[f"crossed.{lid}"].fillna(False).astype(bool).to_numpy()
         enforced = crossed & runs[f"enforced.{lid}"].eq(True).to_numpy()
         by_round = np.arange(1, rounds + 1)
-        crossed_counts = np.array([(crossed & (first <= r)).sum() for r in by_round])
-        enforced_counts = np.array([(enforced & (first <= r)).sum() for r in by_round])
-        bounds = np.array([wilson(int(c), n) for c in crossed_counts]).reshape(-1, 2)
+        if weights is None:
+            crossed_counts = np.array([(crossed & (first <= r)).sum() for r in by_round])
+            enforced_share = np.array([(enforced & (first <= r)).sum() for r in by_round]) / n
+            shares = crossed_counts / n
+            bounds = np.array([wilson(int(c), n) for c in crossed_counts]).reshape(-1, 2)
+        else:
+            shown = np.array([weighted_share(crossed & (first <= r), weights) for r in by_round]).reshape(-1, 3)
+            shares, bounds = shown[:, 0], shown[:, 1:]
+            enforced_share = np.array([weighted_share(enforced & (first <= r), weights)[0] for r in by_round])
         frames.append(pd.DataFrame({
             "red_line": lid, "round": by_round,
-            "crossed": crossed_counts / n, "crossed_low": bounds[:, 0], "crossed_high": bounds[:, 1],
-            "enforced": enforced_counts / n,
+            "crossed": shares, "crossed_low": bounds[:, 0], "crossed_high": bounds[:, 1],
+            "enforced": enforced_share,
         }))
     columns = ["red_line", "round", "crossed", "crossed_low", "crossed_high", "enforced"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
@@ -250,36 +277,54 @@ def ladder_labels(scenario: Scenario) -> dict[int, str]:
     return {rung: "/".join(ids) for rung, ids in sorted(labels.items())}
 
 
-def peak_rung_distribution(runs: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Share of runs whose highest new rung (the one that sets the outcome class) was each rung
-    of the ladder, with its outcome class."""
+def peak_rung_distribution(runs: pd.DataFrame, scenario: Scenario, weights: np.ndarray | None = None) -> pd.DataFrame:
+    """Share of runs (weighted by `weights` if given) whose highest new rung (the one that sets the
+    outcome class) was each rung of the ladder, with its outcome class."""
     rungs = sorted({a.rung for a in scenario.actions.values()})
-    counts = runs["new_rung"].astype(int).value_counts()
+    peak = runs["new_rung"].astype(int)
+    counts = peak.value_counts()
     labels = ladder_labels(scenario)
     n = len(runs)
+
+    def share(r: int) -> float:
+        if weights is not None:
+            return weighted_share((peak == r).to_numpy(), weights)[0]
+        return int(counts.get(r, 0)) / n if n else float("nan")
+
     rows = [{"rung": r, "action": labels[r], "outcome": outcome_of_rung(scenario, r),
-             "count": int(counts.get(r, 0)), "share": int(counts.get(r, 0)) / n if n else float("nan")}
+             "count": int(counts.get(r, 0)), "share": share(r)}
             for r in range(rungs[0], rungs[-1] + 1) if r in labels]
     return pd.DataFrame(rows)
 
 
-def score_histogram(runs: pd.DataFrame, bins: int = 40) -> pd.DataFrame:
-    """Histogram of the escalation score (mean escalation points per round): bin edges, counts, shares."""
+def _scores(runs: pd.DataFrame, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
     scores = runs["escalation_score"].to_numpy(dtype=float)
-    scores = scores[np.isfinite(scores)]
+    finite = np.isfinite(scores)
+    return scores[finite], None if weights is None else np.asarray(weights, dtype=float)[finite]
+
+
+def score_histogram(runs: pd.DataFrame, bins: int = 40, weights: np.ndarray | None = None) -> pd.DataFrame:
+    """Histogram of the escalation score (mean escalation points per round): bin edges, counts,
+    shares (of the weights, if given)."""
+    scores, w = _scores(runs, weights)
     counts, edges = np.histogram(scores, bins=bins)
-    total = counts.sum()
+    mass = counts if w is None else np.histogram(scores, bins=edges, weights=w)[0]
+    total = mass.sum()
     return pd.DataFrame({"left": edges[:-1], "right": edges[1:], "count": counts,
-                         "share": counts / total if total else np.full(len(counts), np.nan)})
+                         "share": mass / total if total else np.full(len(counts), np.nan)})
 
 
-def score_summary(runs: pd.DataFrame) -> dict[str, float]:
-    """Median and mean escalation score, for marking on the histogram."""
-    scores = runs["escalation_score"].to_numpy(dtype=float)
-    scores = scores[np.isfinite(scores)]
+def score_summary(runs: pd.DataFrame, weights: np.ndarray | None = None) -> dict[str, float]:
+    """Median and mean escalation score (weighted, if weights are given), for marking on the histogram."""
+    scores, w = _scores(runs, weights)
     if not len(scores):
         return {}
-    return {"median": float(np.median(scores)), "mean": float(scores.mean())}
+    if w is None:
+        return {"median": float(np.median(scores)), "mean": float(scores.mean())}
+    order = np.argsort(scores, kind="stable")
+    cumulative = np.cumsum(w[order])
+    median = float(scores[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+    return {"median": median, "mean": float(w @ scores / w.sum())}
 
 
 # --- trajectories ---------------------------------------------------------------------------

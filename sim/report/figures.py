@@ -43,19 +43,22 @@ def run_figures(path: str | Path) -> Iterator[tuple[str, Figure]]:
     red_lines = list(scenario.red_lines)
     columns = ["outcome", "peak_rung", "new_rung", "escalation_score"]
     columns += [f"{k}.{lid}" for lid in red_lines for k in ("crossed", "enforced", "round")]
-    runs = fd.read_table(path / "runs.parquet", columns)
+    forecast = manifest["kind"] == "forecast"  # its survivors count with the forecast's weights
+    runs = fd.read_table(path / "runs.parquet", [*columns, "weight"] if forecast else columns)
+    weights = runs["weight"].to_numpy(dtype=float) if forecast else None
     rounds = int(manifest.get("rounds") or scenario.rounds)
 
-    yield "outcomes", plots.outcome_bars(fd.outcome_table(runs, list(classes), classes), meta=meta)
+    outcomes = fd.forecast_outcomes(path, classes) if forecast else fd.outcome_table(runs, list(classes), classes)
+    yield "outcomes", plots.outcome_bars(outcomes, meta=meta)
     measures = fd.measure_table(path, scenario)
     if len(measures):
         yield "measures", plots.outcome_bars(measures, meta=meta, title="The scenario's measures",
                                              colours=[plots.BLUE] * len(measures))
-    curves = fd.red_line_curves(runs, red_lines, rounds)
+    curves = fd.red_line_curves(runs, red_lines, rounds, weights)
     yield "red-lines", plots.red_line_figure(curves, meta=meta, descriptions=fd.describe_red_lines(scenario))
-    peak = fd.peak_rung_distribution(runs, scenario)
-    yield "distributions", plots.distributions_figure(peak, fd.score_histogram(runs), meta=meta, classes=classes,
-                                                      marks=fd.score_summary(runs))
+    peak = fd.peak_rung_distribution(runs, scenario, weights)
+    yield "distributions", plots.distributions_figure(peak, fd.score_histogram(runs, weights=weights), meta=meta,
+                                                      classes=classes, marks=fd.score_summary(runs, weights))
     yield "world", world_diagram(scenario, meta)
     if not (path / "trajectories.parquet").is_file():
         return

@@ -18,6 +18,7 @@ import html
 import io
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from matplotlib.figure import Figure
 
 from . import figure_data as fd
 from .figures import figures_for
+from ..experiments.destination import check_out_file, write_error
 from ..scenario import Scenario
 from ..experiments.summary import rate_text
 from ..scenario.citations import citations
@@ -47,7 +49,8 @@ table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-size: 0.9em; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; text-align: right; vertical-align: top; }
 th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
 figure { margin: 1em 0 2em; } figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption { color: #555; font-size: 0.88em; }
+figcaption { color: #555; font-size: 0.88em; } .warning { background: #fff4e5; border-left: 4px solid #D55E00;
+padding: 0.6em 1em; }
 pre { background: #f8f8f8; border: 1px solid #e4e4e4; padding: 0.8em; overflow-x: auto; font-size: 0.82em;
       white-space: pre-wrap; } nav a { margin-right: 1em; } .sources li { margin-bottom: 0.3em; }
 """
@@ -279,6 +282,21 @@ def sensitivity_sections(path: Path, manifest: dict[str, Any], scenario: Scenari
     return [("outcomes", "Sensitivity indices", body), ("figures", "Figures", figures_html(figures_for(path)))]
 
 
+def edited_warning(path: Path, manifest: dict[str, Any], scenario: Scenario) -> str:
+    """A warning (on stderr, and the HTML for the page) when scenario.yaml is not the scenario the
+    manifest's sha256 records: the report would show the edited file as the one that ran."""
+    from ..experiments.results import sha256
+    from ..scenario import dump_scenario
+
+    made_with = manifest.get("scenario_sha256")
+    if made_with is None or sha256(dump_scenario(scenario)) == made_with:
+        return ""
+    text = (f"{path / 'scenario.yaml'} differs from the scenario these results were made with (its sha256 is "
+            "not the manifest's scenario_sha256): the report shows the edited file")
+    warnings.warn(text, stacklevel=2)
+    return f"<p class=warning><b>Warning:</b> {esc(text)}</p>"
+
+
 SectionMaker = Callable[[Path, dict[str, Any], Scenario], list[Section]]
 # The sections of each kind of results directory (a new kind adds a function and a line).
 SECTIONS: dict[str, SectionMaker] = {"run": run_sections, "sweep": sweep_sections, "robust": robust_sections,
@@ -307,6 +325,7 @@ def build_report(path: str | Path) -> str:
         title = f"{fd.load_run_scenario(sides[0]).name} against {scenario.name}"
         sections = comparison_sections(path, sides)
         facts = f"comparison of two run directories: {sides[0].name} and {sides[1].name}"
+        warning = ""
     else:
         manifest = fd.read_manifest(path)
         kind = manifest["kind"]
@@ -315,6 +334,7 @@ def build_report(path: str | Path) -> str:
                                      f"{', '.join(SECTIONS)}, or a comparison directory)")
         scenario = fd.load_run_scenario(path)
         title = scenario.name
+        warning = edited_warning(path, manifest, scenario)
         sections = SECTIONS[kind](path, manifest, scenario)
         facts = (f"{kind} · seed {manifest.get('seed')} · {manifest.get('runs', 0):,} runs"
                  f"{' per point' if kind in ('sweep', 'robust') else ''} · {manifest.get('rounds')} rounds from "
@@ -328,7 +348,7 @@ def build_report(path: str | Path) -> str:
     return (f"<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>{esc(title)}: report</title>"
             f"<style>{STYLE}</style></head><body><h1>{esc(title)}</h1>"
             f"<p class=meta>{esc(facts)} · report made {esc(made)}</p>"
-            f'<p class=question>{esc(scenario.description)}</p><nav>{nav}</nav>{body}</body></html>\n')
+            f"{warning}<p class=question>{esc(scenario.description)}</p><nav>{nav}</nav>{body}</body></html>\n")
 
 
 def write_report(path: str | Path, out: str | Path | None = None) -> Path:
@@ -338,11 +358,17 @@ def write_report(path: str | Path, out: str | Path | None = None) -> Path:
     matplotlib.use("Agg")
     path = Path(path)
     target = Path(out) if out is not None else path / "report.html"
+    if comparison_sides(path) is None:
+        fd.read_manifest(path)  # a directory that is not one of results is named before the --out
+    check_out_file(target)
     text = build_report(path)
     staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         staging.write_text(text, encoding="utf-8")
+        check_out_file(target)  # again: the report replaces a regular file or nothing, never a device
         os.replace(staging, target)
+    except OSError as err:
+        raise write_error(err, target) from None
     finally:
         staging.unlink(missing_ok=True)
     return target

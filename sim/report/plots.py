@@ -59,6 +59,7 @@ STYLE: dict[str, Any] = {
     "image.cmap": CMAP,
     "savefig.dpi": 150,
     "svg.fonttype": "none",
+    "text.parse_math": False,  # labels come from scenario files: a '$' in one is a dollar, not mathtext
 }
 
 F = TypeVar("F", bound=Callable[..., Figure])

@@ -6,6 +6,7 @@ offending value was written (in the scenario itself, a file it extends, or a --s
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import types
@@ -28,6 +29,7 @@ from .dotpath import PathError, parse_path
 from .yamlio import Key, Location, Locations, dotted, parse_yaml, read_text
 
 Overrides = Mapping[str, Any] | Sequence[str]
+MAX_EXTENDS = 64
 
 
 def load_scenario(ref: str | Path, overrides: Overrides | None = None) -> Scenario:
@@ -36,10 +38,45 @@ def load_scenario(ref: str | Path, overrides: Overrides | None = None) -> Scenar
     `overrides` maps dotted paths to values (`{"actors.south_korea.resolve": 0.8}`), or is a
     list of `PATH=VALUE` strings as given to `--set`; values are validated like the file's.
     """
-    data, locations = _resolve(find_scenario(ref), [])
-    if overrides:
-        _apply_overrides(data, locations, overrides)
-    return validate(data, locations)
+    file = find_scenario(ref)
+    try:
+        data, locations = _resolve(file, [])
+        if overrides:
+            _apply_overrides(data, locations, overrides)
+        return validate(data, locations)
+    except ScenarioError as err:
+        raise _quoting_nothing_outside(err, file) from None
+
+
+def _quoting_nothing_outside(err: ScenarioError, file: Path) -> ScenarioError:
+    """`err` with nothing quoted from a file outside the scenario's tree (the directory of the file
+    named, and the built-in scenarios): `extends: /somewhere/secrets.yaml` holding a scenario key
+    must not print its values back. Its problems become one line at the first of them."""
+    trees = [os.path.realpath(file.parent), os.path.realpath(scenario_dir())]
+
+    def outside(name: str) -> bool:
+        try:
+            real = os.path.realpath(name)
+        except (OSError, ValueError):  # a name no file can have (a NUL in it): the one the user gave
+            return False
+        if name.startswith(("--set", "<")):
+            return False
+        return not any(real == tree or real.startswith(tree + os.sep) for tree in trees)
+
+    kept, hidden = [], {}
+    for problem in err.problems:
+        if outside(problem.file):
+            hidden.setdefault(problem.file, []).append(problem)
+        else:
+            kept.append(problem)
+    if not hidden:
+        return err
+    for name, problems in hidden.items():
+        first = problems[0]
+        kept.append(Problem(name, first.line, first.column, "",
+                            f"{len(problems)} problem(s) in this file, not quoted: it is outside the scenario's "
+                            f"directory ({file.parent}) (expected a scenario's keys and values)"))
+    return ScenarioError(kept)
 
 
 def validate(data: Any, locations: Locations) -> Scenario:
@@ -54,15 +91,33 @@ def validate(data: Any, locations: Locations) -> Scenario:
         findings = list(raw_source_refs(data, citable))
         problems = [_locate(path, message, locations) for path, message in findings]
         raise ScenarioError(_problems_from_pydantic(err, data, locations) + problems) from None
-    findings = check_references(scenario, citable)
+    findings = [*check_references(scenario, citable), *_calendar_findings(scenario)]
     if findings:
         raise ScenarioError(_locate(path, message, locations) for path, message in findings)
     return scenario
 
 
+def _calendar_findings(scenario: Scenario) -> list[tuple[tuple[Key, ...], str]]:
+    """The rounds must end on a date the calendar has (by 9999-12-31)."""
+    steps = scenario.rounds * scenario.round.length
+    start = scenario.start
+    if scenario.round.unit == "month":
+        fits = start.year + (start.month - 1 + steps) // 12 <= dt.MAXYEAR
+    else:
+        fits = (dt.date.max - start).days >= steps * (7 if scenario.round.unit == "week" else 1)
+    if fits:
+        return []
+    unit = scenario.round.unit + ("s" if scenario.round.length != 1 else "")
+    return [(("start",), f"{scenario.rounds} rounds of {scenario.round.length} {unit} from {start} run past "
+                         f"{dt.date.max} (expected a start and a number of rounds that end by then)")]
+
+
 def _resolve(path: Path, chain: list[Path], where: Location | None = None) -> tuple[dict, Locations]:
     """The data of `path` with every file it extends merged under it; `where` is the `extends`
     that named it (None for the file the user named), `chain` the files already on the way."""
+    if len(chain) >= MAX_EXTENDS and where is not None:
+        raise ScenarioError([Problem(*where, "extends", f"too many files extending one another (expected a chain "
+                                                        f"of at most {MAX_EXTENDS} files, got more)")])
     data, locations = _read_scenario(path, where)
     resolved = path.resolve()  # after reading, which refuses a symlink loop with a clear message
     if where is not None and resolved in chain:

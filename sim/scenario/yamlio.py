@@ -8,6 +8,7 @@ these has a place in it.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import unicodedata
 from pathlib import Path
@@ -49,6 +50,12 @@ class _RefusingLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+
+# YAML 1.1 reads a float only with a dot and a signed exponent, so 1e308, 5e-1 and 1.5e3 would
+# be text; every such number Python reads as a float is read as one (YAML 1.2 does the same).
+_EXPONENT_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$")
+_RefusingLoader.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT_FLOAT, list("-+0123456789."))
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, Locations]:

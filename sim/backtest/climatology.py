@@ -77,7 +77,9 @@ class Climatology(_Block):
         """(calendar months with an occurrence, calendar months) of series `sid` from its start,
         or from `since` if later, to the record's end; a month counts if it is partly inside."""
         series = self.series[sid]
-        first = max(series.start or self.start, since or self.start)
+        first = series.start or self.start
+        if since is not None:
+            first = max(first, since)
         span = _month_index(self.end) - _month_index(first) + 1
         hit = {_month_index(o.date) for o in series.occurrences if first <= o.date <= self.end}
         return len(hit), span

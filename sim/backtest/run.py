@@ -49,7 +49,7 @@ class BacktestResult:
 
     @property
     def headline(self) -> pd.DataFrame:
-        return mean_scores(self.table[~self.table["by_construction"]], self.seed, weighted=True)
+        return headline_scores(self.table, self.seed)
 
     @property
     def by_construction(self) -> pd.DataFrame:
@@ -128,6 +128,14 @@ def mean_scores(table: pd.DataFrame, seed: int = 0, weighted: bool = False) -> p
     return pd.DataFrame(rows)
 
 
+def headline_scores(table: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The headline's mean scores: clusters once, events true by construction left out (a table
+    written before clusters existed has no such columns: all its events, unweighted)."""
+    if "by_construction" not in table:
+        return mean_scores(table, seed)
+    return mean_scores(table[~table["by_construction"].astype(bool)], seed, weighted=True)
+
+
 def summary_json(table: pd.DataFrame, seed: int = 0) -> dict[str, Any]:
     """`sim backtest --json`: per forecaster in each block, the mean Brier and log score, their
     95% intervals and the paired gap to the model (forecaster minus model, with its interval)."""
@@ -145,7 +153,7 @@ def summary_json(table: pd.DataFrame, seed: int = 0) -> dict[str, Any]:
         return out
 
     headline, constructed = table[~table["by_construction"]], table[table["by_construction"]]
-    return {"headline": block(mean_scores(headline, seed, weighted=True)),
+    return {"headline": block(headline_scores(table, seed)),
             "by_construction": block(mean_scores(constructed, seed, weighted=True)),
             "all_events_unweighted": block(mean_scores(table, seed)),
             "events": int(len(headline)), "clusters": int(headline["cluster"].nunique()),
@@ -209,7 +217,7 @@ def format_backtest(title: str, table: pd.DataFrame, seed: int = 0) -> str:
     lines += ["", f"95% bootstrap intervals (log score with p clipped to [{CLIP:g}, {1 - CLIP:g}]); "
                   "'minus model' > 0: the model scores better"]
     blocks = [(f"HEADLINE: {len(headline)} events in {headline['cluster'].nunique()} clusters, each cluster counted "
-               "once (weight), true-by-construction events left out", mean_scores(headline, seed, weighted=True)),
+               "once (weight), true-by-construction events left out", headline_scores(table, seed)),
               (f"true by construction ({len(constructed)} events: what the scenario starts with, asked to persist)",
                mean_scores(constructed, seed, weighted=True)),
               (f"all {len(table)} events, unweighted (the old headline)", mean_scores(table, seed))]

@@ -3,7 +3,11 @@ the old mean, for the calibrated baseline and the same scenario on the uncalibra
 the out-of-time split (events dated after the first four months, the months the calibration's
 holdout fits on).
 
-    python benchmarks/backtest_headline.py [--runs 10000] [--seed 1]
+    python benchmarks/backtest_headline.py [--runs 10000] [--seed 1] [--calibration DIR]
+
+With `--calibration DIR` (a `sim calibrate` results directory on events/korea-2024.yaml) it also
+scores the calibration's holdout forecasts (`p_holdout`: weights fitted on the events of the
+first months only) on the later events, weighted as the headline is.
 
 Prints markdown tables; writes nothing but temporary results directories.
 """
@@ -17,9 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.backtest import backtest, headline_scores, mean_scores
+from sim.backtest import backtest, headline_scores, load_events, mean_scores, score_table
 from sim.backtest.calibration import FIT_MONTHS
 from sim.backtest.run import MODEL
+from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events" / "korea-2024.yaml"
@@ -60,6 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--calibration", type=Path, help="a sim calibrate results directory")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         here = Path(folder)
@@ -80,6 +86,21 @@ def main() -> None:
         print(f"\n### out of time: the {len(out_of_time)} events dated after month {FIT_MONTHS}, "
               f"headline weighting ({(~out_of_time['by_construction']).sum()} events)\n")
         print("\n".join(markdown(headline_scores(out_of_time, seed), f"model ({name})")))
+    if args.calibration is not None:
+        holdout(args.calibration, args.seed)
+
+
+def holdout(directory: Path, seed: int) -> None:
+    """The calibration's holdout forecasts of its test events, weighted as the headline."""
+    calibrated = pd.read_parquet(directory / "events.parquet").set_index("event")
+    test = calibrated.index[calibrated["holdout"] == "test"]
+    scenario = load_scenario(directory / "scenario.yaml")
+    for column, name in (("p_before", "the world as given"), ("p_holdout", f"fitted on months 1-{FIT_MONTHS}")):
+        table = score_table(load_events(EVENTS), scenario, calibrated[column].to_dict())
+        later_events = table[table["event"].isin(test)]
+        print(f"\n### calibration holdout, {name}: {len(later_events)} test events, headline weighting "
+              f"({(~later_events['by_construction']).sum()} events)\n")
+        print("\n".join(markdown(headline_scores(later_events, seed), f"model ({name})")))
 
 
 if __name__ == "__main__":

@@ -174,7 +174,7 @@ def test_stated_forecasts_must_precede_the_window_and_may_fall_back_to_climatolo
 
 
 def test_what_the_scenario_starts_with_is_true_by_construction(tmp_path, baseline):
-    from sim.backtest.evaluate import true_by_construction
+    from sim.backtest.construction import true_by_construction
 
     path = write(
         tmp_path,

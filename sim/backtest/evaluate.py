@@ -100,25 +100,8 @@ def _option_problems(events: Events, eid: str, event: Event, scenario: Scenario)
                                               f"{horizon_round(event, scenario)}, got {event.rounds})")
 
 
-def _in_force_at_start(scenario: Scenario, actor: str, action: str, target: str | None = None) -> bool:
-    return any(m.action == action and target in (None, m.target) for m in scenario.actors[actor].activities)
-
-
-def true_by_construction(event: Event, scenario: Scenario) -> bool:
-    """Whether the event holds unless the run undoes the start: an activity (or agreement) the
-    scenario starts with, asked to stay in force, or an outcome at the lowest class; or
-    declared so in the events file. Such an event scores the scenario's starting state and the
-    persistence the model gives it, not a forecast, so the headline leaves it out."""
-    if event.by_construction:
-        return True
-    if event.kind == "in_force":
-        assert event.actor is not None and event.action is not None
-        return _in_force_at_start(scenario, event.actor, event.action, event.target)
-    if event.kind == "agreement":
-        return scenario.agreements[str(event.agreement)].in_force
-    if event.kind == "outcome":
-        return str(event.at_least) == next(iter(scenario.outcomes.classes))
-    return False
+def _in_force_at_start(scenario: Scenario, actor: str, action: str) -> bool:
+    return any(m.action == action for m in scenario.actors[actor].activities)
 
 
 def _needs_trajectories(event: Event, scenario: Scenario) -> bool:

@@ -27,7 +27,8 @@ from ..experiments.ensemble import BlockResult
 from ..experiments.results import ResultsDir, sha256
 from ..scenario import Scenario
 from ..scenario.yamlio import read_text
-from .evaluate import check_events, evaluate_result, horizon_round, true_by_construction
+from .construction import true_by_construction
+from .evaluate import check_events, evaluate_result, horizon_round
 from .events import SURE, Events, load_events
 from .forecasters import reference_forecasts
 from .scoring import CLIP, bootstrap_mean, brier, log_score

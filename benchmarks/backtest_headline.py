@@ -30,13 +30,18 @@ ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events" / "korea-2024.yaml"
 
 
-def uncalibrated_baseline(folder: Path) -> Path:
-    """`baseline` as it is, but extending the world before calibration."""
+CALIBRATED_WORLD = "extends: world/korea-2024-calibrated.yaml"
+
+
+def scenarios(folder: Path) -> dict[str, str | Path]:
+    """`baseline`, and when it extends the calibrated world, the same on the world before calibration."""
     text = (ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8")
+    if CALIBRATED_WORLD not in text:
+        return {"baseline": "baseline"}
     path = folder / "baseline-uncalibrated.yaml"
-    path.write_text(text.replace("extends: world/korea-2024-calibrated.yaml",
-                                 f"extends: {ROOT / 'scenarios' / 'world' / 'korea-2024.yaml'}"), encoding="utf-8")
-    return path
+    path.write_text(text.replace(CALIBRATED_WORLD, f"extends: {ROOT / 'scenarios' / 'world' / 'korea-2024.yaml'}"),
+                    encoding="utf-8")
+    return {"calibrated": "baseline", "uncalibrated": path}
 
 
 def cell(row: pd.Series, key: str, signed: bool = False) -> str:
@@ -70,12 +75,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         here = Path(folder)
         results = {name: backtest(scenario, EVENTS, runs=args.runs, seed=args.seed, out=here / name)
-                   for name, scenario in (("calibrated", "baseline"),
-                                          ("uncalibrated", uncalibrated_baseline(here)))}
+                   for name, scenario in scenarios(here).items()}
     for name, result in results.items():
         table, seed = result.table, result.seed
         head = table[~table["by_construction"]]
-        print(f"\n## {name} baseline, {args.runs:,} runs, seed {seed}\n")
+        print(f"\n## {name}: `baseline`, {args.runs:,} runs, seed {seed}\n")
         print(f"### headline: {len(head)} events in {head['cluster'].nunique()} clusters\n")
         print("\n".join(markdown(headline_scores(table, seed), f"model ({name})")))
         print(f"\n### true by construction: {', '.join(table.loc[table['by_construction'], 'event'])}\n")

@@ -220,7 +220,7 @@ def headline_events(tmp_path: Path) -> Path:
 
 
 def test_the_headline_weighs_clusters_and_scores_construction_apart(tmp_path, baseline):
-    from sim.backtest.run import mean_scores, score_table, summary_json
+    from sim.backtest.run import format_backtest, mean_scores, score_table, summary_json
 
     table = score_table(load_events(headline_events(tmp_path)), baseline,
                         {"any": 0.8, "three": 0.5, "talks": 0.1, "aid": 1.0})
@@ -239,6 +239,11 @@ def test_the_headline_weighs_clusters_and_scores_construction_apart(tmp_path, ba
     assert set(summary["headline"]) == {"model", "base_rate", "persistence", "climatology", "always_0.5"}
     unweighted = mean_scores(table).set_index("forecaster")
     assert unweighted.loc["model", "brier"] == pytest.approx((0.04 + 0.25 + 0.01 + 0.0) / 4)
+    printed = format_backtest("title", table).splitlines()
+    blocks = [line for line in printed if line and line[0].isalpha() and "events" in line]
+    assert blocks[0].startswith("HEADLINE: 3 events in 2 clusters")
+    assert blocks[1].startswith("true by construction (1 events") and blocks[2].startswith("all 4 events, unweighted")
+    assert printed[printed.index(blocks[0]) + 2].split()[:2] == ["model", "0.077"]  # 0.0775 in binary rounds down
 
 
 @pytest.mark.slow  # about 2.5 s, most of it reading the Korean world's YAML

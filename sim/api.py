@@ -143,12 +143,14 @@ def compare(a: str | Path, b: str | Path, runs: int | None = None, seed: int | N
 
 
 def backtest(scenario: ScenarioRef, events: str | Path, runs: int = 10_000, seed: int = 0,
-             out: str | Path | None = None, workers: int | None = None) -> BacktestResult:
-    """Score the scenario's forecasts of a dated record of events (an events file) beside the
-    reference forecasters; writes a results directory (default results/<scenario>/...)."""
+             out: str | Path | None = None, workers: int | None = None,
+             overrides: Mapping[str, Any] | list[str] | None = None) -> BacktestResult:
+    """Score the scenario's forecasts (with `overrides`, as `sim backtest --set`) of a dated record
+    of events (an events file) beside the reference forecasters; writes a results directory
+    (default results/<scenario>/...)."""
     from .backtest.run import backtest as _backtest
 
-    return _backtest(scenario, events, runs=runs, seed=seed, out=out, workers=workers)
+    return _backtest(scenario, events, runs=runs, seed=seed, out=out, workers=workers, overrides=overrides)
 
 
 def forecast(scenario: ScenarioRef, given: str | Path, as_of: dt.date | str, survivors: int = 1000,

@@ -58,6 +58,13 @@ class Event(Question):
     sure: Sure
     sources: Annotated[list[Id | Source], Field(min_length=1)]
     note: str = ""
+    # Scoring: events of one cluster answer nearly the same question and count once between them
+    # in the headline; an event declared by construction is left out of it (as are those the
+    # scenario starts with, found by sim.backtest.construction); `climatology` names the series
+    # of the events file's `record` that the climatology and persistence forecasters read.
+    cluster: Id | None = None
+    by_construction: bool = False
+    climatology: Id | None = None
 
     @property
     def horizon(self) -> dt.date | int:
@@ -70,11 +77,15 @@ class Event(Question):
 
 
 class Forecaster(_Block):
-    """A forecaster stated in the file: a probability per event, `default` for the rest."""
+    """A forecaster stated in the file: a probability per event, `default` for the rest (a
+    probability, or `climatology` for that forecaster's). `published`: the day the forecasts
+    were made public, which must precede the record's start (a forecast made inside the window
+    could have seen part of what it forecasts)."""
 
     description: Annotated[str, Field(min_length=1)]
     probabilities: dict[Id, Probability] = {}
-    default: Probability | None = None
+    default: Probability | Literal["climatology"] | None = None
+    published: dt.date | None = None
     sources: Annotated[list[Id | Source], Field(min_length=1)]
     note: str = ""
 
@@ -85,15 +96,22 @@ class Events(_Block):
     start: dt.date
     end: dt.date | None = None
     description: str = ""
+    climatology: Annotated[str, Field(min_length=1)] | None = None  # a climatology record, relative to this file
     references: dict[Id, DeclaredReference] = {}
     forecasters: dict[Id, Forecaster] = {}
     events: Annotated[dict[Id, Event], Field(min_length=1)]
     _file: str = PrivateAttr(default="<events>")
     _locations: Locations = PrivateAttr(default_factory=dict)
+    _record: Any = PrivateAttr(default=None)
 
     @property
     def file(self) -> str:
         return self._file
+
+    @property
+    def record(self) -> Any:
+        """The climatology record the file names (a sim.backtest.climatology.Climatology), or None."""
+        return self._record
 
     def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
         """A problem at `path` in this file, placed at the line and column where it was written."""
@@ -112,6 +130,10 @@ def load_events(path: str | Path) -> Events:
     except ValidationError as err:
         raise ScenarioError(problems_from_pydantic(err, data, locations, Events)) from None
     events._file, events._locations = file, locations
+    if events.climatology is not None:
+        from .climatology import load_climatology
+
+        events._record = load_climatology(Path(path).parent / events.climatology)
     problems = list(_check_record(events))
     if problems:
         raise ScenarioError(problems)
@@ -122,6 +144,10 @@ def _check_record(events: Events) -> Any:
     """Cited ids exist, dates lie in the window, stated forecasters name real events."""
     citable = load_digest().ids | set(events.references)
     for eid, event in events.events.items():
+        if event.climatology is not None and (events.record is None or event.climatology not in events.record.series):
+            known = "no record named (expected `climatology:` at the top of this file)" if events.record is None else \
+                f"expected one of: {', '.join(events.record.series)}"
+            yield events.problem(("events", eid, "climatology"), f"unknown series ({known}, got '{event.climatology}')")
         for i, source in enumerate(event.sources):
             if isinstance(source, str) and source not in citable:
                 yield events.problem(("events", eid, "sources", i),
@@ -141,6 +167,13 @@ def _check_record(events: Events) -> Any:
             if eid not in events.events:
                 yield events.problem(("forecasters", fid, "probabilities", eid),
                                      f"unknown event (expected one of this file's events, got '{eid}')")
+        if forecaster.published is not None and forecaster.published >= events.start:
+            yield events.problem(("forecasters", fid, "published"),
+                                 f"published inside the record's window (expected a date before {events.start}, "
+                                 f"got {forecaster.published})")
+        if forecaster.default == "climatology" and events.climatology is None:
+            yield events.problem(("forecasters", fid, "default"), "no climatology without a record (expected a "
+                                                                  "probability, or `climatology:` in this file, got none)")
         unstated = [eid for eid in events.events if eid not in forecaster.probabilities]
         if unstated and forecaster.default is None:
             yield events.problem(("forecasters", fid),

@@ -4,11 +4,19 @@
   of that kind that happened, leave-one-out, with half an event added to each side (Jeffreys'
   prior) so that a kind with few events never says 0 or 1. Leave-one-out because an in-sample
   base rate would use the very answer it is scored on.
-- `persistence`: the world stays as it started. What was in force at the start stays in force
-  (an activity, an agreement), nothing new starts, no line is crossed, no commitment invoked,
-  and the outcome stays at the lowest class that needs nothing stopped. Probabilities 0 or 1.
+- `persistence`: the world goes on as it was. An event that names a series of the file's
+  climatology record recurs at that series' recent rate (the share of the record's last twelve
+  months with one: North Korea kept testing missiles, so persistence says it will). Otherwise
+  what was in force at the start stays in force (an activity, an agreement), nothing new starts,
+  no line is crossed, no commitment invoked, and the outcome stays at the lowest class that
+  needs nothing stopped (probabilities 0 or 1).
+- `climatology` (when the file names a record): an event that names a series gets the chance
+  of at least its `rounds` (default 1) months with an occurrence within its horizon, at the
+  series' monthly rate over the whole record (sim.backtest.climatology); an event that names
+  none gets persistence's starting-state rule, 0 or 1.
 - `always_0.5`: says 0.5 to everything (Brier 0.25, log score ln 2 = 0.693 whatever happens).
-- Forecasters stated in the events file, by name.
+- Forecasters stated in the events file, by name (`default: climatology` fills the events a
+  published forecast does not cover with climatology's).
 """
 
 from __future__ import annotations
@@ -16,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..scenario import Scenario
+from .climatology import at_least
+from .evaluate import horizon_round
 from .events import Event, Events
 
 JEFFREYS = 0.5
@@ -36,8 +46,22 @@ def base_rate(events: Events) -> dict[str, float]:
 
 
 def persistence(events: Events, scenario: Scenario) -> dict[str, float]:
-    """1 for what the starting situation already has and keeps, 0 for anything new."""
-    return {eid: _persists(event, scenario) for eid, event in events.events.items()}
+    """A recurring event at its recent rate; otherwise 1 for what the start has and keeps, 0 for anything new."""
+    return {eid: _from_record(event, scenario, events.record.recent_rate(event.climatology))
+            if events.record is not None and event.climatology is not None else _persists(event, scenario)
+            for eid, event in events.events.items()}
+
+
+def climatology(events: Events, scenario: Scenario) -> dict[str, float]:
+    """Each event at its series' monthly rate over the whole record (persistence's rule without one)."""
+    assert events.record is not None
+    return {eid: _from_record(event, scenario, events.record.rate(event.climatology))
+            if event.climatology is not None else _persists(event, scenario)
+            for eid, event in events.events.items()}
+
+
+def _from_record(event: Event, scenario: Scenario, rate: float) -> float:
+    return at_least(rate, horizon_round(event, scenario), event.rounds or 1)
 
 
 def _persists(event: Event, scenario: Scenario) -> float:
@@ -58,15 +82,19 @@ def always(events: Events, p: float = 0.5) -> dict[str, float]:
     return {eid: p for eid in events.events}
 
 
-def stated(events: Events) -> dict[str, dict[str, float]]:
-    """The events file's own forecasters: each event's stated probability, else the default."""
-    return {
-        name: {eid: f.probabilities.get(eid, f.default if f.default is not None else np.nan) for eid in events.events}
-        for name, f in events.forecasters.items()
-    }
+def stated(events: Events, fallback: dict[str, float] | None = None) -> dict[str, dict[str, float]]:
+    """The events file's own forecasters: each event's stated probability, else the default
+    (`fallback`, climatology's forecasts, for `default: climatology`)."""
+    out = {}
+    for name, f in events.forecasters.items():
+        default = {eid: f.default for eid in events.events} if f.default not in (None, "climatology") else \
+            fallback if f.default == "climatology" and fallback is not None else {}
+        out[name] = {eid: f.probabilities.get(eid, default.get(eid, np.nan)) for eid in events.events}
+    return out
 
 
 def reference_forecasts(events: Events, scenario: Scenario) -> dict[str, dict[str, float]]:
     """Every reference forecaster's probability for every event, by forecaster name."""
-    return {"base_rate": base_rate(events), "persistence": persistence(events, scenario), "always_0.5": always(events),
-            **stated(events)}
+    record = {"climatology": climatology(events, scenario)} if events.record is not None else {}
+    return {"base_rate": base_rate(events), "persistence": persistence(events, scenario), **record,
+            "always_0.5": always(events), **stated(events, record.get("climatology"))}

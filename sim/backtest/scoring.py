@@ -27,13 +27,25 @@ def log_score(p: np.ndarray, observed: np.ndarray, clip: float = CLIP) -> np.nda
     return -np.where(np.asarray(observed, dtype=bool), np.log(p), np.log1p(-p))
 
 
+def cluster_means(scores: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """The mean score of each cluster, in order of first appearance: each event weighs 1/size
+    of its cluster, so a cluster of nested questions counts as much as one question."""
+    labels, first, which = np.unique(np.asarray(clusters), return_index=True, return_inverse=True)
+    sums = np.bincount(which, weights=np.asarray(scores, dtype=float), minlength=len(labels))
+    return (sums / np.bincount(which, minlength=len(labels)))[np.argsort(first)]
+
+
 def bootstrap_mean(scores: np.ndarray, seed: int = 0, draws: int = 10_000,
-                   level: float = 0.95) -> tuple[float, float, float]:
+                   level: float = 0.95, clusters: np.ndarray | None = None) -> tuple[float, float, float]:
     """The mean of per-event `scores` and a percentile bootstrap interval over events: events
-    are resampled with replacement, `draws` times, from numpy's Generator seeded with `seed`."""
+    are resampled with replacement, `draws` times, from numpy's Generator seeded with `seed`.
+    With `clusters` (a label per event), each cluster's mean is one unit, and whole clusters are
+    resampled: the mean weighs each event 1/size of its cluster."""
     scores = np.asarray(scores, dtype=float)
     if scores.size == 0:
         raise ValueError("no scores to average (expected at least one event, got none)")
+    if clusters is not None:
+        scores = cluster_means(scores, clusters)
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, scores.size, size=(draws, scores.size))
     means = scores[picks].mean(axis=1)

@@ -252,10 +252,10 @@ def comparison_sections(path: Path, sides: tuple[Path, Path]) -> list[Section]:
 
 
 def backtest_sections(path: Path, manifest: dict[str, Any], scenario: Scenario) -> list[Section]:
-    from ..backtest.run import MODEL, forecaster_names, mean_scores
+    from ..backtest.run import MODEL, forecaster_names, headline_scores
 
     events = fd.read_table(path / "backtest.parquet")
-    scores = mean_scores(events)
+    scores = headline_scores(events)
     body = table(["forecaster", "Brier", "95% interval", "log score", "95% interval", "Brier minus model"],
                  ([r.forecaster, f"{r.brier:.3f}", f"{r.brier_low:.3f} to {r.brier_high:.3f}", f"{r.log:.3f}",
                    f"{r.log_low:.3f} to {r.log_high:.3f}",
@@ -265,7 +265,9 @@ def backtest_sections(path: Path, manifest: dict[str, Any], scenario: Scenario) 
     body += "<h3>Each event: what happened and each forecaster's probability</h3>" + table(
         ["event", "date", "happened", *names],
         ([event, date, "yes" if observed else "no", *map(pct, ps)] for event, date, observed, *ps in rows))
-    return [("scores", "Scores against the record (lower is better)", body), *run_sections(path, manifest, scenario)]
+    return [("scores", "Scores against the record (lower is better; the headline: each cluster of nested events "
+                       "counted once, events true by construction left out)", body),
+            *run_sections(path, manifest, scenario)]
 
 
 def sensitivity_sections(path: Path, manifest: dict[str, Any], scenario: Scenario) -> list[Section]:

@@ -1,0 +1,30 @@
+"""Events true by construction: what the scenario starts with, asked to persist.
+
+Such an event scores the scenario's starting state and the persistence the model gives it, not
+a forecast (a model that keeps its standing activities says 99% and is right, and so is the
+simplest persistence), so the backtest's headline leaves it out and reports it apart. Found
+from the scenario, not the events file, because the scenario says what is in force at the
+start and a file written for one scenario may be scored on another; a file may add events
+(`by_construction: true`), never take one away.
+"""
+
+from __future__ import annotations
+
+from ..scenario import Scenario
+from .events import Event
+
+
+def true_by_construction(event: Event, scenario: Scenario) -> bool:
+    """An `in_force` event on an activity the actor starts with (toward the target, if named),
+    an `agreement` in force at the start, an `outcome` at the lowest class, or one declared so."""
+    if event.by_construction:
+        return True
+    if event.kind == "in_force":
+        assert event.actor is not None
+        return any(m.action == event.action and event.target in (None, m.target)
+                   for m in scenario.actors[event.actor].activities)
+    if event.kind == "agreement":
+        return scenario.agreements[str(event.agreement)].in_force
+    if event.kind == "outcome":
+        return str(event.at_least) == next(iter(scenario.outcomes.classes))
+    return False

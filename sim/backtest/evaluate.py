@@ -28,7 +28,9 @@ def round_of(day: dt.date, scenario: Scenario) -> int:
 
 
 def horizon_round(event: Event, scenario: Scenario) -> int:
-    """The last round an event may happen in to count."""
+    """The last round an event may happen in to count (a rate with no `by`: the whole run)."""
+    if event.kind == "rate" and event.by is None:
+        return scenario.rounds
     horizon = event.horizon
     return horizon if isinstance(horizon, int) else round_of(horizon, scenario)
 
@@ -105,6 +107,7 @@ def _in_force_at_start(scenario: Scenario, actor: str, action: str) -> bool:
 
 
 def _needs_trajectories(event: Event, scenario: Scenario) -> bool:
+    event = event.as_yes_no()
     if event.kind == "in_force":
         return True
     if event.kind == "takes":
@@ -119,7 +122,7 @@ def _needs_trajectories(event: Event, scenario: Scenario) -> bool:
 def trajectory_columns(events: Events, scenario: Scenario) -> list[str]:
     """The trajectories.parquet columns `evaluate` reads for these events (empty: runs alone do)."""
     columns: list[str] = []
-    for event in events.events.values():
+    for event in (e.as_yes_no() for e in events.events.values()):
         if not _needs_trajectories(event, scenario):
             continue
         if event.kind == "outcome":
@@ -188,6 +191,7 @@ def _by(column: pd.Series, last: int) -> np.ndarray:
 def _happened(event: Event, runs: pd.DataFrame, per_round: dict[str, np.ndarray] | None, scenario: Scenario,
               tables: Tables) -> np.ndarray:
     last = horizon_round(event, scenario)
+    event = event.as_yes_no()
     if event.kind == "red_line":
         return _by(runs[f"round.{event.red_line}"], last)
     if event.kind == "commitment":

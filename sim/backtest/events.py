@@ -23,7 +23,7 @@ from ..scenario.yamlio import Locations, read_yaml
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]*$", max_length=64)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 RoundCount = Annotated[int, Field(ge=1, le=600)]
-Kind = Literal["takes", "in_force", "red_line", "commitment", "agreement", "outcome"]
+Kind = Literal["takes", "in_force", "red_line", "commitment", "agreement", "outcome", "rate"]
 Sure = Literal["high", "moderate", "low"]
 
 # How likely the record is right, by how sure it says it is: Sherman Kent's estimative words
@@ -40,8 +40,10 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "commitment": ("commitment",),
     "agreement": ("agreement",),
     "outcome": ("at_least",),
+    "rate": (),  # either an outcome class (at_least) or an actor's action (actor, action, target): see Rate
 }
-OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"takes": ("target", "rounds"), "in_force": ("target",)}
+OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"takes": ("target", "rounds"), "in_force": ("target",),
+                                               "rate": ("at_least", "actor", "action", "target")}
 BUILT_IN_FORECASTERS = ("model", "base_rate", "persistence", "always_0.5")
 ALL_KIND_FIELDS = ("actor", "action", "target", "rounds", "red_line", "commitment", "agreement", "at_least")
 
@@ -59,6 +61,29 @@ class Source(_Block):
     note: str = ""
 
 
+Count = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class Rate(_Block):
+    """What a long record says about how often something happens: at least and/or at most
+    `at_least`..`at_most` times in `months` months. `factor` is the stated uncertainty: how far
+    (a factor, one standard deviation on the log scale) the record's rate may stand from the
+    modelled world's, because the record's years are not the world's months."""
+
+    at_least: Count | None = None
+    at_most: Count | None = None
+    months: Annotated[float, Field(gt=0.0, le=12_000.0, allow_inf_nan=False)]
+    factor: Annotated[float, Field(ge=1.0, le=100.0, allow_inf_nan=False)] = 1.0
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> Rate:
+        if self.at_least is None and self.at_most is None:
+            raise ValueError("a rate needs at_least or at_most (expected a count, got neither)")
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise ValueError(f"expected at_least <= at_most, got {self.at_least} > {self.at_most}")
+        return self
+
+
 class Event(_Block):
     """One yes/no question about the record. `by` is the horizon: a date, or a number of rounds
     from the start (default: `date`, the day it happened or the end of the window it did not)."""
@@ -73,7 +98,8 @@ class Event(_Block):
     commitment: Id | None = None
     agreement: Id | None = None
     at_least: Id | None = None
-    happened: bool
+    rate: Rate | None = None
+    happened: bool | None = None  # every kind but rate: what a rate says is its count
     date: dt.date
     by: dt.date | RoundCount | None = None
     sure: Sure
@@ -82,6 +108,12 @@ class Event(_Block):
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> Event:
+        if self.kind == "rate":
+            return self._rate_fields()
+        if self.rate is not None:
+            raise ValueError(f"only a 'rate' event takes rate (expected none on a '{self.kind}' event)")
+        if self.happened is None:
+            raise ValueError(f"a '{self.kind}' event needs happened (expected true or false, got none)")
         needed = KIND_FIELDS[self.kind]
         missing = [f for f in needed if getattr(self, f) is None]
         if missing:
@@ -94,6 +126,28 @@ class Event(_Block):
                              f"(expected none of {', '.join(extra)}, got {', '.join(extra)})")
         return self
 
+    def _rate_fields(self) -> Event:
+        if self.rate is None:
+            raise ValueError("a 'rate' event needs rate (expected {at_least or at_most, months}, got none)")
+        if self.happened is not None:
+            raise ValueError("a 'rate' event says how often, not whether (expected no happened, got one)")
+        if self.rounds is not None or self.red_line or self.commitment or self.agreement:
+            raise ValueError("a 'rate' event counts an outcome class (at_least) or an actor's action "
+                             "(actor, action, target), nothing else")
+        if (self.at_least is None) == (self.actor is None and self.action is None):
+            raise ValueError("a 'rate' event counts either an outcome class (at_least) or an actor's action "
+                             "(actor and action), not both or neither")
+        if self.at_least is None and (self.actor is None or self.action is None):
+            raise ValueError("a 'rate' event of an actor's action needs actor and action")
+        return self
+
+    def as_yes_no(self) -> Event:
+        """The yes/no event a rate counts (takes, or outcome), each run's answer by the horizon."""
+        if self.kind != "rate":
+            return self
+        kind = "outcome" if self.at_least is not None else "takes"
+        return self.model_copy(update={"kind": kind, "rate": None, "happened": False})
+
     @property
     def horizon(self) -> dt.date | int:
         return self.date if self.by is None else self.by
@@ -101,6 +155,8 @@ class Event(_Block):
     @property
     def record_probability(self) -> float:
         """How likely it is that the event happened, given the record and how sure it is."""
+        if self.happened is None:
+            raise ValueError(f"a '{self.kind}' event has no yes/no answer")
         return SURE[self.sure] if self.happened else 1.0 - SURE[self.sure]
 
 
@@ -129,6 +185,10 @@ class Events(_Block):
     @property
     def file(self) -> str:
         return self._file
+
+    def only(self, rates: bool) -> Events:
+        """This file with only its rate events (`rates`), or only its yes/no events."""
+        return self.model_copy(update={"events": {k: e for k, e in self.events.items() if (e.kind == "rate") == rates}})
 
     def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
         """A problem at `path` in this file, placed at the line and column where it was written."""

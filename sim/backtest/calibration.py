@@ -340,7 +340,7 @@ def _execute(job: _Job, pool: Executor) -> Calibration:
     emulator = fit_emulator(theta[kept], hits[kept], job.low, job.high)
     final_rng = job.rng(job.plan["waves"])
     particles = posterior(emulator, evidence, plausible, job.plan["points"], final_rng)
-    noise = quarter_noise(theta[kept], hits[kept], job.low, job.high, evidence, particles.theta)
+    noise, relative = quarter_noise(theta[kept], hits[kept], emulator, evidence, particles.theta, particles.weights)
     fit = (table["holdout"] == "fit").to_numpy()
     test = (table["holdout"] == "test").to_numpy()
     holdout = posterior(emulator, evidence.only(fit), plausible, job.plan["points"], job.rng(job.plan["waves"] + 1))
@@ -375,6 +375,7 @@ def _execute(job: _Job, pool: Executor) -> Calibration:
     particle_table = pd.DataFrame({"point": np.arange(len(particles.theta)),
                                    **{f"param.{p}": particles.theta[:, j] for j, p in enumerate(job.paths)},
                                    "log_likelihood": particles.log_likelihood, "log_likelihood_sd": noise,
+                                   "relative_log_likelihood_sd": relative,
                                    "weight": particles.weights,
                                    **{f"p.{e}": p_particles[:, i] for i, e in enumerate(table["event"])}})
     edge = _edge_mass(particles.theta, particles.weights, job.low, job.high)
@@ -387,7 +388,11 @@ def _execute(job: _Job, pool: Executor) -> Calibration:
                 "ess": ess, "smc_steps": particles.steps, "smc_acceptance": particles.acceptance,
                 "ess_holdout": holdout.ess, "runs_total": int(len(theta)), "runs_plausible": int(kept.sum()),
                 "waves_report": waves, "edge_mass": edge,
-                "log_likelihood_sd": {"weighted_mean": float(particles.weights @ noise), "max": float(noise.max())},
+                "log_likelihood_sd": {"weighted_mean": float(particles.weights @ noise), "max": float(noise.max()),
+                                      "relative_weighted_mean": float(particles.weights @ relative),
+                                      "relative_max": float(relative.max())},
+                "emulator_degrees": dict(zip(table["event"], (emulator.degrees if emulator.degrees is not None
+                                                              else []).tolist())),
                 "joint_group": job.plan["group"], "prior_notes": job.plan["notes"], "scores": scores,
                 "holdout": {"fit_before": str(add_months(job.record.start, FIT_MONTHS))},
                 "version": __version__, "command": job.plan["command"], **environment(),
@@ -568,7 +573,8 @@ def format_calibration(c: Calibration) -> str:
              f"effective sample size (Kish): {c.ess:.1f} of {len(c.posterior)} particles "
              f"(SMC: {m['smc_steps']} tempering steps, acceptance {m['smc_acceptance']:.2f})",
              f"seed noise of a particle's log-likelihood (sd): {noise['weighted_mean']:.3f} nats on average, "
-             f"{noise['max']:.3f} at most", "",
+             f"{noise['max']:.3f} at most; relative to the posterior mean (what moves the weights): "
+             f"{noise['relative_weighted_mean']:.3f} on average, {noise['relative_max']:.3f} at most", "",
              f"{'parameter':<52}{'range':>15}{'posterior mean':>16}{'sd':>8}{'edge mass':>11}"]
     for path, edge in zip(c.paths, m["edge_mass"]):
         x = c.posterior[f"param.{path}"].to_numpy()

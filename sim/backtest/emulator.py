@@ -11,6 +11,12 @@ is about 1/sqrt(k)).
 The fit is penalised maximum likelihood (a Gaussian prior, sd 1, on every coefficient but the
 intercept, whose prior is sd 10): an event no run produced gets a tiny finite probability,
 and a polynomial term with no data under it stays near 0 instead of running away.
+
+The polynomial's degree (1, 2 or 3) is chosen per event by BIC: a rare event, whose few runs
+cannot tell a curve from a line, gets the line, so its probability is not noisier than its
+runs allow (the variance of a fitted logit grows with the number of terms over the hits); a
+common event gets the curvature its runs show. `degrees` fixes the choice (the seed-noise
+measurement refits with the degrees the full fit chose).
 """
 
 from __future__ import annotations
@@ -33,6 +39,16 @@ def features(unit: np.ndarray) -> np.ndarray:
     columns = [np.ones(len(z)), *z.T, *(z**2).T, *(z[:, j] * z[:, k] for j, k in combinations(range(d), 2)),
                *(z**3).T]
     return np.column_stack(columns)
+
+
+def terms(d: int, degree: int) -> int:
+    """How many of `features`' columns a polynomial of `degree` in d parameters uses (they come first)."""
+    return {1: 1 + d, 2: 1 + 2 * d + d * (d - 1) // 2, 3: 1 + 3 * d + d * (d - 1) // 2}[degree]
+
+
+def _log_likelihood(x: np.ndarray, y: np.ndarray, beta: np.ndarray) -> float:
+    eta = np.clip(x @ beta, -40.0, 40.0)
+    return float(y @ eta - np.logaddexp(0.0, eta).sum())
 
 
 def _fit_one(x: np.ndarray, y: np.ndarray, start: np.ndarray) -> np.ndarray:
@@ -59,6 +75,7 @@ class Emulator:
     low: np.ndarray
     high: np.ndarray
     coefficients: np.ndarray
+    degrees: np.ndarray | None = None  # the polynomial degree of each event (unused terms are 0)
 
     def unit(self, theta: np.ndarray) -> np.ndarray:
         return (np.atleast_2d(np.asarray(theta, dtype=float)) - self.low) / (self.high - self.low)
@@ -69,19 +86,31 @@ class Emulator:
         return 1.0 / (1.0 + np.exp(-eta))
 
 
-def fit_emulator(theta: np.ndarray, hits: np.ndarray, low: np.ndarray, high: np.ndarray) -> Emulator:
+def fit_emulator(theta: np.ndarray, hits: np.ndarray, low: np.ndarray, high: np.ndarray,
+                 degrees: np.ndarray | None = None) -> Emulator:
     """An emulator of every event's probability from runs at points `theta` (runs, parameters)
-    with `hits` (runs, events) saying whether each event happened in each run."""
+    with `hits` (runs, events) saying whether each event happened in each run; each event's
+    degree chosen by BIC unless `degrees` gives it."""
     low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
     x = features((np.asarray(theta, dtype=float) - low) / (high - low))
     y = np.asarray(hits, dtype=float)
-    rows = []
+    d = len(low)
+    rows, chosen = [], []
     for e in range(y.shape[1]):
-        start = np.zeros(x.shape[1])
         share = (y[:, e].sum() + 0.5) / (len(y) + 1.0)
-        start[0] = np.log(share / (1.0 - share))
-        rows.append(_fit_one(x, y[:, e], start))
-    return Emulator(low, high, np.array(rows))
+        best: tuple[float, int, np.ndarray] | None = None
+        for degree in (1, 2, 3) if degrees is None else (int(degrees[e]),):
+            k = terms(d, degree)
+            start = np.zeros(k)
+            start[0] = np.log(share / (1.0 - share))
+            beta = _fit_one(x[:, :k], y[:, e], start)
+            bic = -2.0 * _log_likelihood(x[:, :k], y[:, e], beta) + k * np.log(len(y))
+            if best is None or bic < best[0]:
+                best = (bic, degree, np.concatenate([beta, np.zeros(x.shape[1] - k)]))
+        assert best is not None
+        chosen.append(best[1])
+        rows.append(best[2])
+    return Emulator(low, high, np.array(rows), np.array(chosen))
 
 
-__all__ = ["Emulator", "features", "fit_emulator"]
+__all__ = ["Emulator", "features", "fit_emulator", "terms"]

@@ -120,14 +120,18 @@ def proposal(particles: Particles, plausible: Plausible, evidence: Evidence, low
     return np.vstack(out)
 
 
-def quarter_noise(theta: np.ndarray, hits: np.ndarray, low: np.ndarray, high: np.ndarray, evidence: Evidence,
-                  at: np.ndarray) -> np.ndarray:
-    """The seed noise (sd) of the full emulator's log-likelihood at points `at`: the sd over four
-    emulators fitted to disjoint quarters of the runs, halved (a fit's sd falls as 1/sqrt(runs))."""
+def quarter_noise(theta: np.ndarray, hits: np.ndarray, emulator: Emulator, evidence: Evidence,
+                  at: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The seed noise (sd) of the emulator's log-likelihood at points `at`, as it is and relative
+    to its `weights`-mean over them (what moves the posterior): the sd over four emulators fitted
+    (with the same degrees) to disjoint quarters of the runs, halved (a fit's sd falls as
+    1/sqrt(runs))."""
     quarter = np.arange(len(theta)) % 4
-    values = [evidence.log_likelihood(fit_emulator(theta[quarter == q], hits[quarter == q], low, high).probability(at))
-              for q in range(4)]
-    return np.std(np.array(values), axis=0, ddof=1) / 2.0
+    values = np.array([evidence.log_likelihood(fit_emulator(theta[quarter == q], hits[quarter == q], emulator.low,
+                                                            emulator.high, emulator.degrees).probability(at))
+                       for q in range(4)])
+    centred = values - (values @ weights)[:, None]
+    return np.std(values, axis=0, ddof=1) / 2.0, np.std(centred, axis=0, ddof=1) / 2.0
 
 
 def run_waves(simulate: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray]], first: np.ndarray,

@@ -93,18 +93,19 @@ def fit_emulator(theta: np.ndarray, hits: np.ndarray, low: np.ndarray, high: np.
     degree chosen by BIC unless `degrees` gives it."""
     low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
     x = features((np.asarray(theta, dtype=float) - low) / (high - low))
-    y = np.asarray(hits, dtype=float)
+    hits = np.asarray(hits)
     d = len(low)
     rows, chosen = [], []
-    for e in range(y.shape[1]):
-        share = (y[:, e].sum() + 0.5) / (len(y) + 1.0)
+    for e in range(hits.shape[1]):
+        y = hits[:, e].astype(float)  # one event at a time: memory stays at a few columns of runs
+        share = (y.sum() + 0.5) / (len(y) + 1.0)
         best: tuple[float, int, np.ndarray] | None = None
         for degree in (1, 2, 3) if degrees is None else (int(degrees[e]),):
             k = terms(d, degree)
             start = np.zeros(k)
             start[0] = np.log(share / (1.0 - share))
-            beta = _fit_one(x[:, :k], y[:, e], start)
-            bic = -2.0 * _log_likelihood(x[:, :k], y[:, e], beta) + k * np.log(len(y))
+            beta = _fit_one(x[:, :k], y, start)
+            bic = -2.0 * _log_likelihood(x[:, :k], y, beta) + k * np.log(len(y))
             if best is None or bic < best[0]:
                 best = (bic, degree, np.concatenate([beta, np.zeros(x.shape[1] - k)]))
         assert best is not None

@@ -34,6 +34,7 @@ CUTOFF = 12.0  # nats below the best emulated log-likelihood: implausible
 JITTERED = 0.8  # the share of a later wave's runs drawn around the particles (the rest: uniform over NROY)
 SCREEN = 20_000  # uniform points over the box on which each wave's plausibility threshold is set
 FLOOR = 1e-6  # no event's probability is taken below this or above 1 - this
+CHUNK = 20_000  # points whose log-likelihood is computed at once
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,12 @@ class Plausible:
     def __call__(self, theta: np.ndarray, evidence: Evidence) -> np.ndarray:
         ok = np.ones(len(theta), dtype=bool)
         for emulator, threshold in self.tests:
-            if ok.any():
-                ok[ok] = evidence.log_likelihood(emulator.probability(theta[ok])) >= threshold
+            for start in range(0, len(theta), CHUNK):  # a wave's runs in chunks: memory stays flat
+                part = slice(start, start + CHUNK)
+                if ok[part].any():
+                    here = ok[part]
+                    here[here] = evidence.log_likelihood(emulator.probability(theta[part][here])) >= threshold
+                    ok[part] = here
         return ok
 
 

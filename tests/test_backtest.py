@@ -161,8 +161,8 @@ def test_a_malformed_events_file_gets_every_problem_with_its_location(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load_events(path)
     assert [str(p) for p in err.value.problems] == [
-        f"{path}:8:5: events.x.kind: expected 'takes', 'in_force', 'red_line', 'commitment', 'agreement' or "
-        "'outcome', got 'taken' (did you mean 'takes'?)",
+        f"{path}:8:5: events.x.kind: expected 'takes', 'in_force', 'red_line', 'commitment', 'agreement', "
+        "'outcome' or 'rate', got 'taken' (did you mean 'takes'?)",
         f"{path}:15:3: events.y: a 'red_line' event needs red_line (expected a value for red_line, got none)",
     ]
 

@@ -22,20 +22,24 @@ from .events import Events
 
 @dataclass(frozen=True)
 class EventTask:
-    """One block to run and the events to evaluate in it; `keep_runs` returns its runs table too."""
+    """One block to run and the events to evaluate in it; `keep_runs` returns its runs table too,
+    `columns` (runs.parquet columns, such as the sampled `param.<path>`) just those, as floats."""
 
     block: BlockTask
     events: Events
     keep_runs: bool = False
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class EvaluatedBlock:
-    """A block's (runs, events) booleans in the events file's order, and its runs if kept."""
+    """A block's (runs, events) booleans in the events file's order, its runs if kept, and the
+    (runs, columns) values of the columns asked for."""
 
     task: EventTask
     hits: np.ndarray
     runs: pa.Table | None
+    values: np.ndarray | None = None
 
 
 def evaluate_block(task: EventTask) -> EvaluatedBlock:
@@ -44,7 +48,9 @@ def evaluate_block(task: EventTask) -> EvaluatedBlock:
     wanted = bool(trajectory_columns(task.events, scenario))
     block = ensemble.simulate_block(replace(task.block, trajectories=wanted))
     hits = evaluate_result(task.events, block, scenario).to_numpy(dtype=bool)
-    return EvaluatedBlock(task, hits, block.runs if task.keep_runs else None)
+    values = (np.column_stack([block.runs.column(c).to_numpy().astype(float) for c in task.columns])
+              if task.columns else None)
+    return EvaluatedBlock(task, hits, block.runs if task.keep_runs else None, values)
 
 
 def evaluate_blocks(executor: Executor, tasks: Iterable[EventTask]) -> Iterator[EvaluatedBlock]:

@@ -9,7 +9,7 @@ from ..experiments import questions
 from ..experiments.ensemble import BlockResult
 from ..scenario import Scenario, ScenarioError
 from ..scenario.calendar import round_of
-from ..scenario.questions import horizon_round, question_problems
+from ..scenario.questions import Question, horizon_round, question_problems
 from .events import Events
 
 __all__ = ["check_events", "evaluate", "evaluate_result", "horizon_round", "round_of", "trajectory_columns"]
@@ -27,7 +27,7 @@ def check_events(events: Events, scenario: Scenario) -> None:
 
 def trajectory_columns(events: Events, scenario: Scenario) -> list[str]:
     """The trajectories.parquet columns `evaluate` reads for these events (empty: runs alone do)."""
-    return questions.trajectory_columns(events.events, scenario)
+    return questions.trajectory_columns(_yes_no(events), scenario)
 
 
 def evaluate(events: Events, runs: pd.DataFrame, trajectories: pd.DataFrame | None,
@@ -35,7 +35,11 @@ def evaluate(events: Events, runs: pd.DataFrame, trajectories: pd.DataFrame | No
     """One row per run (in the order of `runs`), one boolean column per event: whether it
     happened in that run by its horizon."""
     check_events(events, scenario)
-    return questions.evaluate(events.events, runs, trajectories, scenario)
+    return questions.evaluate(_yes_no(events), runs, trajectories, scenario)
+
+
+def _yes_no(events: Events) -> dict[str, Question]:
+    return {eid: event.as_yes_no() for eid, event in events.events.items()}
 
 
 def evaluate_result(events: Events, block: BlockResult, scenario: Scenario) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from ..scenario.citations import DeclaredReference
 from ..scenario.errors import Problem, ScenarioError
@@ -24,6 +24,8 @@ from ..scenario.yamlio import Locations, read_yaml
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]*$", max_length=64)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Sure = Literal["high", "moderate", "low"]
+EventKind = Literal["takes", "in_force", "red_line", "commitment", "agreement", "outcome", "rate"]
+Count = Annotated[int, Field(ge=0, le=100_000)]
 
 # How likely the record is right, by how sure it says it is: Sherman Kent's estimative words
 # (Kent 1964, "Words of Estimative Probability"): "almost certain" 93%, "probable" 75%; "low"
@@ -47,13 +49,36 @@ class Source(_Block):
     note: str = ""
 
 
+class Rate(_Block):
+    """What a long record says about how often something happens: at least and/or at most
+    `at_least`..`at_most` times in `months` months. `factor` is the stated uncertainty: how far
+    (a factor, one standard deviation on the log scale) the record's rate may stand from the
+    modelled world's, because the record's years are not the world's months."""
+
+    at_least: Count | None = None
+    at_most: Count | None = None
+    months: Annotated[float, Field(gt=0.0, le=12_000.0, allow_inf_nan=False)]
+    factor: Annotated[float, Field(ge=1.0, le=100.0, allow_inf_nan=False)] = 1.0
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> Rate:
+        if self.at_least is None and self.at_most is None:
+            raise ValueError("a rate needs at_least or at_most (expected a count, got neither)")
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise ValueError(f"expected at_least <= at_most, got {self.at_least} > {self.at_most}")
+        return self
+
+
 class Event(Question):
-    """One yes/no question about the record (the kinds of scenario/questions.py). `by` is the
-    horizon: a date, or a number of rounds from the start (default: `date`, the day it happened
-    or the end of the window it did not)."""
+    """One question about the record (the kinds of scenario/questions.py), or a `rate`: how often
+    something happened over a long record, evidence for calibration rather than a yes or no.
+    `by` is the horizon: a date, or a number of rounds from the start (default: `date`, the day
+    it happened or the end of the window it did not; a rate's default is the whole run)."""
 
     _noun = "event"
-    happened: bool
+    kind: EventKind  # type: ignore[assignment]
+    rate: Rate | None = None
+    happened: bool | None = None  # every kind but rate: what a rate says is its count
     date: dt.date
     sure: Sure
     sources: Annotated[list[Id | Source], Field(min_length=1)]
@@ -66,13 +91,52 @@ class Event(Question):
     by_construction: bool = False
     climatology: Id | None = None
 
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Event:
+        if self.kind == "rate":
+            return self._rate_fields()
+        if self.rate is not None:
+            raise ValueError(f"only a 'rate' event takes rate (expected none on a '{self.kind}' event)")
+        if self.happened is None:
+            raise ValueError(f"a '{self.kind}' event needs happened (expected true or false, got none)")
+        self._kind_fields_checked()
+        return self
+
+    def _rate_fields(self) -> Event:
+        if self.rate is None:
+            raise ValueError("a 'rate' event needs rate (expected {at_least or at_most, months}, got none)")
+        if self.happened is not None:
+            raise ValueError("a 'rate' event says how often, not whether (expected no happened, got one)")
+        if self.rounds is not None or self.red_line or self.commitment or self.agreement or self.status:
+            raise ValueError("a 'rate' event counts an outcome class (at_least) or an actor's action "
+                             "(actor, action, target), nothing else")
+        if (self.at_least is None) == (self.actor is None and self.action is None):
+            raise ValueError("a 'rate' event counts either an outcome class (at_least) or an actor's action "
+                             "(actor and action), not both or neither")
+        if self.at_least is None and (self.actor is None or self.action is None):
+            raise ValueError("a 'rate' event of an actor's action needs actor and action")
+        return self
+
+    def as_yes_no(self) -> Question:
+        """The yes/no question a rate counts (takes, or outcome: each run's answer by the horizon);
+        any other event is its own."""
+        if self.kind != "rate":
+            return self
+        return Question(question=self.question, kind="outcome" if self.at_least is not None else "takes",
+                        actor=self.actor, action=self.action, target=self.target, at_least=self.at_least,
+                        by=self.by)
+
     @property
-    def horizon(self) -> dt.date | int:
+    def horizon(self) -> dt.date | int | None:
+        if self.kind == "rate":
+            return self.by
         return self.date if self.by is None else self.by
 
     @property
     def record_probability(self) -> float:
         """How likely it is that the event happened, given the record and how sure it is."""
+        if self.happened is None:
+            raise ValueError(f"a '{self.kind}' event has no yes/no answer")
         return SURE[self.sure] if self.happened else 1.0 - SURE[self.sure]
 
 
@@ -112,6 +176,10 @@ class Events(_Block):
     def record(self) -> Any:
         """The climatology record the file names (a sim.backtest.climatology.Climatology), or None."""
         return self._record
+
+    def only(self, rates: bool) -> Events:
+        """This file with only its rate events (`rates`), or only its yes/no events."""
+        return self.model_copy(update={"events": {k: e for k, e in self.events.items() if (e.kind == "rate") == rates}})
 
     def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
         """A problem at `path` in this file, placed at the line and column where it was written."""

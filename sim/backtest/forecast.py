@@ -103,7 +103,7 @@ def forecast(scenario: ScenarioRef, given: str | Path, as_of: dt.date, survivors
     if not 1 <= batch <= BLOCK:
         raise ForecastError(f"--batch must be between 1 and {BLOCK:,} (got {batch})")
     base = resolve_scenario(scenario)
-    record = load_events(given)
+    record = load_events(given).only(rates=False)  # a rate is evidence for calibration, not a run's yes or no
     check_events(record, base)
     ids = list(record.events)
     events = list(record.events.values())
@@ -115,60 +115,62 @@ def forecast(scenario: ScenarioRef, given: str | Path, as_of: dt.date, survivors
     hard = np.array([e.sure == HARD for e in events])
     target = Path(out) if out is not None else default_out(f"{base.name}-forecast", sha256(f"{given}/{as_of}/{seed}"))
     results = ResultsDir(target, numbered=out is None)
-    blocks = -(-max_runs // batch)
-    tasks = (EventTask(BlockTask(base, seed, 0, b, min(batch, max_runs - b * batch)), record, keep_runs=True)
-             for b in range(blocks))
-    kept_runs, kept_weights, kept_hits, all_hits, tried, kept = [], [], [], [], 0, 0
-    with LocalExecutor(cap_workers(workers, blocks)) as pool:
-        for block in evaluate_blocks(pool, tasks):
-            tried += block.task.block.size
-            w = _weights(block.hits[:, observed], happened[observed], record_p[observed], hard[observed])
-            all_hits.append(block.hits)
-            mask = w > 0
-            kept_hits.append(block.hits[mask])
-            kept += int(mask.sum())
-            kept_runs.append(block.runs.filter(pa.array(mask)))
-            kept_weights.append(w[mask])
-            if kept >= survivors:
-                break
-    hits_all = np.concatenate(all_hits)
-    if kept == 0:
-        raise ForecastError(_no_survivor_error(hits_all[:, observed], happened[observed], hard[observed],
-                                               [i for i, o in zip(ids, observed) if o], tried))
-    if kept < survivors:
-        warnings.warn(f"{kept:,} runs of {tried:,} agree with the record by {as_of}, fewer than the {survivors:,} "
-                      f"asked for (--max-runs {max_runs:,} reached)", ForecastWarning, stacklevel=2)
-    runs = pa.concat_tables(kept_runs).to_pandas()
-    weights = np.concatenate(kept_weights)
-    ess = effective_sample_size(weights)
-    classes = list(base.outcomes.classes)
-    outcomes = pd.DataFrame([(c, *_share((runs["outcome"].astype(str) == c).to_numpy(float), weights, ess))
-                             for c in classes], columns=["outcome", "p", "low", "high"])
-    now_round = round_of(as_of, base)
-    lines = []
-    for lid in base.red_lines:
-        crossed = runs[f"round.{lid}"].to_numpy(float)
-        before = np.nan_to_num(crossed, nan=np.inf) <= now_round
-        after = (np.nan_to_num(crossed, nan=-np.inf) > now_round)
-        lines.append((lid, *_share(before.astype(float), weights, ess), *_share(after.astype(float), weights, ess)))
-    red_lines = pd.DataFrame(lines, columns=["red_line", "by_as_of", "by_low", "by_high", "after", "after_low", "after_high"])
-    later_rows = []
-    survivor_hits = np.concatenate(kept_hits)
-    for i, (eid, e) in enumerate(zip(ids, events)):
-        if observed[i]:
-            continue
-        p, low, high = _share(survivor_hits[:, i].astype(float), weights, ess)
-        later_rows.append((eid, str(e.date), p, low, high, float(hits_all[:, i].mean()), e.happened))
-    later = pd.DataFrame(later_rows, columns=["event", "date", "p", "low", "high", "p_unconditioned", "happened"])
-    runs.insert(1, "weight", weights)
-    manifest = {"kind": "forecast", "scenario": base.name, "scenario_sha256": sha256(dump_scenario(base)),
-                "given": str(given), "as_of": str(as_of), "as_of_round": now_round, "seed": seed, "batch": batch,
-                "simulated": tried, "survivors": kept, "survivors_requested": survivors, "ess": ess,
-                "hard": [i for i, o, h in zip(ids, observed, hard) if o and h],
-                "soft": [i for i, o, h in zip(ids, observed, hard) if o and not h],
-                "runs": kept, "rounds": base.rounds, **calendar(base), "block_size": BLOCK,
-                "version": __version__, "command": command_line(), **environment(), "finished": now()}
+    # The destination is locked from here, before any run: a second forecast to the same --out is
+    # refused at once, not after all its work.
     with results as folder:
+        blocks = -(-max_runs // batch)
+        tasks = (EventTask(BlockTask(base, seed, 0, b, min(batch, max_runs - b * batch)), record, keep_runs=True)
+                 for b in range(blocks))
+        kept_runs, kept_weights, kept_hits, all_hits, tried, kept = [], [], [], [], 0, 0
+        with LocalExecutor(cap_workers(workers, blocks)) as pool:
+            for block in evaluate_blocks(pool, tasks):
+                tried += block.task.block.size
+                w = _weights(block.hits[:, observed], happened[observed], record_p[observed], hard[observed])
+                all_hits.append(block.hits)
+                mask = w > 0
+                kept_hits.append(block.hits[mask])
+                kept += int(mask.sum())
+                kept_runs.append(block.runs.filter(pa.array(mask)))
+                kept_weights.append(w[mask])
+                if kept >= survivors:
+                    break
+        hits_all = np.concatenate(all_hits)
+        if kept == 0:
+            raise ForecastError(_no_survivor_error(hits_all[:, observed], happened[observed], hard[observed],
+                                                   [i for i, o in zip(ids, observed) if o], tried))
+        if kept < survivors:
+            warnings.warn(f"{kept:,} runs of {tried:,} agree with the record by {as_of}, fewer than the {survivors:,} "
+                          f"asked for (--max-runs {max_runs:,} reached)", ForecastWarning, stacklevel=2)
+        runs = pa.concat_tables(kept_runs).to_pandas()
+        weights = np.concatenate(kept_weights)
+        ess = effective_sample_size(weights)
+        classes = list(base.outcomes.classes)
+        outcomes = pd.DataFrame([(c, *_share((runs["outcome"].astype(str) == c).to_numpy(float), weights, ess))
+                                 for c in classes], columns=["outcome", "p", "low", "high"])
+        now_round = round_of(as_of, base)
+        lines = []
+        for lid in base.red_lines:
+            crossed = runs[f"round.{lid}"].to_numpy(float)
+            before = np.nan_to_num(crossed, nan=np.inf) <= now_round
+            after = (np.nan_to_num(crossed, nan=-np.inf) > now_round)
+            lines.append((lid, *_share(before.astype(float), weights, ess), *_share(after.astype(float), weights, ess)))
+        red_lines = pd.DataFrame(lines, columns=["red_line", "by_as_of", "by_low", "by_high", "after", "after_low", "after_high"])
+        later_rows = []
+        survivor_hits = np.concatenate(kept_hits)
+        for i, (eid, e) in enumerate(zip(ids, events)):
+            if observed[i]:
+                continue
+            p, low, high = _share(survivor_hits[:, i].astype(float), weights, ess)
+            later_rows.append((eid, str(e.date), p, low, high, float(hits_all[:, i].mean()), e.happened))
+        later = pd.DataFrame(later_rows, columns=["event", "date", "p", "low", "high", "p_unconditioned", "happened"])
+        runs.insert(1, "weight", weights)
+        manifest = {"kind": "forecast", "scenario": base.name, "scenario_sha256": sha256(dump_scenario(base)),
+                    "given": str(given), "as_of": str(as_of), "as_of_round": now_round, "seed": seed, "batch": batch,
+                    "simulated": tried, "survivors": kept, "survivors_requested": survivors, "ess": ess,
+                    "hard": [i for i, o, h in zip(ids, observed, hard) if o and h],
+                    "soft": [i for i, o, h in zip(ids, observed, hard) if o and not h],
+                    "runs": kept, "rounds": base.rounds, **calendar(base), "block_size": BLOCK,
+                    "version": __version__, "command": command_line(), **environment(), "finished": now()}
         folder.append("runs.parquet", pa.Table.from_pandas(runs, preserve_index=False))
         folder.append("outcomes.parquet", pa.Table.from_pandas(outcomes, preserve_index=False))
         folder.append("red_lines.parquet", pa.Table.from_pandas(red_lines, preserve_index=False))

@@ -71,3 +71,49 @@ def posterior_predictive(weights: np.ndarray, hits: np.ndarray, runs: int) -> np
     """Each event's probability under the posterior: the weighted mean over points of k / R,
     which is what a run of the calibrated scenario (drawing points by weight) estimates."""
     return np.asarray(weights, dtype=float) @ (np.asarray(hits, dtype=float) / runs)
+
+
+# -- rates: what a long record says about how often ------------------------------------------------
+
+QUADRATURE_NODES = 40  # Gauss-Hermite nodes over the record's stated log-normal uncertainty
+
+
+def monthly_hazard(p: np.ndarray, months: float) -> np.ndarray:
+    """The monthly rate of an event that happens within `months` with probability `p` in a run
+    (a constant hazard: p = 1 - exp(-rate * months))."""
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0 - 1e-12)
+    return -np.log1p(-p) / months
+
+
+def count_log_probability(mean: np.ndarray, at_least: int | None, at_most: int | None) -> np.ndarray:
+    """ln P(at_least <= N <= at_most) for N Poisson with `mean` (a bound left None is open)."""
+    from scipy.special import logsumexp
+    from scipy.stats import poisson
+
+    mean = np.asarray(mean, dtype=float)
+    low = 0 if at_least is None else at_least
+    if at_most is None:
+        return poisson.logsf(low - 1, mean) if low > 0 else np.zeros_like(mean)
+    if low == 0:
+        return poisson.logcdf(at_most, mean)
+    # a window: the sum of its terms, in logs (no difference of two CDFs near 1)
+    ks = np.arange(low, at_most + 1)
+    return logsumexp(poisson.logpmf(ks, mean[..., None]), axis=-1)
+
+
+def rate_log_likelihood(p: np.ndarray, months_modelled: float, at_least: int | None, at_most: int | None,
+                        months: float, factor: float = 1.0) -> np.ndarray:
+    """ln P(the record's count | the model) for a rate: the model's probability `p` that the event
+    happens within `months_modelled` gives a monthly rate; the record counted between `at_least`
+    and `at_most` in `months`. The record's rate may stand a `factor` from the model's (log-normal,
+    sd ln(factor)): the count's probability is averaged over that uncertainty by Gauss-Hermite
+    quadrature. With factor 1 it is the Poisson probability itself."""
+    from scipy.special import logsumexp
+
+    mean = monthly_hazard(p, months_modelled) * months
+    if factor == 1.0:
+        return count_log_probability(mean, at_least, at_most)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(QUADRATURE_NODES)  # weight exp(-z^2/2), sum sqrt(2 pi)
+    scaled = mean[..., None] * np.exp(np.log(factor) * nodes)
+    terms = count_log_probability(scaled, at_least, at_most) + np.log(weights / weights.sum())
+    return logsumexp(terms, axis=-1)

@@ -173,7 +173,7 @@ def backtest(scenario: ScenarioRef, events: Events | str | Path, runs: int = 10_
     from ..experiments.runner import run_scenario
 
     source = None if isinstance(events, Events) else Path(events)
-    loaded = events if isinstance(events, Events) else load_events(events)
+    loaded = (events if isinstance(events, Events) else load_events(events)).only(rates=False)  # rates: calibration's
     check_events(loaded, resolve_scenario(scenario, overrides or {}))
     hits = pd.Series(0, index=list(loaded.events), dtype=np.int64)
     found: dict[str, Any] = {}

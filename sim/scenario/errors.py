@@ -39,6 +39,11 @@ class ScenarioError(Exception):
         self.problems = sorted(set(problems), key=lambda p: (p.file, p.line, p.column, p.path, p.message))
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple:
+        # Rebuilt from its problems, not its message: an error raised in a worker process reaches
+        # the parent whole (unpickling it from the message alone broke the process pool).
+        return (ScenarioError, (self.problems,))
+
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A ' (did you mean X?)' suffix when a close match exists, else ''."""

@@ -61,6 +61,9 @@ class Question(BaseModel):
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> Question:
+        return self._kind_fields_checked()
+
+    def _kind_fields_checked(self) -> Question:
         needed = KIND_FIELDS[self.kind]
         missing = [f for f in needed if getattr(self, f) is None]
         if missing:

@@ -347,8 +347,7 @@ class EscalationModel(mesa.Model):
         for col in w.reactive:
             saw = self.seen[col]
             aimed = (saw >= 0) & (t.against_of[w.actor[col], np.maximum(saw, 0), w.target[col]] == w.observer[col])
-            if aimed.any():
-                yield col, w.observer[col], w.actor[col], aimed
+            yield col, w.observer[col], w.actor[col], aimed  # every watch, aimed or not: draws stay of fixed shape
 
     def _apply_decisions(self) -> None:
         """Stops and picks, with what was forced: a start of an activity already in force is no

@@ -11,8 +11,8 @@ party's direct activities in force against it. Forced acts (red-line responses, 
 injects, incidents) are never filtered: only choices are.
 
 Thresholds. An action may require, per actor, conditions on the state of the world: at war with
-the target's side (a war or an armed intervention in force between the actor and the target or
-one of the target's treaty partners, either way), its own territory attacked (an attack on it in force or last
+the target's side (a war in force between the actor and the target or one of the target's
+treaty partners, either way), its own territory attacked (an attack on it in force or last
 round), only in reply (the threat felt from the party it works against is at least the
 option's rung), and state variables at or above their levels.
 
@@ -111,10 +111,10 @@ class Reach:
 
 
 def at_war(model: EscalationModel, reach: Reach) -> np.ndarray:
-    """(n, n, R) [actor, target]: fighting in force (a war or an armed intervention, an attack
-    that is an activity) between the actor and the target's side, either way."""
+    """(n, n, R) [actor, target]: a war (an activity of MID level 5) in force between the actor
+    and the target's side, either way."""
     t, n = model.tables, len(model.tables.actors)
-    wars = model.in_force & (t.attack & t.activity)[t.action][:, None]
+    wars = model.in_force & t.war[t.action][:, None]
     war = model.by_actor_against.any(wars).reshape(n, n, -1)
     war = war | war.transpose(1, 0, 2)
     return np.einsum("kx,ixr->ikr", reach.side.astype(np.int8), war.astype(np.int8)) > 0

@@ -1221,13 +1221,20 @@ def test_covert_actions_are_seen_with_probability_detection_times_intelligence()
 
 
 def test_spiral_bias_makes_a_hostile_observer_read_a_move_higher():
-    # Beta hates alpha (1.0) and reads its moves 3 rungs higher: a threat (rung 2) is read at
+    # Beta hates alpha (1.0) and, knowing nothing (intelligence 0: the tilt falls with
+    # intelligence), reads its moves 3 rungs higher: a threat (rung 2) is read at
     # rung 5, nearest to a strike, and tit-for-tat beta answers a strike; alpha's idling (rung 1)
     # is read at rung 4, as near a threat as a strike, so as a threat (lower on ties). Gamma, not
     # hostile, reads the threat as it is and the pact stays quiet.
     model, trace, _ = play(
         script("alpha", "threaten>beta", "idle>beta")
         | {"dynamics.perception.spiral_bias": 3.0, "actors.beta.hostility": {"alpha": 1.0}}
+        | {"actors.beta.policy": {"name": "tit_for_tat", "opponent": "alpha", "opening": _move("idle>alpha")}}
+    )
+    assert not any("strike>alpha" in line for line in trace)  # fully informed: it reads the threat as it is
+    model, trace, _ = play(
+        script("alpha", "threaten>beta", "idle>beta")
+        | {"dynamics.perception.spiral_bias": 3.0, "actors.beta.hostility": {"alpha": 1.0}, "actors.beta.intelligence": 0.0}
         | {"actors.beta.policy": {"name": "tit_for_tat", "opponent": "alpha", "opening": _move("idle>alpha")}}
     )
     assert trace == ["threaten>beta | . | . ||", ". | strike>alpha | . ||"] + [". | threaten>alpha | . ||"] * 4

@@ -126,6 +126,7 @@ def test_world_starts_from_the_status_quo_of_the_record(loaded: dict[str, Scenar
         ("south_korea", "nonlethal_aid", "ukraine"),
         ("south_korea", "sanction", "russia"),
         ("south_korea", "sanction", "north_korea"),
+        ("russia", "sanction", "south_korea"),  # "unfriendly" state countermeasures since March 2022
     }
     assert str(s.start) == "2024-06-23" and (s.round.length, s.round.unit) == (1, "month")
     assert s.actions["lethal_aid"].against == {"ukraine": "russia"}

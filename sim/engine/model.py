@@ -187,7 +187,7 @@ class EscalationModel(mesa.Model):
         self._escalation_points = np.maximum(self.option_points, 0.0)[:, None]
         self.posture = np.zeros((n, n, R))
         self._new_rung = (self.option_rung * self.new_above).astype(np.int16)[:, None]
-        self._new_force = (self.new_above & t.attack[t.action])[:, None]
+        self._new_force_rows = np.flatnonzero(self.new_above & t.attack[t.action])
 
     def _init_injects(self) -> None:
         s, t = self.scenario, self.tables
@@ -319,7 +319,8 @@ class EscalationModel(mesa.Model):
         stance = np.maximum(direct_rung.reshape(n, n, -1), t.rung[t.neutral]).transpose(1, 0, 2).astype(float)
         # its activities in force and its moves of the last two rounds (v3: a step is measured from
         # where the actor stands, so answering fire with fire is no new escalation)
-        recent = self.in_force | self.last_events | self.events_before_last
+        recent = self.in_force | self.last_events
+        recent |= self.events_before_last
         posture = self.by_actor_against.max(recent * self._escalation_points, fill=0.0)
         self.posture = posture.reshape(n, n, -1)  # [actor, against]: escalation points it has in force or just used
         self.aimed = list(self._aimed_at_observers())
@@ -330,9 +331,9 @@ class EscalationModel(mesa.Model):
         self.stance = stance / t.top
         # an attack answers an attack in force, or one made in the same round or the round
         # before (the one its actor saw): a reply to a strike comes a round after it
-        attacks = (self.in_force | self.last_events | self.events_before_last) & t.attack[t.action][:, None]
+        attacks = recent & t.attack[t.action][:, None]
         self.attacking = self.by_actor_against.any(attacks).reshape(n, n, -1)
-        self.open = self.reach.open_options(self, direct_rung.reshape(n, n, -1))
+        self.open = self.reach.open_options(self, direct_rung.reshape(n, n, -1), recent)
 
     def at_war(self) -> np.ndarray:
         """(n, n, R) [actor, target]: a war in force between the actor and the target's side."""
@@ -347,7 +348,8 @@ class EscalationModel(mesa.Model):
         for col in w.reactive:
             saw = self.seen[col]
             aimed = (saw >= 0) & (t.against_of[w.actor[col], np.maximum(saw, 0), w.target[col]] == w.observer[col])
-            yield col, w.observer[col], w.actor[col], aimed  # every watch, aimed or not: draws stay of fixed shape
+            if aimed.any() or self.sponsor_of[w.actor[col]] >= 0:  # a proxy's watches always: the blame draw
+                yield col, w.observer[col], w.actor[col], aimed
 
     def _apply_decisions(self) -> None:
         """Stops and picks, with what was forced: a start of an activity already in force is no
@@ -426,22 +428,26 @@ class EscalationModel(mesa.Model):
                 change += source[options].any(axis=0) * p[delta]
             self.state_values[v] = np.clip(self.state_values[v] + change, 0.0, 1.0)
 
-    def event_causes(self) -> np.ndarray:
-        """(O, R) int8: why each of the round's events happened (CAUSES), 0 where none."""
-        chosen = np.where(self.reach.requires_options[:, None], THRESHOLD, np.where(self.reach.by_reply, REPLY, CHOICE))
-        cause = np.where(self.chosen, chosen, 0).astype(np.int8)
-        cause = np.where(self.forced_start, self.forced_cause, cause)
-        cause = np.where(self.incident, INCIDENT, cause)
-        return np.where(self.events, cause, 0).astype(np.int8)
+    def event_causes(self, cols: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """(O, len(cols)) int8: why each of the round's events happened in the runs `cols`
+        (CAUSES), 0 where none."""
+        by_reply = self.reach.by_reply[:, cols]
+        chosen = np.where(self.reach.requires_options[:, None], THRESHOLD, np.where(by_reply, REPLY, CHOICE))
+        cause = np.where(self.chosen[:, cols], chosen, 0).astype(np.int8)
+        cause = np.where(self.forced_start[:, cols], self.forced_cause[:, cols], cause)
+        cause = np.where(self.incident[:, cols], INCIDENT, cause)
+        return np.where(self.events[:, cols], cause, 0).astype(np.int8)
 
     def _record_first_force(self) -> None:
         """The cause of each run's first new use of force (the highest such event of its round)."""
-        new_force = self.events & self._new_force
-        has = new_force.any(axis=0) & (self.first_force_cause == 0)
-        if not has.any():
+        rows = self._new_force_rows
+        has = (self.first_force_cause == 0) & self.events[rows].any(axis=0)
+        cols = np.flatnonzero(has)  # the few runs with a first use of force this round
+        if len(cols) == 0:
             return
-        key = np.where(new_force, self.option_rung[:, None] * 16 + self.event_causes(), -1).max(axis=0)
-        self.first_force_cause = np.where(has, key % 16, self.first_force_cause).astype(np.int8)
+        causes = self.event_causes(cols)[rows]
+        key = np.where(self.events[rows][:, cols], self.option_rung[rows, None] * 16 + causes, -1).max(axis=0)
+        self.first_force_cause[cols] = key % 16
 
     def _record(self) -> None:
         t, r = self.tables, self.round

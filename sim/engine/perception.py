@@ -96,7 +96,7 @@ class Watches:
         seen = self.top_events(events)[self.pair]  # (W, R), the truth until perceived
         # one draw of fixed shape (2, W, R) whatever happened (a traced run replays by slicing it);
         # most watched pairs did nothing, so only what happened is read from it
-        draws = rng.random((2, *seen.shape))
+        draws = rng.random((2, *seen.shape), dtype=np.float32)
         w, r = np.nonzero(seen >= 0)
         if len(w) == 0:
             return seen
@@ -106,7 +106,7 @@ class Watches:
         unseen = ~t.public[action]
         unseen &= draws[0, w, r] >= t.detection[action] * knows
         sd = misperception[r] * (1.0 - knows)
-        noise = ndtri(np.clip(draws[1, w, r], 1e-300, None))  # a standard normal by inversion
+        noise = ndtri(np.clip(draws[1, w, r].astype(float), 1e-12, None))  # a standard normal by inversion
         # v3: hostility tilts the reading of a poorly informed observer only (Jervis: misperception
         # thrives on ambiguity); a fully informed one reads what happened
         reading = noise * sd + spiral_bias[r] * (1.0 - knows) * hostility[observer, self.actor[w], r]

@@ -140,6 +140,7 @@ class UtilityPolicy:
             if cover and len(rows):
                 self.emboldened.append((rows, cover))
         self.taboo_paths = [f"actions.{t.actions[k]}.taboo" for k in self.action]
+        self._taboo_version = -1
         self.has_taboo = any(model.scenario.actions[t.actions[k]].taboo != 0 for k in self.action)
         self.effects = [
             (vid, list(model.scenario.state).index(vid), self.action == t.actions.index(e.action), f"state.{vid}.effects[{k}].weight")
@@ -170,8 +171,11 @@ class UtilityPolicy:
         increment = np.maximum(self.escalation[:, None] - model.posture[i, self.against], 0.0)
         for rows, guarantees in self.emboldened:
             increment[rows] *= self._unprotected(model, guarantees)
-        convex = increment * (1.0 + p["dynamics.utility.convexity"] * increment)
-        yield "escalation aversion", -1, (p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)) * convex
+        convex = increment * increment
+        convex *= p["dynamics.utility.convexity"]
+        convex += increment  # increment x (1 + convexity x increment)
+        convex *= p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)
+        yield "escalation aversion", -1, convex
         yield "reciprocity", -1, actor.reciprocity * np.abs(self.rung[:, None] - model.stance[i, self.against]) * self.direct[:, None]
         for line, crosses in self.red_lines:
             fear = p["dynamics.utility.deterrence"] * model.credibility[line.index, i] * p[line.path("cost")]
@@ -180,10 +184,12 @@ class UtilityPolicy:
             fear = p["dynamics.utility.deterrence"] * commitment_in_force(model, c.index) * p[f"{g.path}.honour"] * p[f"{g.path}.cost"]
             if guarantees:  # the attacker's own guarantor makes it fear the response less
                 fear = fear * self._unprotected(model, guarantees)
-            yield f"deterred by {c.id}", -1, (listed[:, None] * fear + ambiguous[:, None] * (fear * p[c.path("slack")])
-                                               + cautious[:, None] * (fear * p[c.path("caution")]))
+            deterred = listed[:, None] * fear + ambiguous[:, None] * (fear * p[c.path("slack")])
+            if cautious.any():
+                deterred += cautious[:, None] * (fear * p[c.path("caution")])
+            yield f"deterred by {c.id}", -1, deterred
         if self.has_taboo:
-            yield "taboo", -1, np.stack([p[path] for path in self.taboo_paths])
+            yield "taboo", -1, self._taboos(actor)
         for vid, variable, matches, weight in self.effects:
             yield f"state {vid}", 1, matches[:, None] * (p[weight] * model.state_values[variable])
         yield "agreements in force", -1, break_costs(model, i, self.options)
@@ -197,6 +203,14 @@ class UtilityPolicy:
         for c, g in guarantees:
             cover = np.maximum(cover, commitment_in_force(model, c.index) * p[f"{g.path}.honour"])
         return 1.0 - p["dynamics.utility.emboldening"] * cover
+
+    def _taboos(self, actor: Actor) -> np.ndarray:
+        """(O_i, R) taboo costs: fixed during a run unless an inject sets a parameter."""
+        p = actor.model.params
+        if self._taboo_version != p.version:
+            self._taboo = np.stack([p[path] for path in self.taboo_paths])
+            self._taboo_version = p.version
+        return self._taboo
 
     def _preferences(self, actor: Actor) -> np.ndarray:
         """(O_i, R) preferences: fixed during a run unless an inject sets a parameter."""

@@ -43,8 +43,9 @@ class Reach:
         world = s.dynamics.reach.rungs if s.dynamics.reach is not None else UNLIMITED
         own = np.array([s.actions[a].reach if s.actions[a].reach is not None else world for a in t.actions])
         self.switched_on = s.dynamics.reach is not None or any(a.reach is not None for a in s.actions.values())
-        self.option_reach = own[t.action][:, None]
-        self.option_rung = t.rung[t.action][:, None]
+        # an option is within reach where the level toward its target is at least its rung - reach
+        self.needs_level = (t.rung[t.action] - np.minimum(own[t.action], UNLIMITED)).astype(np.int16)[:, None]
+        self.option_rung = t.rung[t.action].astype(np.int16)[:, None]
         self.floor = int(t.rung[t.neutral])
         self.by_pair = Groups(t.pair, len(t.pairs))
         self._pair_key = (t.rung[t.action] + 1).astype(np.int16)[:, None]
@@ -65,25 +66,34 @@ class Reach:
         self.requires_options = np.zeros(t.options, dtype=bool)
         for options, _ in self.requires:
             self.requires_options[options] = True
-        self.by_watcher = Groups(model.watches.observer * n + model.watches.actor, n * n)
+        w = model.watches
+        self.by_watcher = Groups(w.observer * n + w.actor, n * n)
+        # per watch and action seen (the last column: nothing), the rung it makes the observer
+        # feel: what the actor did against the observer or a party it guarantees, else -1
+        against = t.against_of[w.actor[:, None], np.arange(len(t.actions))[None, :], w.target[:, None]]
+        concerns = (against == w.observer[:, None]) | self.protects[w.observer, w.target][:, None]
+        felt = np.where(concerns, t.rung[None, :], -1).astype(np.int16)
+        self._felt = np.concatenate([felt, np.full((len(w.couples), 1), -1, dtype=np.int16)], axis=1)
         self.threat = np.zeros((n, n, model.replicates), dtype=np.int64)
         self.by_reply = np.zeros((t.options, model.replicates), dtype=bool)
 
-    def open_options(self, model: EscalationModel, direct_rung: np.ndarray) -> np.ndarray:
+    def open_options(self, model: EscalationModel, direct_rung: np.ndarray, recent: np.ndarray) -> np.ndarray:
         """(O, R): the options an actor may choose this round; sets `threat` and `by_reply`.
 
         `direct_rung` (n, n, R) is the rung of each actor's direct activities in force against each
-        other one ([actor, against]), -1 where none."""
+        other one ([actor, against]), -1 where none; `recent` (O, R) the options in force or taken
+        in the last two rounds."""
         t = model.tables
         self.threat = self._threat(model, direct_rung)
         felt = self.threat[t.actor, t.against]  # (O, R)
         answering = self.option_rung <= felt
         if self.switched_on:
-            recent = model.in_force | model.last_events | model.events_before_last
-            level = np.maximum(self.by_pair.max(recent * self._pair_key, fill=0) - 1, self.floor)
-            within = self.option_rung <= level[t.pair] + self.option_reach
+            level = self.by_pair.max(recent * self._pair_key, fill=0)  # highest rung + 1, 0 where nothing
+            within = level[t.pair] > self.needs_level  # level >= rung - reach
+            within |= self.needs_level <= self.floor  # within reach of the floor (the neutral rung)
             self.by_reply = answering & ~within
-            open_ = within | answering | (self.option_rung <= self.floor)
+            open_ = within | answering
+            open_ |= self.option_rung <= self.floor
         else:
             self.by_reply = np.zeros_like(answering)
             open_ = np.ones_like(answering)
@@ -96,11 +106,7 @@ class Reach:
         round, or saw in force against it directly."""
         t, w = model.tables, model.watches
         n, R = len(t.actors), model.replicates
-        saw = model.seen
-        action = np.maximum(saw, 0)
-        against = t.against_of[w.actor[:, None], action, w.target[:, None]]
-        concerns = (saw >= 0) & ((against == w.observer[:, None]) | self.protects[w.observer, w.target][:, None])
-        rung = np.where(concerns, t.rung[action], -1)
+        rung = np.take_along_axis(self._felt, model.seen, axis=1)  # seen -1 (nothing) picks the last column
         felt = self.by_watcher.max(rung, fill=-1).reshape(n, n, R)
         felt = np.maximum(felt, direct_rung.transpose(1, 0, 2))
         threat = felt.copy()

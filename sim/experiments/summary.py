@@ -27,7 +27,8 @@ def wilson(successes: int, trials: int) -> tuple[float, float]:
 
 @dataclass
 class Tally:
-    """Counts from runs tables: outcomes, red-line crossings and enforcement, first-crossing rounds."""
+    """Counts from runs tables: outcomes, red-line crossings (the fact), the crossings their owners
+    saw, enforcement (of what was seen), first-crossing rounds."""
 
     classes: list[str]
     red_lines: list[str]
@@ -35,12 +36,14 @@ class Tally:
     runs: int = 0
     outcome_counts: np.ndarray = field(init=False)
     crossed: dict[str, int] = field(init=False)
+    seen: dict[str, int] = field(init=False)
     enforced: dict[str, int] = field(init=False)
     crossing_rounds: dict[str, np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
         self.outcome_counts = np.zeros(len(self.classes), dtype=np.int64)
         self.crossed = dict.fromkeys(self.red_lines, 0)
+        self.seen = dict.fromkeys(self.red_lines, 0)
         self.enforced = dict.fromkeys(self.red_lines, 0)
         self.crossing_rounds = {lid: np.zeros(self.rounds + 1, dtype=np.int64) for lid in self.red_lines}
 
@@ -51,6 +54,10 @@ class Tally:
         for lid in self.red_lines:
             crossed = runs.column(f"crossed.{lid}").to_numpy(zero_copy_only=False)
             self.crossed[lid] += int(crossed.sum())
+            if f"seen.{lid}" in runs.column_names:  # results of model v2 have the owner's view only
+                self.seen[lid] += int(pc.sum(runs.column(f"seen.{lid}")).as_py() or 0)
+            else:
+                self.seen[lid] += int(crossed.sum())
             self.enforced[lid] += int(pc.sum(runs.column(f"enforced.{lid}")).as_py() or 0)
             rounds = runs.column(f"round.{lid}").to_numpy(zero_copy_only=False)
             rounds = rounds[crossed].astype(np.int64)
@@ -73,14 +80,16 @@ class Tally:
     def red_line_rows(self) -> list[dict]:
         rows = []
         for lid in self.red_lines:
-            crossed, enforced = self.crossed[lid], self.enforced[lid]
+            crossed, seen, enforced = self.crossed[lid], self.seen[lid], self.enforced[lid]
             rows.append(
                 {
                     "red_line": lid,
                     "crossed": crossed / self.runs,
                     "crossed_ci": wilson(crossed, self.runs),
-                    "enforced": enforced / crossed if crossed else float("nan"),
-                    "enforced_ci": wilson(enforced, crossed),
+                    "seen": seen / self.runs,
+                    "seen_ci": wilson(seen, self.runs),
+                    "enforced": enforced / seen if seen else float("nan"),
+                    "enforced_ci": wilson(enforced, seen),
                     "median_round": self.median_round(lid),
                 }
             )
@@ -93,11 +102,13 @@ def format_summary(title: str, tally: Tally) -> str:
     for r in tally.outcome_rows():
         lines.append(f"{r['outcome']:<22}{r['p']:>12.4f}   [{r['low']:.4f}, {r['high']:.4f}]   {r['runs']:>8}")
     if tally.red_lines:
-        lines += ["", f"{'red line':<32}{'crossed':>9}{'enforced|crossed':>18}{'median round':>14}"]
+        lines += ["", f"{'red line':<32}{'crossed':>9}{'seen by owner':>15}{'enforced|seen':>15}{'median round':>14}"]
         for r in tally.red_line_rows():
             enforced = "-" if np.isnan(r["enforced"]) else f"{r['enforced']:.3f}"
             median = "-" if np.isnan(r["median_round"]) else f"{r['median_round']:.0f}"
-            lines.append(f"{r['red_line']:<32}{r['crossed']:>9.3f}{enforced:>18}{median:>14}")
+            lines.append(f"{r['red_line']:<32}{r['crossed']:>9.3f}{r['seen']:>15.3f}{enforced:>15}{median:>14}")
+        lines.append("(crossed: the trigger happened; seen: its owner saw a crossing, ambiguous readings "
+                     "included; the owner enforces only what it saw)")
     return "\n".join(lines)
 
 

@@ -112,9 +112,12 @@ def test_more_resolve_makes_enforcement_more_likely() -> None:
     assert z_of(*results) > Z_REQUIRED
 
 
+@pytest.mark.slow
 def test_a_nullified_treaty_makes_russian_arms_for_the_north_after_a_clash_less_likely() -> None:
-    active = runs("peninsula-war", 4_000)
-    void = runs("peninsula-war", 4_000, **{"commitments.treaty_article_4.status": "nullified"})
+    """Model v3: Russia arms the North a step at a time in about half the runs anyway, so the
+    treaty's share is a couple of points (z about 5 at 20,000 runs a side); 40,000 a side."""
+    active = runs("peninsula-war", 40_000)
+    void = runs("peninsula-war", 40_000, **{"commitments.treaty_article_4.status": "nullified"})
     column = "first.russia.arms_transfer"
     assert z_of(active[column].notna(), void[column].notna()) < -Z_REQUIRED
 

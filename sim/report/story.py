@@ -21,7 +21,7 @@ from ..scenario import Scenario
 from .paths import posturing_ceiling
 
 TERMS_SHOWN = 3  # the largest terms of a choice's utility; the rest rarely change the reading
-AFTER_ACTS = ("incident", "broken")  # facts the engine makes after the actors' choices (model.step)
+AFTER_ACTS = ("broken",)  # facts the engine makes after the actors' choices (model.step)
 UNLIKELY = 0.05  # a choice drawn with less chance than this is marked: its largest terms argued against it
 
 
@@ -116,8 +116,6 @@ def _fact_line(fact: Fact, name: Namer) -> str | None:
     if fact.kind == "broken":
         by = "; ".join(name.option(o) for o in d["by"])
         return f"agreement   {name.agreements[d['agreement']]} broken by {by}"
-    if fact.kind == "incident":
-        return f"incident    {name.option(d['option'])}: {d['incident']} (P {chance(d['probability'])} this round)"
     return None
 
 
@@ -162,7 +160,9 @@ def _acts(state: RoundState, facts: list[Fact], tracer: Tracer, name: Namer, sce
         elif o in state.chosen:
             why = reasons.get(o, "its policy")
         else:
-            why = state.causes.get(o, "incident")
+            incident = next((f.data for f in facts if f.kind == "incident" and f.data["option"] == o), None)
+            why = (f"incident {incident['incident']}, P {chance(incident['probability'])} this round" if incident
+                   else state.causes.get(o, "incident"))
         routine = o in state.chosen and o not in state.forced and t.rung[t.action[o]] <= ceiling
         lines.append((f"{verb}      {name.option(o)}  ({why})", routine))
     for o in state.stopped:

@@ -1082,6 +1082,17 @@ def test_escalation_aversion_grows_faster_than_the_step_with_convexity():
     np.testing.assert_allclose(terms["escalation aversion"][strike], 2.0 * 0.5 * step * (1 + 3.0 * step))
 
 
+def test_an_action_may_set_its_own_escalation_points():
+    # A strike sized 60 (a category's 28 otherwise) is the largest step: 1 on the scaled ladder.
+    t = new_model({"actions.strike.points": 60.0}).tables
+    assert t.points[t.actions.index("strike")] == 1.0 and t.score[t.actions.index("strike")] == 60.0
+    t = new_model().tables
+    assert t.points[t.actions.index("strike")] == pytest.approx(28 / 28)  # violent is the duel's largest
+    assert t.points[t.actions.index("threaten")] == pytest.approx(4 / 28)
+    t = new_model({"actions.strike.points": 56.0}).tables
+    assert t.points[t.actions.index("war")] == pytest.approx(28 / 56)
+
+
 def test_a_taboo_is_a_cost_of_its_own():
     # Alpha prefers a strike by 5; a taboo of 6 on strikes leaves it idling.
     world = utility("alpha", toward={"beta": {"strike": 5.0}}) | QUIET_PACT

@@ -181,7 +181,7 @@ class Effect:
     scenario: str
     question: str
     measure: str
-    expected: str  # "up", "down" or "either" (the question asks which)
+    expected: str  # "up", "down", "either" (the question asks which) or "same" (the model's answer is no)
     of: Callable[[pd.DataFrame], pd.Series]
 
 
@@ -195,12 +195,14 @@ EFFECTS = [
     Effect("peninsula-war", "do the alliance and the treaty turn a clash into a wider war?",
            "the US-ROK alliance or the treaty invoked", "up",
            lambda d: d["invoked.us_rok_alliance"].notna() | d["invoked.treaty_article_4"].notna()),
+    # v3: clashes come from incidents at the record's rate and replies to them; an emboldened
+    # North Korea provokes more (tests and shows of force) but a clash is not within its reach
     Effect("emboldened-provocations", "does the treaty make clashes more likely?", "a North Korean clash or worse",
-           "up", lambda d: d["new_rung.north_korea"] >= 12),
+           "same", lambda d: d["new_rung.north_korea"] >= 12),
     Effect("ceasefire-erosion", "does the treaty lose force?", "treaty nullified", "up",
            lambda d: d["status.treaty_article_4"].astype(str) == "nullified"),
-    Effect("tit-for-tat", "does strict reciprocity hold the line or spiral?", "militarized crisis or worse", "either",
-           lambda d: at_least(d, "militarized_crisis")),
+    Effect("tit-for-tat", "does strict reciprocity hold the line or spiral?", "regional war or worse", "either",
+           lambda d: at_least(d, "regional_war")),
     Effect("with-china", "does Beijing's mediation bring a ceasefire nearer?", "a Russia-Ukraine ceasefire agreed",
            "up", lambda d: d["agreed.ukraine_ceasefire"].notna()),
 ]
@@ -232,6 +234,8 @@ def test_each_named_scenario_moves_its_outcome_the_way_its_question_implies(effe
         assert z > Z_REQUIRED
     elif effect.expected == "down":
         assert z < -Z_REQUIRED
+    elif effect.expected == "same":
+        assert abs(z) < Z_SAME, "the scenario's answer is no"
     else:
         assert abs(z) > Z_REQUIRED, "the scenario answers its question one way or the other"
 

@@ -266,8 +266,8 @@ class ScriptedPolicy:
 class TitForTatPolicy:
     """Opens with a fixed option, then answers the opponent's perceived last event toward it in
     kind: the allowed option toward the opponent whose rung is nearest the rung perceived. When
-    the opponent did nothing it saw toward it, it plays the opening again; it never stops an
-    activity of its own accord."""
+    the opponent did nothing it saw toward it, it plays the opening again, as it does where the
+    answer is not open to it (a threshold not met); it never stops an activity of its own accord."""
 
     def __init__(self, actor: Actor):
         model, t, spec = actor.model, actor.model.tables, actor.spec.policy
@@ -288,6 +288,8 @@ class TitForTatPolicy:
         if model.round > 1 and self.watch >= 0:
             seen = model.seen[self.watch]
             pick = np.where(seen >= 0, self.answer[model.tables.rung[np.maximum(seen, 0)]], pick)
+        # an answer the actor may not choose (v3: out of reach, or a threshold not met) is not given
+        pick = np.where(model.open[pick, np.arange(R)], pick, self.opening)
         return Decision(pick[None, :], np.zeros((self.width, R), dtype=bool))
 
 

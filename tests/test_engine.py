@@ -31,6 +31,7 @@ import numpy as np
 import pytest
 
 from sim.engine.clock import DAYS
+from sim.engine.causes import CAUSES
 from sim.engine.commitments import STATUSES
 from sim.engine.model import EscalationModel
 from sim.engine.outcomes import runs_table, trajectory_table
@@ -901,9 +902,11 @@ def test_agreements_are_proposed_at_a_rate_per_rate_unit():
     assert_rate(model.agreed[0], 1 - (1 - one_way) ** 2)
 
 
-def test_mediation_raises_acceptance():
+def test_mediation_raises_the_engaged_partys_proposals_and_acceptance():
     # Alpha always proposes; beta accepts with logistic(-20): never, unless gamma (the mediator)
-    # engaged a party last round, which adds mediation 20: logistic(0) = 1/2.
+    # engaged beta last round, which adds mediation 20 to beta's utility: beta then accepts with
+    # logistic(0) = 1/2 and proposes with 1/2 (alpha accepts), so a truce is signed with
+    # 1 - (1/2)(1/2) = 3/4. Engaging alpha instead moves only alpha, who wanted it anyway.
     world = {
         "agreements.truce.value": {"alpha": 20.0, "beta": -20.0},
         "agreements.truce.proposal_rate": 1.0,
@@ -913,11 +916,12 @@ def test_mediation_raises_acceptance():
     model.step()
     assert model.agreed.mean() < 1e-3
     model.step()
-    assert_rate(model.first_agreed[0] == 2, 0.5)
-    model = new_model(world, replicates=MANY)
-    model.step()
-    model.step()
-    assert model.agreed.mean() < 1e-3
+    assert_rate(model.first_agreed[0] == 2, 0.75)
+    for other in (world, world | script("gamma", "talk>alpha", "idle>alpha")):
+        model = new_model(other, replicates=MANY)
+        model.step()
+        model.step()
+        assert model.agreed.mean() < 1e-3
 
 
 def test_hostility_lowers_a_partys_value_of_an_agreement():
@@ -994,133 +998,218 @@ def test_a_lines_age_is_real_time():
     np.testing.assert_allclose(model.audience_cost[0], stake(0.5, 1.0, 0.5, dt.date(2023, 1, 1), dt.date(2024, 1, 15)))
 
 
-# -- chance, hostility, state ---------------------------------------------------------------------------
+# -- model v3: reach, thresholds, costs, incidents, consequences, facts --------------------------------
+
+QUIET_PACT = {"commitments.pact.status": "nullified"}
 
 
-def test_the_highest_chosen_event_slips_one_rung_up_with_chance_times_enmity():
-    # Alpha means to threaten beta and hates it (hostility 1): with chance 1 the threat slips to
-    # alpha's next option toward beta, a strike. Without enmity nothing slips.
-    world = script("alpha", "threaten>beta") | {"dynamics.chance.base": 1.0, "commitments.pact.status": "nullified"}
-    _, trace, _ = play(world | {"actors.alpha.hostility": {"beta": 1.0}})
-    assert trace == ["strike>beta | . | . ||"] * 6
+def reach(rungs: int) -> dict:
+    return {"dynamics.reach": {"rungs": rungs, "sources": ["judgement"]}}
+
+
+def incident(name: str, actor: str, move: str, rate: float) -> dict:
+    return {f"incidents.{name}": {"actor": actor, **_move(move), "rate": rate, "sources": ["judgement"]}}
+
+
+def test_reach_climbs_the_ladder_a_few_rungs_at_a_time():
+    # Alpha prefers a strike (rung 6) to a threat (2) to idling (1). Without reach it strikes at
+    # once; with reach 4 its level toward beta (idle, 1) opens only rungs up to 5, so it threatens
+    # first, and its threat (level 2) opens the strike the round after; with reach 2 it never
+    # gets there, since a threat keeps its level at 2.
+    world = utility("alpha", toward={"beta": {"strike": 5.0, "threaten": 3.0}}) | QUIET_PACT
     _, trace, _ = play(world)
+    assert trace == ["strike>beta | . | . ||"] * 6
+    _, trace, _ = play(world | reach(4))
+    assert trace == ["threaten>beta | . | . ||", "strike>beta | . | . ||"] + ["strike>beta | . | . ||"] * 4
+    _, trace, _ = play(world | reach(2))
     assert trace == ["threaten>beta | . | . ||"] * 6
 
 
-def test_enmity_is_toward_the_party_an_option_works_against_and_starts_slip_too():
-    # Gamma means to start supplies for beta; it hates alpha, against whom they work: the start
-    # slips to arms, which cross alpha's line. Forced moves (alpha's response) never slip.
-    _, trace, _ = play(
-        script("gamma", "supply>beta") | {"dynamics.chance.base": 1.0, "actors.gamma.hostility": {"alpha": 1.0}}
-    )
-    assert trace == [". | . | +arm>beta || gamma:arm>beta", ". strike>gamma | . |  || gamma:arm>beta"] + [
-        ". | . |  || gamma:arm>beta"
-    ] * 4
+def test_reach_opens_a_reply_at_the_rung_felt_and_never_filters_forced_acts():
+    # Beta strikes alpha in round 2: alpha, held to threats by reach 2, may answer with a strike
+    # in round 3 (the rung it felt); its own strike then keeps its level up. Alpha's red line
+    # response (a strike on gamma, forced) happens whatever its reach.
+    world = utility("alpha", toward={"beta": {"strike": 5.0, "threaten": 3.0}}) | QUIET_PACT | reach(2)
+    _, trace, _ = play(world | script("beta", "idle>alpha", "strike>alpha", "idle>alpha"))
+    assert trace[:4] == ["threaten>beta | . | . ||", "threaten>beta | strike>alpha | . ||",
+                         "strike>beta | . | . ||", "strike>beta | . | . ||"]
+    _, trace, _ = play(script("gamma", "idle>alpha", "arm>beta") | reach(0))
+    assert trace[2] == ". strike>gamma | . |  || gamma:arm>beta"
 
 
-def test_a_slip_into_an_activity_stopped_in_the_same_round_cancels_the_stop():
-    # Alpha's war on beta is stopped in round 2 (an inject) while alpha means to strike; the
-    # strike slips to war: the war goes on, as when a forced start meets a stop (no stop, no
-    # start). Later strikes slip into the war in force and are no events either.
-    _, trace, _ = play(
-        activities("alpha", "war>beta")
-        | script("alpha", "idle>beta", "strike>beta")
-        | inject("ceasefire", 2, stop={"alpha": ["war>beta"]})
-        | {"dynamics.chance.base": 1.0, "actors.alpha.hostility": {"beta": 1.0}, "commitments.pact.status": "nullified"}
-    )
-    assert trace == [". | . | . || alpha:war>beta"] + [" | . | . || alpha:war>beta"] * 5
+def test_an_action_may_declare_its_own_reach():
+    world = utility("alpha", toward={"beta": {"strike": 5.0, "threaten": 3.0}}) | QUIET_PACT | reach(2)
+    _, trace, _ = play(world | {"actions.strike.reach": 5})
+    assert trace == ["strike>beta | . | . ||"] * 6
 
 
-def test_chance_of_a_slip_is_base_plus_slope_times_rung_squared_per_rate_unit():
-    model = new_model(
-        script("alpha", "threaten>beta")
-        | {"dynamics.chance.base": 0.1, "dynamics.chance.slope": 0.4, "actors.alpha.hostility": {"beta": 0.5},
-           "commitments.pact.status": "nullified"}
-        | weekly(),
-        replicates=MANY,
-    )
+@pytest.mark.parametrize(
+    ("needs", "setting", "strikes_from"),
+    [
+        ({"at_war": True}, activities("beta", "war>alpha"), 1),
+        ({"at_war": True}, {}, None),
+        ({"state_above": {"morale": 0.6}}, {"state.morale.initial": 0.7}, 1),
+        ({"state_above": {"morale": 0.6}}, {}, None),
+        ({"attacked": True}, script("beta", "idle>alpha", "strike>alpha", "idle>alpha"), 3),
+        ({"in_reply": True}, script("beta", "idle>alpha", "strike>alpha", "idle>alpha"), 3),
+    ],
+)
+def test_an_action_requires_its_conditions_per_replicate(needs, setting, strikes_from):
+    # Alpha would strike beta every round; `requires` lets it only where the conditions hold: at
+    # war with beta, morale at least 0.6, attacked by beta (last round or the one before), or
+    # in reply to a strike it saw (the round after it, not later).
+    world = utility("alpha", toward={"beta": {"strike": 5.0}}) | QUIET_PACT | {"actions.strike.requires": {"alpha": needs}} | setting
+    model, trace, _ = play(world)
+    struck = [round for round, line in enumerate(trace, start=1) if line.startswith("strike>beta")]
+    if strikes_from is None:
+        assert struck == []
+    elif "attacked" in needs:
+        assert struck == [3, 4]  # beta's strike of round 2 counts as an attack in rounds 3 and 4
+    elif "in_reply" in needs:
+        assert struck == [3]
+    else:
+        assert struck[0] == strikes_from
+
+
+def test_escalation_aversion_grows_faster_than_the_step_with_convexity():
+    model = new_model(utility("alpha") | {"dynamics.utility.escalation_aversion": 2.0, "dynamics.utility.convexity": 3.0})
     model.step()
-    per_month = 0.1 + 0.4 * (2 / 7) ** 2
-    p = (1 - (1 - per_month) ** WEEK) * 0.5
-    slipped = model.events[option(model, "alpha", "strike>beta")]
-    np.testing.assert_array_equal(slipped, ~model.events[option(model, "alpha", "threaten>beta")])
-    assert_rate(slipped, p)
+    actor = model.actors_by_index[0]
+    terms = {name: np.broadcast_to(value, (len(actor.policy.options), 3)) for name, _, value in actor.policy.terms(actor)}
+    t = model.tables
+    strike = list(actor.policy.options).index(option(model, "alpha", "strike>beta"))
+    step = t.points[t.actions.index("strike")]
+    np.testing.assert_allclose(terms["escalation aversion"][strike], 2.0 * 0.5 * step * (1 + 3.0 * step))
 
 
-def test_hostility_reacts_to_what_is_aimed_at_the_observer_and_relaxes():
-    # Richardson: beta's hostility toward alpha rises by reaction x points x (1 - h) for a threat,
-    # falls by reaction x |points| x h for talks, then relaxes toward its start at rate fatigue.
-    reaction, fatigue, h0 = 0.5, 0.25, 0.2
-    _, trace, seen = play(
-        script("alpha", "threaten>beta", "talk>beta", "idle>beta")
-        | {"dynamics.hostility.reaction": reaction, "dynamics.hostility.fatigue": fatigue, "actors.beta.hostility": {"alpha": h0}},
-        watch=lambda m: float(m.hostility[1, 0, 0]),
-    )
-    assert trace == ["threaten>beta | . | . ||", "talk>beta | . | . ||"] + [CALM] * 4
-    h, expected = h0, []
-    for points in (None, 4 / 28, -2 / 28, 0.0, 0.0, 0.0):
-        if points:
-            h += reaction * points * ((1 - h) if points > 0 else h)
-        h -= fatigue * (h - h0)
-        expected.append(h)
-    np.testing.assert_allclose(seen, expected)
+def test_an_action_may_set_its_own_escalation_points():
+    # A strike sized 60 (a category's 28 otherwise) is the largest step: 1 on the scaled ladder.
+    t = new_model({"actions.strike.points": 60.0}).tables
+    assert t.points[t.actions.index("strike")] == 1.0 and t.score[t.actions.index("strike")] == 60.0
+    t = new_model().tables
+    assert t.points[t.actions.index("strike")] == pytest.approx(28 / 28)  # violent is the duel's largest
+    assert t.points[t.actions.index("threaten")] == pytest.approx(4 / 28)
+    t = new_model({"actions.strike.points": 56.0}).tables
+    assert t.points[t.actions.index("war")] == pytest.approx(28 / 56)
 
 
-def test_hostility_relaxes_at_a_rate_per_rate_unit_and_stops_bring_relief():
-    # Gamma's sanctions on alpha stop in round 2: alpha's hostility toward gamma falls by
-    # reaction x points x h in round 3. Fatigue 0.5 a month pulls it toward its start (0.2),
-    # 1 - 0.5^(7/30.44) of the way each week.
-    reaction, h0 = 0.5, 0.2
-    _, trace, seen = play(
-        activities("gamma", "sanction>alpha")
-        | inject("lift", 2, stop={"gamma": ["sanction>alpha"]})
-        | {"dynamics.hostility.reaction": reaction, "dynamics.hostility.fatigue": 0.5, "actors.alpha.hostility": {"gamma": h0}}
-        | weekly(),
-        watch=lambda m: float(m.hostility[0, 2, 0]),
-    )
-    assert trace == [". | . | . || gamma:sanction>alpha", ". | . | . -sanction>alpha ||"] + [CALM] * 4
-    h, expected = h0, []
-    for relief in (0, 0, 12 / 28, 0, 0, 0):
-        h -= reaction * relief * h
-        h -= (1 - 0.5**WEEK) * (h - h0)
-        expected.append(h)
-    np.testing.assert_allclose(seen, expected)
-    assert expected[2] < h0
+def test_a_taboo_is_a_cost_of_its_own():
+    # Alpha prefers a strike by 5; a taboo of 6 on strikes leaves it idling.
+    world = utility("alpha", toward={"beta": {"strike": 5.0}}) | QUIET_PACT
+    _, trace, _ = play(world | {"actions.strike.taboo": 6.0})
+    assert trace == [CALM] * 6
+    _, trace, _ = play(world | {"actions.strike.taboo": 4.0})
+    assert trace == ["strike>beta | . | . ||"] * 6
 
 
-def test_state_drifts_and_moves_with_its_drivers():
-    # Morale drifts down 0.05 a month, jumps 0.2 when alpha strikes and falls 0.1 a month while
-    # alpha's war is in force (started in round 3, a start but not a strike); it stays in [0, 1].
-    model, trace, morale = play(
-        script("alpha", "idle>beta", "strike>beta", "war>beta")
-        | {"commitments.pact.status": "nullified", "state.morale.drift": -0.05}
-        | {"state.morale.drivers": [
-            {"actor": "alpha", "actions": ["strike"], "delta": 0.2},
-            {"actor": "alpha", "actions": ["war"], "delta": -0.1, "while_in_force": True},
-        ]},
+def test_an_incident_is_an_event_nobody_chose_seen_and_answered():
+    # Alpha only idles; an incident has it strike beta in every round. Beta sees it, the pact
+    # obliges gamma to strike alpha the round after, and the run's first use of force is caused
+    # by an incident. Nothing slips above the incident's own rung.
+    model, trace, _ = play(incident("border", "alpha", "strike>beta", 1.0))
+    assert trace == [". strike>beta | . | . ||"] + [". strike>beta | . | . strike>alpha ||"] * 5
+    assert (model.first_force_cause == CAUSES.index("incident")).all()
+
+
+def test_incidents_happen_at_their_rate_per_rate_unit():
+    model = new_model(incident("border", "alpha", "strike>beta", 0.3) | QUIET_PACT | weekly(), replicates=MANY)
+    model.step()
+    assert_rate(model.events[option(model, "alpha", "strike>beta")], 1 - 0.7**WEEK)
+    assert not model.chosen[option(model, "alpha", "strike>beta")].any()
+
+
+def test_a_commitment_triggers_by_category():
+    # The pact names war only; with the category violent_escalation a strike on beta triggers it.
+    world = script("alpha", "strike>beta", "idle>beta") | {"commitments.pact.trigger.actions": ["war"]}
+    _, trace, _ = play(world)
+    assert trace[1] == ". | . | . ||"
+    _, trace, _ = play(world | {"commitments.pact.trigger.categories": ["violent_escalation"]})
+    assert trace[1] == ". | . | . strike>alpha ||"
+
+
+def test_a_red_line_triggers_by_category():
+    world = script("gamma", "idle>alpha", "arm>beta") | {"red_lines.alpha.no_arms.trigger.actions": ["sanction"],
+                                                          "red_lines.alpha.no_arms.trigger.target": "beta"}
+    _, trace, _ = play(world)
+    assert trace[2] == ". | . |  || gamma:arm>beta"
+    _, trace, _ = play(world | {"red_lines.alpha.no_arms.trigger.categories": ["non_violent_escalation"]})
+    assert trace[2] == ". strike>gamma | . |  || gamma:arm>beta"
+
+
+def test_a_commitment_makes_its_potential_attackers_cautious_short_of_an_attack():
+    # Kim: caution x the deterrence of an attack on beta weighs on alpha's threats to beta, in
+    # proportion to their escalation points over those of the listed attacks (a strike, a war).
+    world = utility("alpha") | {"commitments.pact.obligations.gamma.cost": 5.0, "dynamics.utility.deterrence": 1.0,
+                                "commitments.pact.trigger.ambiguous": []}
+    for caution in (0.0, 2.0):
+        model = new_model(world | {"commitments.pact.caution": caution})
+        model.step()
+        actor = model.actors_by_index[0]
+        terms = {name: np.broadcast_to(v, (len(actor.policy.options), 3)) for name, _, v in actor.policy.terms(actor)}
+        t = model.tables
+        threaten = list(actor.policy.options).index(option(model, "alpha", "threaten>beta"))
+        expected = caution * 1.0 * 5.0 * t.points[t.actions.index("threaten")] / t.points[t.actions.index("war")]
+        np.testing.assert_allclose(terms["deterred by pact"][threaten], expected)
+
+
+def test_an_agreement_ripens_with_its_state():
+    # Both parties value a truce at -10, plus 20 x morale (0.5): utility 0, so each proposes and
+    # accepts half the time: signed with 1 - (1 - 1/4)^2. Without ripeness, almost never.
+    world = {"agreements.truce.value": {"alpha": -10.0, "beta": -10.0}, "agreements.truce.proposal_rate": 1.0}
+    model = new_model(world | {"agreements.truce.ripeness": {"state": "morale", "weight": {"alpha": 20.0, "beta": 20.0}}},
+                      replicates=MANY)
+    model.step()
+    assert_rate(model.agreed[0], 1 - 0.75**2)
+    model = new_model(world, replicates=MANY)
+    model.step()
+    assert model.agreed.mean() < 1e-3
+
+
+def test_a_state_driver_may_name_its_targets():
+    model, _, morale = play(
+        script("alpha", "strike>gamma", "strike>beta") | QUIET_PACT
+        | {"state.morale.drivers": [{"actor": "alpha", "actions": ["strike"], "targets": ["beta"], "delta": 0.2}]},
         watch=lambda m: float(m.state_values[0, 0]),
     )
-    assert trace == [CALM, "strike>beta | . | . ||", "+war>beta | . | . || alpha:war>beta"] + [
-        " | . | . || alpha:war>beta"
-    ] * 3
-    np.testing.assert_allclose(morale, [0.45, 0.6, 0.45, 0.3, 0.15, 0.0], atol=1e-12)
+    np.testing.assert_allclose(morale[:3], [0.5, 0.7, 0.9], atol=1e-12)
 
 
-def test_state_drift_is_per_rate_unit():
-    _, _, morale = play({"state.morale.drift": -0.1} | weekly(), watch=lambda m: float(m.state_values[0, 0]))
-    np.testing.assert_allclose(morale, [0.5 - 0.1 * WEEK * k for k in range(1, 7)])
+def test_routine_moves_are_part_of_the_status_quo():
+    # Alpha threatens beta every round: new escalation, unless threats were its routine.
+    world = script("alpha", "threaten>beta") | QUIET_PACT
+    model, _, _ = play(world)
+    assert (model.peak_new == model.tables.rung[model.tables.actions.index("threaten")]).all()
+    model, _, _ = play(world | {"actors.alpha.routine": [_move("threaten>beta")]})
+    assert (model.peak_new == 0).all()
 
 
-def test_a_state_variable_weighs_in_an_actors_utility():
-    # Alpha values sanctions on gamma at 5, less 10 x morale: morale 1.0, 0.6, 0.2 in rounds 1-3.
-    _, trace, _ = play(
-        utility("alpha", sanction=5.0)
-        | {"state.morale.initial": 1.0, "state.morale.drift": -0.4,
-           "state.morale.effects": [{"actor": "alpha", "action": "sanction", "weight": -10.0}]}
-    )
-    assert trace == [CALM, CALM, "+sanction>gamma | . | . || alpha:sanction>gamma"] + [
-        ". | . | . || alpha:sanction>gamma"
-    ] * 3
+def test_a_line_crossed_unseen_is_a_fact_the_owner_does_not_enforce():
+    # Gamma arms beta covertly and alpha never sees it: crossed (the fact), not seen, not enforced.
+    world = script("gamma", "idle>alpha", "arm>beta") | {"actions.arm.public": False, "actions.arm.detection": 0.0}
+    model, trace, _ = play(world)
+    assert all("strike>gamma" not in line for line in trace)
+    runs = runs_table(model, 0).to_pandas()
+    assert runs["crossed.alpha.no_arms"].all() and not runs["seen.alpha.no_arms"].any()
+    assert (runs["round.alpha.no_arms"] == 2).all() and runs["enforced.alpha.no_arms"].isna().all()
+    model, _, _ = play(script("gamma", "idle>alpha", "arm>beta"))
+    runs = runs_table(model, 0).to_pandas()
+    assert runs["seen.alpha.no_arms"].all() and runs["enforced.alpha.no_arms"].all()
+
+
+def test_the_cause_of_a_first_use_of_force_is_recorded():
+    # A strike chosen with no reach to hold it back is a choice; a red line's response is forced;
+    # a strike opened only by the strike alpha felt from beta is a reply.
+    model, _, _ = play(script("alpha", "strike>beta", "idle>beta"))
+    assert (model.first_force_cause == CAUSES.index("choice")).all()
+    model, _, _ = play(script("gamma", "idle>alpha", "arm>beta"))
+    assert (model.first_force_cause == CAUSES.index("red-line response")).all()
+    world = utility("alpha", toward={"beta": {"strike": 5.0, "threaten": 3.0}}) | QUIET_PACT | reach(2)
+    model = new_model(world | script("beta", "idle>alpha", "strike>alpha", "idle>alpha"), replicates=SAME)
+    for _ in range(3):
+        model.step()
+    strike = option(model, "alpha", "strike>beta")
+    assert (model.event_causes()[strike] == CAUSES.index("reply")).all()
+    assert (model.first_force_cause == CAUSES.index("choice")).all()  # beta's strike came first
 
 
 # -- perception ----------------------------------------------------------------------------------------
@@ -1143,13 +1232,20 @@ def test_covert_actions_are_seen_with_probability_detection_times_intelligence()
 
 
 def test_spiral_bias_makes_a_hostile_observer_read_a_move_higher():
-    # Beta hates alpha (1.0) and reads its moves 3 rungs higher: a threat (rung 2) is read at
+    # Beta hates alpha (1.0) and, knowing nothing (intelligence 0: the tilt falls with
+    # intelligence), reads its moves 3 rungs higher: a threat (rung 2) is read at
     # rung 5, nearest to a strike, and tit-for-tat beta answers a strike; alpha's idling (rung 1)
     # is read at rung 4, as near a threat as a strike, so as a threat (lower on ties). Gamma, not
     # hostile, reads the threat as it is and the pact stays quiet.
     model, trace, _ = play(
         script("alpha", "threaten>beta", "idle>beta")
         | {"dynamics.perception.spiral_bias": 3.0, "actors.beta.hostility": {"alpha": 1.0}}
+        | {"actors.beta.policy": {"name": "tit_for_tat", "opponent": "alpha", "opening": _move("idle>alpha")}}
+    )
+    assert not any("strike>alpha" in line for line in trace)  # fully informed: it reads the threat as it is
+    model, trace, _ = play(
+        script("alpha", "threaten>beta", "idle>beta")
+        | {"dynamics.perception.spiral_bias": 3.0, "actors.beta.hostility": {"alpha": 1.0}, "actors.beta.intelligence": 0.0}
         | {"actors.beta.policy": {"name": "tit_for_tat", "opponent": "alpha", "opening": _move("idle>alpha")}}
     )
     assert trace == ["threaten>beta | . | . ||", ". | strike>alpha | . ||"] + [". | threaten>alpha | . ||"] * 4

@@ -324,7 +324,7 @@ def test_explain_a_parameter_gives_its_value_the_blocks_sources_and_note(
     assert code == 0
     assert out.splitlines() == [
         "state.tension.drivers[0].delta = 0.1",
-        "  part of state.tension.drivers[0]: {actor: alpha, actions: [threaten], delta: 0.1, while_in_force: false}",
+        "  part of state.tension.drivers[0]: {actor: alpha, actions: [threaten], targets: [], delta: 0.1, while_in_force: false}",
         "  why: How tense the duel is.",
         "  sources (of state.tension):",
         "    [duel-handbook] The duel handbook (2020)",

@@ -176,7 +176,7 @@ def test_unknown_key_says_what_is_allowed_and_did_you_mean(tmp_path: Path) -> No
     assert p.message == (
         "unknown key 'resolv' (expected one of: activities, attribution, audience_cost_weight, hostility, "
         "intelligence, label, moves_per_round, note, persistence, policy, preferences, preferences_toward, "
-        "reciprocity, resolve, risk_tolerance, sources, sponsor) (did you mean 'resolve'?)"
+        "reciprocity, resolve, risk_tolerance, routine, sources, sponsor) (did you mean 'resolve'?)"
     )
 
 

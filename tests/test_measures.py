@@ -14,6 +14,7 @@ import sim
 from sim.cli import main
 from sim.experiments.summary import Tally, format_summary, rate_text
 from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.calendar import round_dates
 
 
 @pytest.fixture(scope="module")
@@ -40,20 +41,25 @@ def _with_measures(tmp_path: Path, measures: dict, name: str = "m") -> Path:
 
 
 def test_horizons_windows_and_statuses_follow_the_events_vocabulary(tmp_path: Path) -> None:
-    scenario = load_scenario("baseline")
-    third = scenario.start + dt.timedelta(days=62)  # round 3 starts about two months in
-    file = _with_measures(tmp_path, {
-        "crossed_ever": {"question": "Seoul's line crossed", "kind": "red_line", "red_line": "south_korea.precision_weapons"},
-        "crossed_early": {"question": "crossed by round 3", "kind": "red_line",
-                          "red_line": "south_korea.precision_weapons", "by": third.isoformat()},
-        "nullified": {"question": "treaty nullified", "kind": "commitment", "commitment": "treaty_article_4",
-                      "status": "nullified"},
-    })
+    # In precision-weapons Russia's lethal-aid line is crossed in most runs, mostly in rounds 4-6:
+    # a horizon at round 4's start date splits the crossings.
+    scenario = load_scenario("precision-weapons")
+    fourth = round_dates(scenario)[3]
+    file = tmp_path / "m.yaml"
+    file.write_text(yaml.safe_dump({
+        "name": "m", "extends": "precision-weapons", "description": "Measures under test.", "sources": ["judgement"],
+        "measures": {
+            "crossed_ever": {"question": "Moscow's line crossed", "kind": "red_line", "red_line": "russia.lethal_aid"},
+            "crossed_early": {"question": "crossed by round 4", "kind": "red_line", "red_line": "russia.lethal_aid",
+                              "by": fourth.isoformat()},
+            "nullified": {"question": "treaty nullified", "kind": "commitment", "commitment": "treaty_article_4",
+                          "status": "nullified"},
+        }}), encoding="utf-8")
     runs = sim.run(file, runs=300, seed=2, rounds=8, workers=1).runs()
-    crossing = runs["round.south_korea.precision_weapons"]
-    assert (runs["measure.crossed_ever"] == runs["crossed.south_korea.precision_weapons"]).all()
-    assert (runs["measure.crossed_early"] == (crossing.fillna(99) <= 3)).all()
-    assert runs["measure.crossed_early"].sum() < runs["measure.crossed_ever"].sum()
+    crossing = runs["round.russia.lethal_aid"]
+    assert (runs["measure.crossed_ever"] == runs["crossed.russia.lethal_aid"]).all()
+    assert (runs["measure.crossed_early"] == (crossing.fillna(99) <= 4)).all()
+    assert 0 < runs["measure.crossed_early"].sum() < runs["measure.crossed_ever"].sum()
     assert (runs["measure.nullified"] == (runs["status.treaty_article_4"].astype(str) == "nullified")).all()
 
 

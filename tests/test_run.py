@@ -47,7 +47,7 @@ def test_runs_table_columns_and_rows(small_run):
     assert len(runs) == 1500 and runs["run"].tolist() == list(range(1500))
     s = small_run.scenario
     expected = {"run", "outcome", "settled", "peak_round", "peak_rung", "new_rung", "final_rung", "escalation_score"}
-    expected |= {f"{kind}.{lid}" for lid in s.red_lines for kind in ("crossed", "enforced", "round")}
+    expected |= {f"{kind}.{lid}" for lid in s.red_lines for kind in ("crossed", "seen", "enforced", "round")}
     expected |= {f"{kind}.{cid}" for cid in s.commitments for kind in ("status", "invoked")}
     expected |= {f"{kind}.{gid}" for gid in s.agreements for kind in ("agreed", "in_force")}
     expected |= {f"{kind}.{a}" for a in s.actors for kind in ("peak_rung", "new_rung")}

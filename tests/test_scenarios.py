@@ -126,6 +126,7 @@ def test_world_starts_from_the_status_quo_of_the_record(loaded: dict[str, Scenar
         ("south_korea", "nonlethal_aid", "ukraine"),
         ("south_korea", "sanction", "russia"),
         ("south_korea", "sanction", "north_korea"),
+        ("russia", "sanction", "south_korea"),  # "unfriendly" state countermeasures since March 2022
     }
     assert str(s.start) == "2024-06-23" and (s.round.length, s.round.unit) == (1, "month")
     assert s.actions["lethal_aid"].against == {"ukraine": "russia"}
@@ -179,7 +180,7 @@ SCENARIO_FILES = sorted((REPO / "scenarios").rglob("*.yaml"))
 
 def test_scenario_files_are_the_world_and_the_named_scenarios() -> None:
     assert [p.relative_to(REPO / "scenarios").as_posix() for p in SCENARIO_FILES] == sorted(
-        [f"{n}.yaml" for n in NAMES] + ["world/korea-2024.yaml", "world/korea-2024-calibrated.yaml"]
+        [f"{n}.yaml" for n in NAMES] + ["world/korea-2024.yaml"]
     )
 
 

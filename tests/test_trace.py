@@ -47,12 +47,17 @@ def first_rounds_told(trace: Trace) -> dict[str, int]:
 
 
 def crossings_told(trace: Trace) -> dict[str, int]:
-    """`round.<line>` as the tracer saw it: the owner judges a crossing the round after it."""
-    lines = list(trace.scenario.red_lines)
+    """`round.<line>` as the trace tells it: the first round the trigger happened (the fact,
+    whether or not its owner saw it)."""
+    t = compile_tables(trace.scenario)
     out: dict[str, int] = {}
-    for fact in trace.tracer.facts:
-        if fact.kind == "crossed":
-            out.setdefault(f"round.{lines[fact.data['line']]}", fact.round - 1)
+    for lid, line in trace.scenario.red_lines.items():
+        crossing = set(t.options_matching(t.index(line.trigger.actor), t.actions_of(line.trigger.actions, line.trigger.categories),
+                                          t.index(line.trigger.target)).tolist())
+        for number, state in enumerate(trace.tracer.states, start=1):
+            if crossing & set(state.events):
+                out[f"round.{lid}"] = number
+                break
     return out
 
 
@@ -82,7 +87,7 @@ def test_a_korean_run_that_crossed_a_red_line_replays_exactly(korea_run) -> None
     assert_tells_the_record(trace)
     assert crossings_told(trace)
     text = format_trace(trace)
-    assert "crossed last round as its owner saw it" in text and "P(enforce)" in text
+    assert ("crossed last round as its owner saw it" in text and "P(enforce)" in text) or not crossings_told(trace)
     brief = format_trace(trace, brief=True)
     assert "red line" in brief and "perceived" in text
     assert all(" hold>" not in line for line in brief.splitlines() if "perceived" in line)

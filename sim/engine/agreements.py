@@ -2,9 +2,11 @@
 
 Each round an agreement not in force may be proposed by either party, with probability
 `proposal_rate` (per rate unit) times the logistic of the proposer's utility for it; the
-other party accepts with the logistic of its own utility, raised by `mediation` when a
-mediator engaged either party last round. A party's utility is its `value` for the agreement
-less its hostility toward the other (utility weights' `hostility`). In force, it stops the
+other party accepts with the logistic of its own utility. A party's utility is its `value` for
+the agreement less its hostility toward the other (utility weights' `hostility`), plus
+`mediation` when a mediator engaged that party last round (per party: it raises that party's
+proposals and acceptances), plus its `ripeness` weight times a state variable (Zartman's
+hurting stalemate: war weariness makes a settlement ripe). In force, it stops the
 activities it names between the parties, eases their hostility by `eases` per rate unit, and
 costs either party `break_cost` in utility for an option that would break it; an event of a
 named action between the parties breaks it.
@@ -32,7 +34,8 @@ class Agreement:
     parties: tuple[int, int]
     covered: np.ndarray  # (O,) bool: options of a party, of a named action, toward or against the other
     mediators: np.ndarray  # (M,) actors
-    engaging: np.ndarray  # (O,) bool: a mediator's de-escalating moves toward either party
+    engaging: tuple[np.ndarray, np.ndarray]  # (O,) bool each: a mediator's de-escalating moves toward each party
+    ripeness_state: int  # -1 when the agreement does not ripen
 
     def path(self, key: str) -> str:
         return f"agreements.{self.id}.{key}"
@@ -47,15 +50,26 @@ def compile_agreements(model: EscalationModel) -> list[Agreement]:
             (t.actor == b) & ((t.target == a) | (t.against == a))
         )
         mediators = np.array([t.index(m) for m in g.mediators], dtype=np.int64)
-        engaging = np.isin(t.actor, mediators) & np.isin(t.target, [a, b]) & (t.points[t.action] < 0)
-        out.append(Agreement(index, gid, (a, b), named & between, mediators, engaging))
+        engaging = tuple(np.isin(t.actor, mediators) & (t.target == x) & (t.points[t.action] < 0) for x in (a, b))
+        ripeness = list(model.scenario.state).index(g.ripeness.state) if g.ripeness else -1
+        out.append(Agreement(index, gid, (a, b), named & between, mediators, engaging, ripeness))
     return out
 
 
 def utility(model: EscalationModel, g: Agreement, party: int, other: int) -> np.ndarray:
-    p = model.params
-    value = p[g.path(f"value.{model.tables.actors[party]}")]
-    return value - p["dynamics.utility.hostility"] * model.hostility[party, other]
+    p, name = model.params, model.tables.actors[party]
+    value = p[g.path(f"value.{name}")] - p["dynamics.utility.hostility"] * model.hostility[party, other]
+    if g.ripeness_state >= 0:
+        value = value + p.get(g.path(f"ripeness.weight.{name}"), 0.0) * model.state_values[g.ripeness_state]
+    return value
+
+
+def mediated(model: EscalationModel, g: Agreement, party: int) -> np.ndarray | float:
+    """(R,): `mediation` where a mediator engaged `party` last round, else 0."""
+    engaging = g.engaging[g.parties.index(party)]
+    if not engaging.any():
+        return 0.0
+    return model.last_events[engaging].any(axis=0) * model.params[g.path("mediation")]
 
 
 def negotiate(model: EscalationModel) -> None:
@@ -65,11 +79,10 @@ def negotiate(model: EscalationModel) -> None:
         a, b = g.parties
         in_force = model.agreed[g.index]
         rate = model.clock.chance(p[g.path("proposal_rate")])
-        mediated = (model.last_events[g.engaging].any(axis=0) * p[g.path("mediation")]) if g.engaging.any() else 0.0
         signed = np.zeros(R, dtype=bool)
         for proposer, other in ((a, b), (b, a)):
-            proposes = rng.random(R) < rate * logistic(utility(model, g, proposer, other))
-            accepts = rng.random(R) < logistic(utility(model, g, other, proposer) + mediated)
+            proposes = rng.random(R) < rate * logistic(utility(model, g, proposer, other) + mediated(model, g, proposer))
+            accepts = rng.random(R) < logistic(utility(model, g, other, proposer) + mediated(model, g, other))
             signed |= proposes & accepts
             if model.tracer is not None:
                 model.tracer.offered(model, g, proposer, other, proposes, accepts)

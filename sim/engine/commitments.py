@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..scenario.references import attackers_of
+from .causes import OBLIGATION
 
 if TYPE_CHECKING:
     from .model import EscalationModel
@@ -96,8 +97,8 @@ def compile_commitments(model: EscalationModel) -> list[Commitment]:
             Commitment(
                 index=index,
                 id=cid,
-                actions=t.action_index(c.trigger.actions),
-                ambiguous=t.action_index(c.trigger.actions + c.trigger.ambiguous),
+                actions=t.actions_of(c.trigger.actions, c.trigger.categories),
+                ambiguous=t.actions_of(c.trigger.actions + c.trigger.ambiguous, c.trigger.categories),
                 guarantees=guarantees,
                 nullify_state=list(s.state).index(c.nullification.state) if c.nullification else -1,
             )
@@ -135,7 +136,7 @@ def check_commitments(model: EscalationModel, seen: np.ndarray) -> None:
             honoured &= option >= 0
             if model.tracer is not None:
                 model.tracer.triggered(model, c, g, attacker, triggered, honoured)
-            model.schedule(honoured, option, p.rounds(f"{g.path}.lag"))
+            model.schedule(honoured, option, p.rounds(f"{g.path}.lag"), OBLIGATION)
             first = honoured & (model.first_invoked[c.index] == 0)
             model.first_invoked[c.index, first] = model.round
             status = np.where(honoured, INVOKED, np.where(triggered, LAPSED, status))

@@ -4,9 +4,13 @@ Every piece of state is an array whose *last* axis is the replicate (options, ac
 first): rows of one option or actor are contiguous, which makes the per-group reductions of a
 round fast (see perception.Groups). Decisions and records are arrays over *options* (an allowed
 actor, action and target; see tables.py). A round
-(docs/design.md, "The model"): 1 injects and responses falling due, 2 perception of last round's events,
-3 commitments and red lines, 4 agreements, 5 each actor's stops and picks, 6 chance,
-7 hostility and state updates, 8 records.
+(docs/design.md, "The model"): 1 injects and responses falling due, 2 perception of last round's
+events and the options open to each actor (reach.py), 3 commitments and red lines, 4 agreements,
+5 each actor's stops and picks, 6 incidents, 7 hostility and state updates, 8 records.
+
+Every random draw has the replicate as its last axis and a size fixed by the scenario, never by
+what happened (`rng.random((k, R))`, never `rng.random(mask.sum())`): a traced run can then be
+replayed alone by slicing its column of each of the block's draws.
 """
 
 from __future__ import annotations
@@ -23,11 +27,14 @@ from . import policies
 from . import redlines as red_line_rules
 from .agents import Actor
 from .agreements import breaks, compile_agreements, negotiate
+from .causes import CHOICE, INCIDENT, INJECT, REPLY, THRESHOLD
 from .clock import Clock
+from .incidents import Incidents
 from .commitments import STATUSES, check_commitments, compile_commitments
 from .parameters import Parameters
 from .perception import NONE, Groups, Watches
-from .redlines import check_red_lines, compile_red_lines
+from .reach import Reach, at_war
+from .redlines import check_red_lines, compile_red_lines, record_facts
 from .tables import compile_tables
 from .tracer import Tracer
 from ..scenario import Scenario, load_scenario
@@ -88,6 +95,8 @@ class EscalationModel(mesa.Model):
         self.agreements = compile_agreements(self)
         self._init_injects()
         self._init_state_variables()
+        self.reach = Reach(self)
+        self.incidents = Incidents(self)
         self.actors_by_index = [Actor(self, actor_id) for actor_id in self.tables.actors]
         self.sponsor_of = np.array(
             [self.tables.index(a.spec.sponsor) if a.spec.sponsor else -1 for a in self.actors_by_index], dtype=np.int64
@@ -109,9 +118,12 @@ class EscalationModel(mesa.Model):
         self.option_points = t.points[t.action]
         self.option_activity = t.activity[t.action]
         self.start_force = np.zeros(O, dtype=bool)
+        routine = np.zeros(O, dtype=bool)  # moves taken as a matter of course before the start
         for aid, actor in s.actors.items():
             for move in actor.activities:
                 self.start_force[t.option(aid, move.action, move.target)] = True
+            for move in actor.routine:
+                routine[t.option(aid, move.action, move.target)] = True
         self.in_force = np.repeat(self.start_force[:, None], R, axis=1)
         self.events = np.zeros((O, R), dtype=bool)
         self.last_events = np.zeros((O, R), dtype=bool)
@@ -121,12 +133,17 @@ class EscalationModel(mesa.Model):
         self.last_stopped = np.zeros((O, R), dtype=bool)
         self.chosen = np.zeros((O, R), dtype=bool)
         self.forced_start = np.zeros((O, R), dtype=bool)
+        self.forced_cause = np.zeros((O, R), dtype=np.int8)
+        self.incident = np.zeros((O, R), dtype=bool)
+        self.open = np.ones((O, R), dtype=bool)
+        self._at_war: np.ndarray | None = None
+        self.first_force_cause = np.zeros(R, dtype=np.int8)
         self.forced_stop = np.zeros((O, R), dtype=bool)
         self.due: dict[int, np.ndarray] = {}
         self.by_actor_against = Groups(t.actor * n + t.against, n * n)
         self.by_actor_action = Groups(t.actor * len(t.actions) + t.action, n * len(t.actions))
         self.by_actor = Groups(t.actor, n)
-        start_rung = np.where(self.start_force, self.option_rung, NONE)[:, None]
+        start_rung = np.where(self.start_force | routine, self.option_rung, NONE)[:, None]
         self.baseline = self.by_actor_against.max(start_rung)[:, 0].reshape(n, n)
         self.hostility = np.zeros((n, n, R))
         for i, aid in enumerate(t.actors):
@@ -146,7 +163,8 @@ class EscalationModel(mesa.Model):
         self.seen = np.full((len(self.watches.couples), R), NONE)
         self.stance = np.full((n, n, R), t.rung[t.neutral] / t.top)
         self.attacking = np.zeros((n, n, R), dtype=bool)
-        self.first_crossed = np.zeros((len(s.red_lines), R), dtype=np.int16)
+        self.first_crossed = np.zeros((len(s.red_lines), R), dtype=np.int16)  # first round the owner saw it
+        self.first_fact = np.zeros((len(s.red_lines), R), dtype=np.int16)  # first round it was crossed
         self.enforced_first = np.zeros((len(s.red_lines), R), dtype=bool)
         start_taken = self.by_actor_action.any(self.start_force[:, None], compact=True)
         self.first_taken = np.repeat(np.where(start_taken, 0, -1).astype(np.int16), R, axis=1)
@@ -169,6 +187,7 @@ class EscalationModel(mesa.Model):
         self._escalation_points = np.maximum(self.option_points, 0.0)[:, None]
         self.posture = np.zeros((n, n, R))
         self._new_rung = (self.option_rung * self.new_above).astype(np.int16)[:, None]
+        self._new_force_rows = np.flatnonzero(self.new_above & t.attack[t.action])
 
     def _init_injects(self) -> None:
         s, t = self.scenario, self.tables
@@ -192,19 +211,29 @@ class EscalationModel(mesa.Model):
         t, s = self.tables, self.scenario
         self.drivers = [
             [
-                (t.options_matching(t.index(d.actor), t.action_index(d.actions)), d.while_in_force, f"state.{vid}.drivers[{k}].delta")
+                (self._driving(d), d.while_in_force, f"state.{vid}.drivers[{k}].delta")
                 for k, d in enumerate(var.drivers)
             ]
             for vid, var in s.state.items()
         ]
 
+    def _driving(self, driver) -> np.ndarray:
+        """The options of a state variable's driver: its actor's, of its actions, toward its targets."""
+        t = self.tables
+        options = t.options_matching(t.index(driver.actor), t.action_index(driver.actions))
+        if driver.targets:
+            options = options[np.isin(t.target[options], [t.index(x) for x in driver.targets])]
+        return options
+
     # -- the round ------------------------------------------------------------------------------
 
     def step(self) -> None:
         self.round += 1
-        self.forced_start = self.due.pop(self.round, None)
-        if self.forced_start is None:
-            self.forced_start = np.zeros_like(self.events)
+        self.forced_cause = self.due.pop(self.round, None)
+        if self.forced_cause is None:
+            self.forced_cause = np.zeros(self.events.shape, dtype=np.int8)
+        self.forced_start = self.forced_cause > 0
+        self._at_war = None
         self.forced_stop = np.zeros_like(self.events)
         self._apply_injects()
         self._perceive()
@@ -216,7 +245,7 @@ class EscalationModel(mesa.Model):
         for actor in self.actors_by_index:
             actor.step()
         self._apply_decisions()
-        self._chance()
+        self._incidents()
         breaks(self)
         self._update_hostility()
         self._update_state_variables()
@@ -230,8 +259,9 @@ class EscalationModel(mesa.Model):
             # (mesa.Agent._ids); drop ours when the run ends so memory stays flat over blocks.
             mesa.Agent._ids.pop(self, None)
 
-    def schedule(self, mask: np.ndarray, option: np.ndarray | int, lag: np.ndarray) -> None:
-        """Force `option` to start or be taken `lag` rounds from now in the replicates `mask`."""
+    def schedule(self, mask: np.ndarray, option: np.ndarray | int, lag: np.ndarray, cause: int) -> None:
+        """Force `option` to start or be taken `lag` rounds from now in the replicates `mask`, for
+        `cause` (OBLIGATION, RED_LINE)."""
         rows = np.flatnonzero(mask)
         if len(rows) == 0:
             return
@@ -240,9 +270,13 @@ class EscalationModel(mesa.Model):
         for r in np.unique(when):
             if r > self.scenario.rounds:
                 continue
-            into = self.forced_start if r == self.round else self.due.setdefault(int(r), np.zeros_like(self.events))
             now = when == r
-            into[chosen[now], rows[now]] = True
+            if r == self.round:
+                self.forced_start[chosen[now], rows[now]] = True
+                into = self.forced_cause
+            else:
+                into = self.due.setdefault(int(r), np.zeros(self.events.shape, dtype=np.int8))
+            into[chosen[now], rows[now]] = cause
 
     def _apply_injects(self) -> None:
         for iid, inject in self.scenario.injects.items():
@@ -255,6 +289,7 @@ class EscalationModel(mesa.Model):
             starts, stops = self.inject_options[iid]
             for option in starts:
                 self.forced_start[option] |= fires
+                self.forced_cause[option] = np.where(fires, INJECT, self.forced_cause[option])
             for option in stops:
                 self.forced_stop[option] |= fires
             for gid in inject.sign:
@@ -282,8 +317,12 @@ class EscalationModel(mesa.Model):
         )
         direct_rung = self.by_actor_against.max(self.in_force * self._direct_rung_key, fill=0) - 1
         stance = np.maximum(direct_rung.reshape(n, n, -1), t.rung[t.neutral]).transpose(1, 0, 2).astype(float)
-        posture = self.by_actor_against.max(self.in_force * self._escalation_points, fill=0.0)
-        self.posture = posture.reshape(n, n, -1)  # [actor, against]: escalation points it has in force
+        # its activities in force and its moves of the last two rounds (v3: a step is measured from
+        # where the actor stands, so answering fire with fire is no new escalation)
+        recent = self.in_force | self.last_events
+        recent |= self.events_before_last
+        posture = self.by_actor_against.max(recent * self._escalation_points, fill=0.0)
+        self.posture = posture.reshape(n, n, -1)  # [actor, against]: escalation points it has in force or just used
         self.aimed = list(self._aimed_at_observers())
         w_target = self.watches.target
         for col, observer, actor, aimed in self.aimed:
@@ -292,8 +331,15 @@ class EscalationModel(mesa.Model):
         self.stance = stance / t.top
         # an attack answers an attack in force, or one made in the same round or the round
         # before (the one its actor saw): a reply to a strike comes a round after it
-        attacks = (self.in_force | self.last_events | self.events_before_last) & t.attack[t.action][:, None]
+        attacks = recent & t.attack[t.action][:, None]
         self.attacking = self.by_actor_against.any(attacks).reshape(n, n, -1)
+        self.open = self.reach.open_options(self, direct_rung.reshape(n, n, -1), recent)
+
+    def at_war(self) -> np.ndarray:
+        """(n, n, R) [actor, target]: a war in force between the actor and the target's side."""
+        if self._at_war is None:
+            self._at_war = at_war(self, self.reach)
+        return self._at_war
 
     def _aimed_at_observers(self):
         """For each watch on a pair that has options against its observer: (watch, observer,
@@ -302,7 +348,7 @@ class EscalationModel(mesa.Model):
         for col in w.reactive:
             saw = self.seen[col]
             aimed = (saw >= 0) & (t.against_of[w.actor[col], np.maximum(saw, 0), w.target[col]] == w.observer[col])
-            if aimed.any():
+            if aimed.any() or self.sponsor_of[w.actor[col]] >= 0:  # a proxy's watches always: the blame draw
                 yield col, w.observer[col], w.actor[col], aimed
 
     def _apply_decisions(self) -> None:
@@ -324,31 +370,21 @@ class EscalationModel(mesa.Model):
         self.in_force = (self.in_force & ~stopped) | (events & activity)
         self.events, self.stopped = events, stopped
 
-    def _chance(self) -> None:
-        """The threat that leaves something to chance (Schelling 1960): the round's highest chosen
-        event may slip to the actor's next higher option toward the same target, more likely the
-        higher it is and the more hostile the actor is to the party it works against."""
-        t, p = self.tables, self.params
-        top = ((self.chosen & self.events) * self._option_key).max(axis=0)
-        has = top > 0
-        option = np.where(has, (top - 1) & 0xFFFF, 0)
-        rung = self.option_rung[option]
-        enmity = self.hostility[t.actor[option], t.against[option], np.arange(self.replicates)]
-        p_slip = self.clock.chance(p["dynamics.chance.base"] + p["dynamics.chance.slope"] * (rung / t.top) ** 2) * enmity
-        slip = has & (self.rng.random(self.replicates) < p_slip) & (t.next_up[option] != option)
+    def _incidents(self) -> None:
+        """Events nobody chose (incidents.py), at their own rung, added to the round's events."""
+        happen = self.incidents.occur(self)
+        self.incident = np.zeros_like(self.events)
+        if len(happen) == 0:
+            return
+        for k, option in enumerate(self.incidents.options):
+            fresh = happen[k] & ~(self.in_force[option] & self.option_activity[option]) & ~self.events[option]
+            self.incident[option] |= fresh
+            self.events[option] |= fresh
+            if self.option_activity[option]:
+                self.in_force[option] |= happen[k]
+                self.stopped[option] &= ~happen[k]
         if self.tracer is not None:
-            self.tracer.slipped(self, slip, option, p_slip)
-        rows, old = np.flatnonzero(slip), option[slip]
-        new = t.next_up[old]
-        self.events[old, rows] = False
-        was_started = self.option_activity[old]
-        self.in_force[old[was_started], rows[was_started]] = False
-        # a slip into an activity stopped this round cancels the stop, as a forced start does
-        resumed = self.stopped[new, rows]
-        self.stopped[new[resumed], rows[resumed]] = False
-        fresh = ~((self.in_force[new, rows] | resumed) & self.option_activity[new])
-        self.events[new[fresh], rows[fresh]] = True
-        self.in_force[new, rows] |= self.option_activity[new]
+            self.tracer.incidents(self, happen)
 
     def blame_sponsors(self, actor: np.ndarray) -> np.ndarray:
         """Where a non-state `actor` (R,) acted, its sponsor with the actor's attribution probability."""
@@ -392,6 +428,27 @@ class EscalationModel(mesa.Model):
                 change += source[options].any(axis=0) * p[delta]
             self.state_values[v] = np.clip(self.state_values[v] + change, 0.0, 1.0)
 
+    def event_causes(self, cols: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """(O, len(cols)) int8: why each of the round's events happened in the runs `cols`
+        (CAUSES), 0 where none."""
+        by_reply = self.reach.by_reply[:, cols]
+        chosen = np.where(self.reach.requires_options[:, None], THRESHOLD, np.where(by_reply, REPLY, CHOICE))
+        cause = np.where(self.chosen[:, cols], chosen, 0).astype(np.int8)
+        cause = np.where(self.forced_start[:, cols], self.forced_cause[:, cols], cause)
+        cause = np.where(self.incident[:, cols], INCIDENT, cause)
+        return np.where(self.events[:, cols], cause, 0).astype(np.int8)
+
+    def _record_first_force(self) -> None:
+        """The cause of each run's first new use of force (the highest such event of its round)."""
+        rows = self._new_force_rows
+        has = (self.first_force_cause == 0) & self.events[rows].any(axis=0)
+        cols = np.flatnonzero(has)  # the few runs with a first use of force this round
+        if len(cols) == 0:
+            return
+        causes = self.event_causes(cols)[rows]
+        key = np.where(self.events[rows][:, cols], self.option_rung[rows, None] * 16 + causes, -1).max(axis=0)
+        self.first_force_cause[cols] = key % 16
+
     def _record(self) -> None:
         t, r = self.tables, self.round
         active = self.events | self.in_force
@@ -404,6 +461,8 @@ class EscalationModel(mesa.Model):
         taken = self.by_actor_action.any(active, compact=True)
         self.first_taken[(self.first_taken < 0) & taken] = r
         self.rounds_taken += taken
+        self._record_first_force()
+        record_facts(self)
         new_rung = self.events * self._new_rung
         peak = new_rung.max(axis=0)
         higher = peak > self.peak_new

@@ -71,10 +71,12 @@ def runs_table(model: EscalationModel, first_run: int) -> pa.Table:
         columns[f"peak_rung.{actor}"] = pa.array(model.peak_event_actor[i].astype(np.int16))
         columns[f"new_rung.{actor}"] = pa.array(model.peak_new_actor[i].astype(np.int16))
     for line in model.red_lines:
-        crossed = model.first_crossed[line.index] > 0
-        columns[f"crossed.{line.id}"] = pa.array(crossed)
-        columns[f"enforced.{line.id}"] = pa.array(model.enforced_first[line.index], mask=~crossed)
-        columns[f"round.{line.id}"] = _round_or_null(model.first_crossed[line.index])
+        # the fact (the trigger happened) and what the owner saw, which alone it enforces
+        seen = model.first_crossed[line.index] > 0
+        columns[f"crossed.{line.id}"] = pa.array(model.first_fact[line.index] > 0)
+        columns[f"seen.{line.id}"] = pa.array(seen)
+        columns[f"enforced.{line.id}"] = pa.array(model.enforced_first[line.index], mask=~seen)
+        columns[f"round.{line.id}"] = _round_or_null(model.first_fact[line.index])
     for c in model.commitments:
         columns[f"status.{c.id}"] = _categorical(model.status[c.index], list(STATUSES))
         columns[f"invoked.{c.id}"] = _round_or_null(model.first_invoked[c.index])

@@ -11,6 +11,7 @@ action nearest it. Stops of activities are public acts and are seen as they are.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
 
 from .tables import Tables
 
@@ -93,16 +94,22 @@ class Watches:
         `intelligence` is (n, R) and `hostility` (n, n, R), observer first."""
         t = self.tables
         seen = self.top_events(events)[self.pair]  # (W, R), the truth until perceived
-        w, r = np.nonzero(seen >= 0)  # most watched pairs did nothing: perceive only what happened
+        # one draw of fixed shape (2, W, R) whatever happened (a traced run replays by slicing it);
+        # most watched pairs did nothing, so only what happened is read from it
+        draws = rng.random((2, *seen.shape), dtype=np.float32)
+        w, r = np.nonzero(seen >= 0)
         if len(w) == 0:
             return seen
         action = seen[w, r]
         observer = self.observer[w]
         knows = intelligence[observer, r]
         unseen = ~t.public[action]
-        unseen &= rng.random(len(w)) >= t.detection[action] * knows
+        unseen &= draws[0, w, r] >= t.detection[action] * knows
         sd = misperception[r] * (1.0 - knows)
-        reading = rng.standard_normal(len(w)) * sd + spiral_bias[r] * hostility[observer, self.actor[w], r]
+        noise = ndtri(np.clip(draws[1, w, r].astype(float), 1e-12, None))  # a standard normal by inversion
+        # v3: hostility tilts the reading of a poorly informed observer only (Jervis: misperception
+        # thrives on ambiguity); a fully informed one reads what happened
+        reading = noise * sd + spiral_bias[r] * (1.0 - knows) * hostility[observer, self.actor[w], r]
         true_rung = t.rung[action]
         read_rung = np.clip(np.rint(reading + true_rung), 0, t.top).astype(np.intp)
         misread = t.read_as[self.pair[w], read_rung]

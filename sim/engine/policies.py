@@ -122,9 +122,15 @@ class UtilityPolicy:
                     at_protected = t.target[self.options] == g.protected
                     listed = np.isin(self.action, c.actions) & at_protected
                     ambiguous = np.isin(self.action, c.ambiguous) & at_protected & ~listed
-                    if listed.any() or ambiguous.any():
+                    # Kim: the treaty's ambiguity makes its potential attackers answer even
+                    # provocations more cautiously: escalation short of an attack on the protected
+                    # party costs `caution` x the fear, in proportion to its escalation points
+                    short = (self.against == g.protected) & (self.points > 0) & ~listed & ~ambiguous
+                    attack_points = t.points[c.actions].max() if len(c.actions) else 1.0
+                    cautious = np.where(short, self.points / attack_points, 0.0)
+                    if listed.any() or ambiguous.any() or cautious.any():
                         cover = [(c2, g2) for c2, g2 in covering if g.protected in g2.potential]
-                        self.deterrents.append((c, g, listed, ambiguous, cover))
+                        self.deterrents.append((c, g, listed, ambiguous, cautious, cover))
         # emboldened to provoke (acts short of a use of force) those it is guaranteed against
         provocations = ~t.attack[self.action]
         self.emboldened = []  # (rows of provocations against one party, the guarantees covering them)
@@ -133,6 +139,9 @@ class UtilityPolicy:
             rows = np.flatnonzero(provocations & (self.against == party))
             if cover and len(rows):
                 self.emboldened.append((rows, cover))
+        self.taboo_paths = [f"actions.{t.actions[k]}.taboo" for k in self.action]
+        self._taboo_version = -1
+        self.has_taboo = any(model.scenario.actions[t.actions[k]].taboo != 0 for k in self.action)
         self.effects = [
             (vid, list(model.scenario.state).index(vid), self.action == t.actions.index(e.action), f"state.{vid}.effects[{k}].weight")
             for vid, var in model.scenario.state.items()
@@ -162,16 +171,25 @@ class UtilityPolicy:
         increment = np.maximum(self.escalation[:, None] - model.posture[i, self.against], 0.0)
         for rows, guarantees in self.emboldened:
             increment[rows] *= self._unprotected(model, guarantees)
-        yield "escalation aversion", -1, (p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)) * increment
+        convex = increment * increment
+        convex *= p["dynamics.utility.convexity"]
+        convex += increment  # increment x (1 + convexity x increment)
+        convex *= p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)
+        yield "escalation aversion", -1, convex
         yield "reciprocity", -1, actor.reciprocity * np.abs(self.rung[:, None] - model.stance[i, self.against]) * self.direct[:, None]
         for line, crosses in self.red_lines:
             fear = p["dynamics.utility.deterrence"] * model.credibility[line.index, i] * p[line.path("cost")]
             yield f"deterred by red line {line.id}", -1, crosses[:, None] * fear
-        for c, g, listed, ambiguous, guarantees in self.deterrents:
+        for c, g, listed, ambiguous, cautious, guarantees in self.deterrents:
             fear = p["dynamics.utility.deterrence"] * commitment_in_force(model, c.index) * p[f"{g.path}.honour"] * p[f"{g.path}.cost"]
             if guarantees:  # the attacker's own guarantor makes it fear the response less
                 fear = fear * self._unprotected(model, guarantees)
-            yield f"deterred by {c.id}", -1, listed[:, None] * fear + ambiguous[:, None] * (fear * p[c.path("slack")])
+            deterred = listed[:, None] * fear + ambiguous[:, None] * (fear * p[c.path("slack")])
+            if cautious.any():
+                deterred += cautious[:, None] * (fear * p[c.path("caution")])
+            yield f"deterred by {c.id}", -1, deterred
+        if self.has_taboo:
+            yield "taboo", -1, self._taboos(actor)
         for vid, variable, matches, weight in self.effects:
             yield f"state {vid}", 1, matches[:, None] * (p[weight] * model.state_values[variable])
         yield "agreements in force", -1, break_costs(model, i, self.options)
@@ -186,6 +204,14 @@ class UtilityPolicy:
             cover = np.maximum(cover, commitment_in_force(model, c.index) * p[f"{g.path}.honour"])
         return 1.0 - p["dynamics.utility.emboldening"] * cover
 
+    def _taboos(self, actor: Actor) -> np.ndarray:
+        """(O_i, R) taboo costs: fixed during a run unless an inject sets a parameter."""
+        p = actor.model.params
+        if self._taboo_version != p.version:
+            self._taboo = np.stack([p[path] for path in self.taboo_paths])
+            self._taboo_version = p.version
+        return self._taboo
+
     def _preferences(self, actor: Actor) -> np.ndarray:
         """(O_i, R) preferences: fixed during a run unless an inject sets a parameter."""
         p = actor.model.params
@@ -199,8 +225,8 @@ class UtilityPolicy:
         """(O_i, R): the softmax scores of new options, utility / temperature `u` with the
         activities already in force left out (-inf)."""
         rows = self.activity_rows
-        z = u.copy()
-        z[rows] = np.where(actor.model.in_force[self.options[rows]], -np.inf, u[rows])
+        z = np.where(actor.model.open[self.options], u, -np.inf)
+        z[rows] = np.where(actor.model.in_force[self.options[rows]], -np.inf, z[rows])
         return z
 
     def decide(self, actor: Actor) -> Decision:
@@ -213,7 +239,10 @@ class UtilityPolicy:
         stops = np.zeros((k, R), dtype=bool)
         stops[rows] = in_force & reconsider & (rng.random((len(rows), R)) < 0.5 * (1.0 - np.tanh(u[rows] / 2)))  # logistic(-u), overflow-free
         z = self.new_option_scores(actor, u)
-        picks = np.array([self.options[softmax_draw(z, rng)] for _ in range(actor.moves_per_round)], dtype=np.int64)
+        closed = np.isneginf(z.max(axis=0))  # nothing open: the actor takes nothing new
+        z[0, closed] = 0.0
+        picks = np.array([np.where(closed, -1, self.options[softmax_draw(z, rng)]) for _ in range(actor.moves_per_round)],
+                         dtype=np.int64)
         return Decision(picks.reshape(actor.moves_per_round, R), stops)
 
 
@@ -237,8 +266,8 @@ class ScriptedPolicy:
 class TitForTatPolicy:
     """Opens with a fixed option, then answers the opponent's perceived last event toward it in
     kind: the allowed option toward the opponent whose rung is nearest the rung perceived. When
-    the opponent did nothing it saw toward it, it plays the opening again; it never stops an
-    activity of its own accord."""
+    the opponent did nothing it saw toward it, it plays the opening again, as it does where the
+    answer is not open to it (a threshold not met); it never stops an activity of its own accord."""
 
     def __init__(self, actor: Actor):
         model, t, spec = actor.model, actor.model.tables, actor.spec.policy
@@ -259,6 +288,8 @@ class TitForTatPolicy:
         if model.round > 1 and self.watch >= 0:
             seen = model.seen[self.watch]
             pick = np.where(seen >= 0, self.answer[model.tables.rung[np.maximum(seen, 0)]], pick)
+        # an answer the actor may not choose (v3: out of reach, or a threshold not met) is not given
+        pick = np.where(model.open[pick, np.arange(R)], pick, self.opening)
         return Decision(pick[None, :], np.zeros((self.width, R), dtype=bool))
 
 

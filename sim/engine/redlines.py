@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .causes import RED_LINE
+
 if TYPE_CHECKING:
     from .model import EscalationModel
 
@@ -44,6 +46,7 @@ def compile_red_lines(model: EscalationModel) -> list[RedLine]:
     for index, (lid, line) in enumerate(s.red_lines.items()):
         actor, target = t.index(line.trigger.actor), t.index(line.trigger.target)
         pair = t.pair_index(actor, target)
+        triggers = t.actions_of(line.trigger.actions, line.trigger.categories)
         response = t.option(line.owner, line.response.action, line.response.target)
         lines.append(
             RedLine(
@@ -51,10 +54,10 @@ def compile_red_lines(model: EscalationModel) -> list[RedLine]:
                 id=lid,
                 owner=t.index(line.owner),
                 trigger_actor=actor,
-                trigger_actions=t.action_index(line.trigger.actions),
+                trigger_actions=triggers,
                 ambiguous=t.action_index(line.trigger.ambiguous),
                 watch=model.watches.index.get((t.index(line.owner), pair), -1),
-                crossing_options=t.options_matching(actor, t.action_index(line.trigger.actions), target),
+                crossing_options=t.options_matching(actor, triggers, target),
                 warning=t.action_index(line.warning),
                 response=response,
                 severity=max(float(t.points[t.action[response]]), 0.0),
@@ -111,20 +114,28 @@ def check_red_lines(model: EscalationModel, seen: np.ndarray) -> None:
         )
         if model.tracer is not None:
             model.tracer.approached(model, line, approaching)
+        draw = model.rng.random(model.replicates)  # drawn whether or not any run crossed (replay)
         if not crossed.any():
             continue
         stake = audience_stake(model, line)
         probability = enforcement_probability(model, line, stake)
-        enforce = crossed & (model.rng.random(model.replicates) < probability)
+        enforce = crossed & (draw < probability)
         if model.tracer is not None:
             model.tracer.crossed(model, line, crossed, probability, enforce)
-        model.schedule(enforce, line.response, model.params.rounds(line.path("response.lag")))
+        model.schedule(enforce, line.response, model.params.rounds(line.path("response.lag")), RED_LINE)
         backed_down = crossed & ~enforce
         model.audience_cost[line.owner] += np.where(backed_down, stake, 0.0)
         update_credibility(model, line, enforce, backed_down)
         first = crossed & (model.first_crossed[line.index] == 0)
         model.first_crossed[line.index, first] = model.round - 1  # the crossing happened last round
         model.enforced_first[line.index, first] = enforce[first]
+
+
+def record_facts(model: EscalationModel) -> None:
+    """The round each line was first crossed in fact (its trigger happened, seen or not)."""
+    for line in model.red_lines:
+        fact = model.events[line.crossing_options].any(axis=0) & (model.first_fact[line.index] == 0)
+        model.first_fact[line.index, fact] = model.round
 
 
 def update_credibility(model: EscalationModel, line: RedLine, enforced: np.ndarray, backed_down: np.ndarray) -> None:

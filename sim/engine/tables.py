@@ -24,6 +24,8 @@ class Tables:
     detection: np.ndarray  # (A,) chance a covert action is seen by a fully informed observer
     activity: np.ndarray  # (A,) bool: stays in force until stopped
     attack: np.ndarray  # (A,) bool: a use of force (MID level 4 or 5)
+    war: np.ndarray  # (A,) bool: an activity of war (MID level 5)
+    category: tuple[str, ...]  # (A,) each action's category
     neutral: int  # action perceived when nothing is seen
     # options, in order of actor, then target, then action (ladder order)
     actor: np.ndarray  # (O,)
@@ -34,7 +36,6 @@ class Tables:
     pairs: np.ndarray  # (P, 2) actor, target
     of_actor: tuple[np.ndarray, ...]  # option indices of each actor
     read_as: np.ndarray  # (P, top + 1): the pair's action nearest each rung (misreadings)
-    next_up: np.ndarray  # (O,) the actor's next higher option toward the same target (itself at the top)
     against_of: np.ndarray  # (n, A, n): against whom (actor, action, target) works, -1 if not allowed
 
     @property
@@ -66,6 +67,12 @@ class Tables:
         hit = np.flatnonzero((self.pairs[:, 0] == actor) & (self.pairs[:, 1] == target))
         return int(hit[0]) if len(hit) else -1
 
+    def actions_of(self, actions: list[str], categories: list[str]) -> np.ndarray:
+        """Indices of the named `actions` and of every action of one of `categories`, each once."""
+        named = {self.actions.index(a) for a in actions}
+        named |= {k for k, c in enumerate(self.category) if c in categories}
+        return np.array(sorted(named), dtype=np.int64)
+
     def options_matching(self, actor: int, actions: np.ndarray, target: int | None = None) -> np.ndarray:
         """Indices of `actor`'s options taking one of `actions` (toward `target` if given)."""
         mask = (self.actor == actor) & np.isin(self.action, actions)
@@ -87,7 +94,10 @@ def compile_tables(s: Scenario) -> Tables:
     actors, actions = tuple(s.actors), tuple(s.actions)
     n = len(actors)
     rung = np.array([s.actions[a].rung for a in actions], dtype=np.int64)
-    raw_points = np.array([s.ladder.points[s.actions[a].category] for a in actions], dtype=float)
+    raw_points = np.array(
+        [s.ladder.points[s.actions[a].category] if s.actions[a].points is None else s.actions[a].points for a in actions],
+        dtype=float,
+    )
     top = int(rung.max())
     allowed = [
         (actors.index(actor), k, actors.index(target))
@@ -106,11 +116,6 @@ def compile_tables(s: Scenario) -> Tables:
     pair_list = sorted({(i, t) for i, _, t in triples})
     pair = np.array([pair_list.index((i, t)) for i, _, t in triples], dtype=np.int64)
     read_as = np.stack([_nearest(sorted({k for i2, k, t2 in triples if (i2, t2) == p}), rung, top) for p in pair_list])
-    next_up = np.arange(len(triples))
-    for o, (i, k, t) in enumerate(triples):
-        higher = [(rung[k2], o2) for o2, (i2, k2, t2) in enumerate(triples) if (i2, t2) == (i, t) and rung[k2] > rung[k]]
-        if higher:
-            next_up[o] = min(higher)[1]
     against_of = np.full((n, len(actions), n), -1, dtype=np.int64)
     against_of[actor, action, target] = against
     return Tables(
@@ -123,6 +128,8 @@ def compile_tables(s: Scenario) -> Tables:
         detection=np.array([s.actions[a].detection for a in actions]),
         activity=np.array([s.actions[a].kind == "activity" for a in actions]),
         attack=np.array([s.actions[a].mid_level >= 4 for a in actions]),
+        war=np.array([s.actions[a].mid_level >= 5 and s.actions[a].kind == "activity" for a in actions]),
+        category=tuple(s.actions[a].category for a in actions),
         neutral=actions.index(s.ladder.neutral_action),
         actor=actor,
         action=action,
@@ -132,6 +139,5 @@ def compile_tables(s: Scenario) -> Tables:
         pairs=np.array(pair_list, dtype=np.int64).reshape(-1, 2),
         of_actor=tuple(np.flatnonzero(actor == i) for i in range(n)),
         read_as=read_as,
-        next_up=next_up,
         against_of=against_of,
     )

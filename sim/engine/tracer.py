@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .causes import CAUSES
 from .policies import softmax_probabilities
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ class Fact:
 class RoundState:
     """The traced replicate at the end of a round: option indices and flags."""
 
-    events: list[int]  # starts and moves, after forcing and chance
+    events: list[int]  # starts and moves, after forcing and incidents
+    causes: dict[int, str]  # why each event happened (causes.CAUSES)
     chosen: list[int]  # the events the actors picked themselves
     forced: list[int]  # forced starts and moves (responses, obligations, injects)
     stopped: list[int]
@@ -122,11 +124,12 @@ class Tracer:
             self._add(model, "broken", agreement=agreement.index,
                       by=[int(o) for o in np.flatnonzero(agreement.covered)[options]])
 
-    def slipped(self, model: EscalationModel, slip: np.ndarray, option: np.ndarray, probability: np.ndarray) -> None:
+    def incidents(self, model: EscalationModel, happen: np.ndarray) -> None:
         r = self.replicate
-        if slip[r]:
-            old = int(option[r])
-            self._add(model, "slipped", option=old, to=int(model.tables.next_up[old]), probability=float(probability[r]))
+        for k in np.flatnonzero(happen[:, r]):
+            option = int(model.incidents.options[k])
+            rate = float(model.clock.chance(model.params[model.incidents.paths[k]])[r])
+            self._add(model, "incident", option=option, incident=model.incidents.ids[k], probability=rate)
 
     def decided(self, actor: Actor) -> None:
         """The actor's picks and stops, with the utility terms of each pick where its policy has them."""
@@ -149,7 +152,19 @@ class Tracer:
             parts = sorted(((name, float(value[j])) for name, value in named if value[j] != 0),
                            key=lambda nv: -abs(nv[1]))
             described.append((p, float(chance[j]), parts))
-        self._add(model, "decided", actor=actor.index, picks=described, stops=stops)
+        self._add(model, "decided", actor=actor.index, picks=described, stops=stops,
+                  why={p: self._why(model, p) for p in picks})
+
+    def _why(self, model: EscalationModel, option: int) -> str:
+        """What opened a chosen option: a reply to the threat felt, a threshold met, or a choice
+        within the actor's reach."""
+        r, t = self.replicate, model.tables
+        if model.reach.requires_options[option]:
+            return "threshold met"
+        if model.reach.by_reply[option, r]:
+            felt = int(model.reach.threat[t.actor[option], t.against[option], r])
+            return f"reply to {t.actors[t.against[option]]} (rung {felt} felt)"
+        return "choice"
 
     def ended_round(self, model: EscalationModel) -> None:
         r = self.replicate
@@ -159,8 +174,10 @@ class Tracer:
             by = [f"agreement {g.id}" for g in model.agreements if g.covered[o] and model.agreed[g.index, r]]
             by += [f"inject {iid}" for iid, (_, stops) in model.inject_options.items() if o in stops and self.injects[iid]]
             stopped_by[o] = ", ".join(by)
+        causes = model.event_causes()[:, r]
         self.states.append(RoundState(
             events=flags(model.events),
+            causes={o: CAUSES[causes[o]] for o in flags(model.events)},
             chosen=flags(model.chosen & model.events),
             forced=flags(model.forced_start & model.events),
             stopped=flags(model.stopped),

@@ -27,7 +27,8 @@ def wilson(successes: int, trials: int) -> tuple[float, float]:
 
 @dataclass
 class Tally:
-    """Counts from runs tables: outcomes, red-line crossings and enforcement, first-crossing rounds."""
+    """Counts from runs tables: outcomes, red-line crossings (the fact), the crossings their owners
+    saw, enforcement (of what was seen), first-crossing rounds."""
 
     classes: list[str]
     red_lines: list[str]
@@ -36,6 +37,7 @@ class Tally:
     runs: int = 0
     outcome_counts: np.ndarray = field(init=False)
     crossed: dict[str, int] = field(init=False)
+    seen: dict[str, int] = field(init=False)
     enforced: dict[str, int] = field(init=False)
     crossing_rounds: dict[str, np.ndarray] = field(init=False)
     measured: dict[str, int] = field(init=False)
@@ -43,6 +45,7 @@ class Tally:
     def __post_init__(self) -> None:
         self.outcome_counts = np.zeros(len(self.classes), dtype=np.int64)
         self.crossed = dict.fromkeys(self.red_lines, 0)
+        self.seen = dict.fromkeys(self.red_lines, 0)
         self.enforced = dict.fromkeys(self.red_lines, 0)
         self.crossing_rounds = {lid: np.zeros(self.rounds + 1, dtype=np.int64) for lid in self.red_lines}
         self.measured = dict.fromkeys(self.measures, 0)
@@ -54,6 +57,10 @@ class Tally:
         for lid in self.red_lines:
             crossed = runs.column(f"crossed.{lid}").to_numpy(zero_copy_only=False)
             self.crossed[lid] += int(crossed.sum())
+            if f"seen.{lid}" in runs.column_names:  # results of model v2 have the owner's view only
+                self.seen[lid] += int(pc.sum(runs.column(f"seen.{lid}")).as_py() or 0)
+            else:
+                self.seen[lid] += int(crossed.sum())
             self.enforced[lid] += int(pc.sum(runs.column(f"enforced.{lid}")).as_py() or 0)
             rounds = runs.column(f"round.{lid}").to_numpy(zero_copy_only=False)
             rounds = rounds[crossed].astype(np.int64)
@@ -86,14 +93,16 @@ class Tally:
     def red_line_rows(self) -> list[dict]:
         rows = []
         for lid in self.red_lines:
-            crossed, enforced = self.crossed[lid], self.enforced[lid]
+            crossed, seen, enforced = self.crossed[lid], self.seen[lid], self.enforced[lid]
             rows.append(
                 {
                     "red_line": lid,
                     "crossed": crossed / self.runs,
                     "crossed_ci": wilson(crossed, self.runs),
-                    "enforced": enforced / crossed if crossed else float("nan"),
-                    "enforced_ci": wilson(enforced, crossed),
+                    "seen": seen / self.runs,
+                    "seen_ci": wilson(seen, self.runs),
+                    "enforced": enforced / seen if seen else float("nan"),
+                    "enforced_ci": wilson(enforced, seen),
                     "median_round": self.median_round(lid),
                 }
             )
@@ -120,13 +129,15 @@ def format_summary(title: str, tally: Tally, questions: dict[str, str] | None = 
     for r in tally.outcome_rows():
         lines.append(f"{r['outcome']:<24}{rate_text(r['runs'], tally.runs):<30}{r['runs']:>10}")
     if tally.red_lines:
-        lines += ["", f"{'red line':<32}{'crossed [95% interval]':<30}{'enforced | crossed [95%]':<30}"
-                      f"{'median round':>12}"]
+        lines += ["", f"{'red line':<32}{'crossed [95% interval]':<30}{'seen by owner [95%]':<30}"
+                      f"{'enforced | seen [95%]':<30}{'median round':>12}"]
         for lid in tally.red_lines:
-            crossed, enforced = tally.crossed[lid], tally.enforced[lid]
+            crossed, seen, enforced = tally.crossed[lid], tally.seen[lid], tally.enforced[lid]
             median = tally.median_round(lid)
-            lines.append(f"{lid:<32}{rate_text(crossed, tally.runs):<30}{rate_text(enforced, crossed):<30}"
-                         f"{'-' if np.isnan(median) else f'{median:.0f}':>12}")
+            lines.append(f"{lid:<32}{rate_text(crossed, tally.runs):<30}{rate_text(seen, tally.runs):<30}"
+                         f"{rate_text(enforced, seen):<30}{'-' if np.isnan(median) else f'{median:.0f}':>12}")
+        lines.append("(crossed: the trigger happened; seen: its owner saw a crossing, ambiguous readings "
+                     "included; the owner enforces only what it saw)")
     if tally.measures:
         lines += ["", f"{'measure':<32}{'probability [95% interval]':<30}question"]
         for r in tally.measure_rows():

@@ -292,7 +292,9 @@ class Counts:
             self.outcomes[item["values"]] = self.outcomes.get(item["values"], 0) + item["counts"]
         for lid in self.red_lines:
             self.crossed[lid] = self.crossed.get(lid, 0) + int(pc.sum(table.column(f"crossed.{lid}")).as_py() or 0)
-            self.enforced[lid] = self.enforced.get(lid, 0) + int(pc.sum(table.column(f"enforced.{lid}")).as_py() or 0)
+            # An owner may enforce a line on a crossing it wrongly saw; here, enforced among the crossings.
+            enforced = pc.and_(table.column(f"crossed.{lid}"), pc.fill_null(table.column(f"enforced.{lid}"), False))
+            self.enforced[lid] = self.enforced.get(lid, 0) + int(pc.sum(enforced).as_py() or 0)
         for mid in self.measures:
             self.measured[mid] = self.measured.get(mid, 0) + int(pc.sum(table.column(f"measure.{mid}")).as_py() or 0)
 

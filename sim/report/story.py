@@ -4,7 +4,8 @@ Each round reads in the order the engine plays it (see engine/model.py): what th
 made of last round's events where it differs from the truth, red lines approached and crossed
 with the owner's decision, commitments triggered, agreements offered and broken, then the
 round's moves and activities started and stopped (each choice with the utility terms that
-weighed most), and chance slips. Neutral moves (the ladder's `neutral_action`) are left out.
+weighed most and what opened it: a reply, a threshold met, or a choice within reach), and
+incidents (events nobody chose). Neutral moves (the ladder's `neutral_action`) are left out.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..scenario import Scenario
 from .paths import posturing_ceiling
 
 TERMS_SHOWN = 3  # the largest terms of a choice's utility; the rest rarely change the reading
-AFTER_ACTS = ("slipped", "broken")  # facts the engine makes after the actors' choices (model.step)
+AFTER_ACTS = ("broken",)  # facts the engine makes after the actors' choices (model.step)
 UNLIKELY = 0.05  # a choice drawn with less chance than this is marked: its largest terms argued against it
 
 
@@ -34,7 +35,7 @@ class TracedRound:
     @property
     def brief(self) -> list[str]:
         """The lines without routine: refused proposals, and misperceptions, choices and stops at
-        or below the posturing band (forced acts and slips stay)."""
+        or below the posturing band (forced acts and incidents stay)."""
         return [line for k, line in enumerate(self.lines) if k not in self.routine]
 
 
@@ -58,14 +59,9 @@ class Namer:
         t = self.t
         return f"{t.actors[t.actor[o]]} {t.actions[t.action[o]]}>{t.actors[t.target[o]]}"
 
-    def deed(self, o: int) -> str:
-        """`action>target`, without the actor."""
-        t = self.t
-        return f"{t.actions[t.action[o]]}>{t.actors[t.target[o]]}"
-
 
 def chance(p: float) -> str:
-    """A probability to three decimals, or `<0.001`: small chances of slips and picks still show."""
+    """A probability to three decimals, or `<0.001`: small chances of incidents and picks still show."""
     return f"{p:.3f}" if p >= 0.001 or p == 0 else "<0.001"
 
 
@@ -120,9 +116,6 @@ def _fact_line(fact: Fact, name: Namer) -> str | None:
     if fact.kind == "broken":
         by = "; ".join(name.option(o) for o in d["by"])
         return f"agreement   {name.agreements[d['agreement']]} broken by {by}"
-    if fact.kind == "slipped":
-        return (f"chance      {name.option(d['option'])} slipped to {name.deed(d['to'])} "
-                f"(P(slip) {chance(d['probability'])})")
     return None
 
 
@@ -142,10 +135,12 @@ def _choices(facts: list[Fact]) -> tuple[dict[int, str], set[int]]:
     for fact in facts:
         if fact.kind == "decided":
             own_stops.update(fact.data["stops"])
+            why = fact.data.get("why", {})
             for option, p, parts in fact.data["picks"]:
                 if p is not None:
                     odds = ", against the odds" if p < UNLIKELY else ""
-                    reasons[option] = f"P {chance(p)}{odds}: {_terms(parts)}"
+                    opened = f"{why[option]}; " if why.get(option, "choice") != "choice" else ""
+                    reasons[option] = f"{opened}P {chance(p)}{odds}: {_terms(parts)}"
     return reasons, own_stops
 
 
@@ -165,7 +160,9 @@ def _acts(state: RoundState, facts: list[Fact], tracer: Tracer, name: Namer, sce
         elif o in state.chosen:
             why = reasons.get(o, "its policy")
         else:
-            why = "chance"
+            incident = next((f.data for f in facts if f.kind == "incident" and f.data["option"] == o), None)
+            why = (f"incident {incident['incident']}, P {chance(incident['probability'])} this round" if incident
+                   else state.causes.get(o, "incident"))
         routine = o in state.chosen and o not in state.forced and t.rung[t.action[o]] <= ceiling
         lines.append((f"{verb}      {name.option(o)}  ({why})", routine))
     for o in state.stopped:

@@ -31,6 +31,7 @@ def check_references(s: Scenario, source_ids: set[str]) -> list[Finding]:
         *_commitment_refs(s),
         *_agreement_refs(s),
         *_state_refs(s),
+        *_incident_refs(s),
         *_inject_refs(s),
         *_outcome_refs(s),
         *_lever_refs(s),
@@ -96,6 +97,8 @@ def _actor_refs(s: Scenario) -> Iterator[Finding]:
             yield from _move(s, aid, policy.opening, (*base, "policy", "opening"))
         if not any(aid in action.allowed for action in s.actions.values()):
             yield base, "actor has no allowed action (expected it under some actions.*.allowed, got none)"
+        for i, move in enumerate(actor.routine):
+            yield from _move(s, aid, move, (*base, "routine", i))
         for i, move in enumerate(actor.activities):
             path = (*base, "activities", i)
             found = list(_move(s, aid, move, path))
@@ -122,6 +125,12 @@ def _action_refs(s: Scenario) -> Iterator[Finding]:
             if target not in targets:
                 yield path, f"not a target of this action (expected one of {', '.join(sorted(targets))}, got '{target}')"
             yield from _ref("actor", path, against, s.actors)
+        for actor, needs in action.requires.items():
+            path = ("actions", xid, "requires", actor)
+            if actor not in action.allowed:
+                yield path, f"not an actor allowed this action (expected one of {', '.join(action.allowed)}, got '{actor}')"
+            for vid in needs.state_above:
+                yield from _ref("state variable", (*path, "state_above", vid), vid, s.state)
 
 
 def _red_line_refs(s: Scenario) -> Iterator[Finding]:
@@ -182,6 +191,11 @@ def _agreement_refs(s: Scenario) -> Iterator[Finding]:
         for party in g.value:
             if party not in g.parties:
                 yield (*base, "value", party), f"not a party (expected one of {', '.join(g.parties)}, got '{party}')"
+        if g.ripeness is not None:
+            yield from _ref("state variable", (*base, "ripeness", "state"), g.ripeness.state, s.state)
+            for party in g.ripeness.weight:
+                if party not in g.parties:
+                    yield (*base, "ripeness", "weight", party), f"not a party (expected one of {', '.join(g.parties)}, got '{party}')"
         missing = [p for p in g.parties if p not in g.value]
         if missing:
             yield (*base, "value"), f"missing value for {', '.join(missing)} (expected one per party)"
@@ -199,10 +213,21 @@ def _state_refs(s: Scenario) -> Iterator[Finding]:
             yield from _ref("actor", (*path, "actor"), driver.actor, s.actors)
             for j, action in enumerate(driver.actions):
                 yield from _ref("action", (*path, "actions", j), action, s.actions)
+            for j, target in enumerate(driver.targets):
+                yield from _ref("actor", (*path, "targets", j), target, s.actors)
         for i, effect in enumerate(var.effects):
             path = ("state", vid, "effects", i)
             yield from _ref("actor", (*path, "actor"), effect.actor, s.actors)
             yield from _ref("action", (*path, "action"), effect.action, s.actions)
+
+
+def _incident_refs(s: Scenario) -> Iterator[Finding]:
+    for iid, incident in s.incidents.items():
+        path = ("incidents", iid)
+        if incident.actor not in s.actors:
+            yield from _ref("actor", (*path, "actor"), incident.actor, s.actors)
+        else:
+            yield from _move(s, incident.actor, incident, path)
 
 
 def _inject_refs(s: Scenario) -> Iterator[Finding]:

@@ -98,8 +98,20 @@ class Actor(Sourced):
     activities: list[Move] = []
     persistence: Unit = 0.9
     moves_per_round: Annotated[int, Field(ge=0, le=10)] | None = None
+    routine: list[Move] = []  # moves it took as a matter of course before the start: part of the status quo
     sponsor: Id | None = None
     attribution: Unit = 0.0
+
+
+class Requires(Block):
+    """Conditions on the world's state, checked per replicate, under which an actor may choose an
+    action: at war with the target's side, its own territory attacked, only in reply to an act at
+    least as high, each listed state variable at or above its level."""
+
+    at_war: bool = False
+    attacked: bool = False
+    in_reply: bool = False
+    state_above: dict[Id, Unit] = {}
 
 
 class Action(Sourced):
@@ -113,6 +125,10 @@ class Action(Sourced):
     kind: Literal["move", "activity"] = "move"
     allowed: dict[Id, list[Id]]
     against: dict[Id, Id] = {}
+    points: Annotated[float, Field(ge=-100, le=100, allow_inf_nan=False)] | None = None  # else the category's
+    reach: Annotated[int, Field(ge=0, le=100)] | None = None  # else dynamics.reach.rungs
+    taboo: param(0.0, 50.0) = 0.0  # a cost of its own in utility, beyond escalation aversion
+    requires: dict[Id, Requires] = {}  # per actor allowed to take it
 
 
 class Trigger(Block):
@@ -120,10 +136,17 @@ class Trigger(Block):
     crosses it in the owner's eyes with probability `slack`."""
 
     actor: Id
-    actions: Annotated[list[Id], Field(min_length=1)]
+    actions: list[Id] = []
+    categories: list[Category] = []  # every action of these categories crosses it too
     target: Id
     ambiguous: list[Id] = []
     slack: Unit = 0.0
+
+    @model_validator(mode="after")
+    def _some_trigger(self) -> Trigger:
+        if not (self.actions or self.categories):
+            raise ValueError("a trigger needs actions or categories (expected at least one, got none)")
+        return self
 
 
 class RedLine(Sourced):
@@ -140,9 +163,16 @@ class RedLine(Sourced):
 
 
 class CommitmentTrigger(Block):
-    actions: Annotated[list[Id], Field(min_length=1)]
+    actions: list[Id] = []
+    categories: list[Category] = []  # every action of these categories triggers it too
     ambiguous: list[Id] = []
     attackers: list[Id] = []
+
+    @model_validator(mode="after")
+    def _some_trigger(self) -> CommitmentTrigger:
+        if not (self.actions or self.categories):
+            raise ValueError("a trigger needs actions or categories (expected at least one, got none)")
+        return self
 
 
 class Obligation(Block):
@@ -172,8 +202,16 @@ class Commitment(Sourced):
     trigger: CommitmentTrigger
     obligations: Annotated[dict[Id, Obligation], Field(min_length=1, max_length=2)]
     slack: Unit
+    caution: param(0.0, 10.0) = 0.0  # share of its deterrence felt by escalation short of an attack
     status: Status = "active"
     nullification: Nullification | None = None
+
+
+class Ripeness(Block):
+    """The agreement's value to each party rises with a state variable (a hurting stalemate)."""
+
+    state: Id
+    weight: dict[Id, param(-20.0, 20.0)]
 
 
 class Agreement(Sourced):
@@ -187,15 +225,17 @@ class Agreement(Sourced):
     mediation: param(0.0, 20.0) = 0.0
     eases: Unit = 0.0
     break_cost: param(0.0, 20.0) = 0.0
+    ripeness: Ripeness | None = None
     in_force: bool = False
 
 
 class Driver(Block):
-    """Each round an actor takes or starts one of `actions` (or, `while_in_force`, has one in
-    force), the state moves by `delta`."""
+    """Each round an actor takes or starts one of `actions` (toward one of `targets`, if given;
+    or, `while_in_force`, has one in force), the state moves by `delta`."""
 
     actor: Id
     actions: Annotated[list[Id], Field(min_length=1)]
+    targets: list[Id] = []  # toward these only; empty: toward anyone
     delta: param(-1.0, 1.0)
     while_in_force: bool = False
 
@@ -205,7 +245,7 @@ class Effect(Block):
 
     actor: Id
     action: Id
-    weight: param(-10.0, 10.0)
+    weight: param(-20.0, 20.0)
 
 
 class StateVariable(Sourced):
@@ -280,9 +320,20 @@ class Enforcement(Sourced):
     risk: param(0.0, 50.0)
 
 
-class Chance(Sourced):
-    base: Unit
-    slope: Unit
+class Reach(Sourced):
+    """New options toward a target lie at most `rungs` above the actor's own stance toward it."""
+
+    rungs: Annotated[int, Field(ge=0, le=100)]
+
+
+class Incident(Sourced):
+    """An event nobody chose (inadvertent or accidental escalation): `actor` takes `action` toward
+    `target` with probability `rate` per rate unit."""
+
+    actor: Id
+    action: Id
+    target: Id
+    rate: Unit
 
 
 class UtilityWeights(Sourced):
@@ -290,6 +341,7 @@ class UtilityWeights(Sourced):
     escalation_aversion: param(0.0, 50.0)
     deterrence: param(0.0, 50.0)
     emboldening: Unit = 0.0
+    convexity: param(0.0, 50.0) = 0.0
 
 
 class RoundLength(Block):
@@ -302,8 +354,8 @@ class Dynamics(Block):
     hostility: HostilityDynamics
     credibility: CredibilityDynamics
     enforcement: Enforcement
-    chance: Chance
     utility: UtilityWeights
+    reach: Reach | None = None
 
 
 class OutcomeClass(Block):
@@ -357,6 +409,7 @@ class Scenario(Block):
     commitments: dict[Id, Commitment] = {}
     agreements: dict[Id, Agreement] = {}
     state: dict[Id, StateVariable] = {}
+    incidents: dict[Id, Incident] = {}
     injects: dict[Id, Inject] = {}
     outcomes: Outcomes
     levers: list[Lever] = []

@@ -93,6 +93,10 @@ class Watches:
         `intelligence` is (n, R) and `hostility` (n, n, R), observer first."""
         t = self.tables
         seen = self.top_events(events)[self.pair]  # (W, R), the truth until perceived
+        # Every watch of every replicate gets its draws, whether its pair did anything or not:
+        # the draws then depend on the block's shape alone (the rule of engine/streams.py).
+        detected_draw = rng.random(seen.shape)
+        reading_draw = rng.standard_normal(seen.shape)
         w, r = np.nonzero(seen >= 0)  # most watched pairs did nothing: perceive only what happened
         if len(w) == 0:
             return seen
@@ -100,9 +104,9 @@ class Watches:
         observer = self.observer[w]
         knows = intelligence[observer, r]
         unseen = ~t.public[action]
-        unseen &= rng.random(len(w)) >= t.detection[action] * knows
+        unseen &= detected_draw[w, r] >= t.detection[action] * knows
         sd = misperception[r] * (1.0 - knows)
-        reading = rng.standard_normal(len(w)) * sd + spiral_bias[r] * hostility[observer, self.actor[w], r]
+        reading = reading_draw[w, r] * sd + spiral_bias[r] * hostility[observer, self.actor[w], r]
         true_rung = t.rung[action]
         read_rung = np.clip(np.rint(reading + true_rung), 0, t.top).astype(np.intp)
         misread = t.read_as[self.pair[w], read_rung]

@@ -111,11 +111,12 @@ def check_red_lines(model: EscalationModel, seen: np.ndarray) -> None:
         )
         if model.tracer is not None:
             model.tracer.approached(model, line, approaching)
+        enforce_draw = model.rng.random(model.replicates)  # drawn every round (engine/streams.py)
         if not crossed.any():
             continue
         stake = audience_stake(model, line)
         probability = enforcement_probability(model, line, stake)
-        enforce = crossed & (model.rng.random(model.replicates) < probability)
+        enforce = crossed & (enforce_draw < probability)
         if model.tracer is not None:
             model.tracer.crossed(model, line, crossed, probability, enforce)
         model.schedule(enforce, line.response, model.params.rounds(line.path("response.lag")))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from .executors import LocalExecutor
+from .executors import LocalExecutor, freeze_imports
 from ..engine.model import EscalationModel, block_generator
 from ..engine.outcomes import runs_table, trajectory_table
 from ..engine.streams import PackedStreams
@@ -77,6 +77,7 @@ def _collect() -> None:
 
 def simulate_block(task: BlockTask) -> BlockResult:
     """Run one block to its last round and tabulate it."""
+    freeze_imports()  # before the model exists: a frozen model would never be collected
     model = _finished(EscalationModel(task.scenario, replicates=task.size, rng=_generator(task)))
     first = task.block * BLOCK
     result = BlockResult(task, runs_table(model, first), trajectory_table(model, first) if task.trajectories else None)
@@ -93,6 +94,7 @@ def simulate_pack(tasks: Sequence[BlockTask]) -> list[BlockResult]:
         return [simulate_block(tasks[0])]
     if any(t.trajectories for t in tasks):
         raise ValueError("packed blocks keep no trajectories")
+    freeze_imports()
     streams = PackedStreams([(_generator(t), t.size, t.scenario) for t in tasks])
     model = _finished(EscalationModel(tasks[0].scenario, replicates=streams.replicates, rng=streams))
     table = runs_table(model, 0)

@@ -8,6 +8,7 @@ executors. Dask is imported only when asked for; it is the optional `dask` extra
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -33,6 +34,21 @@ DASK_MISSING = "--executor dask needs the dask extra: pip install 'escalation-si
 
 class ExecutorError(ValueError):
     """An executor cannot be set up as asked (a missing extra, an unreachable scheduler)."""
+
+
+def freeze_imports() -> None:
+    """Move everything alive now (modules, classes, the scenario) out of the cyclic collector's
+    reach, once per process, before simulating: its full collections (one after each block, and
+    the automatic ones) then walk only what the blocks create, and forked workers share the
+    frozen pages instead of copying them when the collector touches them."""
+    global _frozen
+    if not _frozen:
+        gc.collect()  # what is garbage now would never be collected once frozen
+        gc.freeze()
+        _frozen = True
+
+
+_frozen = False
 
 
 def _worker_init(parent: int) -> None:
@@ -115,6 +131,7 @@ class LocalExecutor(Executor):
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            freeze_imports()
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_init,
@@ -255,4 +272,5 @@ def make_executor(kind: str, workers: int, address: str | None = None) -> Execut
     return DaskExecutor(workers, address)
 
 
-__all__ = ["DASK_MISSING", "DaskExecutor", "DaskWorkerWarning", "Executor", "ExecutorError", "LocalExecutor", "make_executor"]
+__all__ = ["DASK_MISSING", "DaskExecutor", "DaskWorkerWarning", "Executor", "ExecutorError", "LocalExecutor", "freeze_imports",
+           "make_executor"]

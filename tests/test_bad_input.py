@@ -344,3 +344,27 @@ def test_a_path_with_a_nul_character_is_refused() -> None:
     assert str(only(Path("a\x00b.yaml"))) == (
         "a\\x00b.yaml: cannot read file (expected a path without NUL characters, got one with)"
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [('"a\\eb"', "001B"), ('"a\\x1b[31mred"', "001B"), ('"a\\u202eb"', "202E"), ("a\u202eb", "202E"), ('"a\\rb"', "000D")],
+)
+def test_control_and_direction_characters_in_strings_are_located(tmp_path: Path, written: str, code: str) -> None:
+    """Escapes build control characters the reader never sees, and U+202E is printable to YAML;
+    both would reach the terminal through `sim explain`, so a string holding one is refused."""
+    (tmp_path / "ctl.yaml").write_text(f"name: mine\ndescription: {written}\n", encoding="utf-8")
+    assert refused("validate", "ctl.yaml", cwd=tmp_path) == (
+        f"error: ctl.yaml:2:14: description: unprintable character (expected printable text, got U+{code})"
+    )
+
+
+def test_a_control_character_in_a_set_value_is_refused() -> None:
+    assert refused("show", "baseline", "--set", 'description="x\\e[2Jy"') == (
+        "error: --set:1:13: description: unprintable character (expected printable text, got U+001B)"
+    )
+
+
+def test_tabs_line_breaks_and_the_persian_zero_width_non_joiner_are_text() -> None:
+    data, _ = parse_yaml('a: "x\\ty\\nz"\nb: "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"\n', "ok.yaml")
+    assert data == {"a": "x\ty\nz", "b": "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"}

@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 # command(name, handler, help) returns the new subcommand's argparse parser.
 COMMAND_MODULES = ("sim.cli.sweep", "sim.cli.plot", "sim.cli.trace", "sim.cli.robust", "sim.cli.report",
                    "sim.cli.backtest", "sim.cli.sensitivity", "sim.cli.discover",
-                   "sim.cli.calibrate")
+                   "sim.cli.calibrate", "sim.cli.schema")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import PlainSerializer, PlainValidator
+from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
 if TYPE_CHECKING:
     import numpy as np  # imported where sampled: loading a scenario (sim show) needs no numpy
@@ -278,7 +278,34 @@ def param(low: float = 0.0, high: float = 1.0) -> Any:
     def serialize(value: float | Distribution) -> Any:
         return value.as_yaml() if isinstance(value, Distribution) else value
 
-    return Annotated[float | Distribution, PlainValidator(validate), PlainSerializer(serialize)]
+    return Annotated[
+        float | Distribution, PlainValidator(validate), PlainSerializer(serialize), WithJsonSchema(_json_schema(low, high))
+    ]
+
+
+def _json_schema(low: float, high: float) -> dict[str, Any]:
+    """What `param(low, high)` accepts, for editors (`sim schema`): a number in range or a distribution."""
+    number: dict[str, Any] = {"type": "number"}
+    if math.isfinite(low):
+        number["minimum"] = low
+    if math.isfinite(high):
+        number["maximum"] = high
+    shapes: dict[str, Any] = {
+        kind: {"type": "array", "items": {"type": "number"}, "minItems": n, "maxItems": n}
+        for kind, n in DISTRIBUTION_SHAPES.items()
+    }
+    shapes[EMPIRICAL] = {
+        "type": "object",
+        "properties": {
+            "values": {"type": "array", "items": {"type": "number"}, "minItems": 1, "maxItems": MAX_SAMPLES},
+            "weights": {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 1, "maxItems": MAX_SAMPLES},
+            "joint": {"type": "string"},
+        },
+        "required": ["values", "weights"],
+        "additionalProperties": False,
+    }
+    distribution = {"type": "object", "properties": shapes, "minProperties": 1, "maxProperties": 1, "additionalProperties": False}
+    return {"anyOf": [number, distribution]}
 
 
 Unit = param(0.0, 1.0)

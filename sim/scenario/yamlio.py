@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -202,14 +203,39 @@ def _construct(
 
 def _value(loader: yaml.SafeLoader, node: yaml.Node, path: tuple[Key, ...], file: str, problems: list[Problem]) -> Any:
     """A scalar (or a mapping key), or None with a problem when its tag cannot be built safely."""
+    where = (file, node.start_mark.line + 1, node.start_mark.column + 1)
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as err:
-        where = (file, node.start_mark.line + 1, node.start_mark.column + 1)
         reason = getattr(err, "problem", None) or str(err)
         message = f"cannot read value (expected a plain YAML value, got {node.tag}: {reason})"
         problems.append(Problem(*where, dotted(path), message))
         return None
+    hidden = _hidden_character(value) if isinstance(value, str) else None
+    if hidden is not None:
+        message = f"unprintable character (expected printable text, got U+{ord(hidden):04X})"
+        problems.append(Problem(*where, dotted(path), message))
+        return None
+    return value
+
+
+def _hidden_character(text: str) -> str | None:
+    """The first control or text-direction character in a string, if any.
+
+    The reader refuses raw control characters, but a double-quoted escape ("\\e", "\\x1b")
+    builds them, and bidirectional overrides (U+202E) are printable to YAML: either would
+    reach a terminal through `sim explain` or a report and could make a label read as
+    something it is not. Tabs and line breaks are ordinary text.
+    """
+    for character in text:
+        if character in _DIRECTION or (unicodedata.category(character) == "Cc" and character not in "\t\n"):
+            return character
+    return None
+
+
+# the explicit bidirectional formatting characters (Unicode UAX #9); other format characters,
+# such as the zero-width non-joiner that Persian spelling needs, are ordinary text
+_DIRECTION = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def dotted(path: tuple[Key, ...]) -> str:

@@ -179,8 +179,8 @@ def _signal_workers(pool: ProcessPoolExecutor, sig: int) -> None:
 # glibc's dynamic mmap threshold, so every array over 128 KiB is mapped and unmapped afresh: a
 # block's system time went from 0.35 to 8.8 CPU s (4.2M page faults instead of 61k) and a sweep
 # on a LocalCluster cost 2.7x the local pool's CPU. None removes the variable from the nanny's
-# pre-spawn environment. Workers started by `dask worker` elsewhere need the same
-# (docs/sweeps.md: DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_TRIM_THRESHOLD_=None).
+# pre-spawn environment. Workers started by `dask worker` elsewhere need the same, from a Dask
+# config file (docs/sweeps.md); an environment variable cannot do it, as Dask lowercases its keys.
 TRIM_THRESHOLD = "MALLOC_TRIM_THRESHOLD_"
 WORKER_CONFIG = {f"distributed.nanny.pre-spawn-environ.{TRIM_THRESHOLD}": None}
 
@@ -256,7 +256,7 @@ def _warn_trimmed_workers(client: Any, address: str) -> None:
         warnings.warn(
             f"{len(trimmed)} of the Dask workers at {address} run with {TRIM_THRESHOLD} set, which costs "
             f"them several times the CPU (system time); restart them with "
-            f"DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__{TRIM_THRESHOLD}=None (see docs/sweeps.md)",
+            f"distributed.nanny.pre-spawn-environ.{TRIM_THRESHOLD}: null in their Dask config (see docs/sweeps.md)",
             DaskWorkerWarning, stacklevel=3,
         )
 

@@ -8,7 +8,7 @@ Every figure is the real command line in a fresh process, end to end, as user + 
 seconds of its whole process tree (benchmarks/measure.py); the old commit runs from a temporary
 git worktree (benchmarks/worktree.py) with this venv's packages. Sections:
 
-- dask:   a 24-point x 1,000-run sweep on the local pool and on a Dask LocalCluster (2 workers
+- dask:   a 24-point x 2,000-run sweep (the README's) on the local pool and on a Dask LocalCluster (2 workers
           each), old and new; runs.parquet must be identical between the executors.
 - pack:   a 64-point x 1,000-run sweep (2 workers), old against new, and new with every point
           alone (packing off): the new packed runs.parquet must equal the unpacked one byte for byte.
@@ -30,6 +30,7 @@ import hashlib
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -50,14 +51,16 @@ UNFROZEN = "import sys, sim.experiments.executors as e; e._frozen = True; from s
 
 
 class Tree:
-    """Where a command runs: the old commit's worktree or this checkout."""
+    """Where a command runs: the old commit's worktree or this checkout. Commands run in `cwd`,
+    outside both trees: `python -m` and `-c` put the working directory first on sys.path, so
+    run from a checkout they would import its `sim` whatever PYTHONPATH says."""
 
-    def __init__(self, name: str, root: Path | None):
-        self.name, self.env = name, env_for(root)
+    def __init__(self, name: str, root: Path | None, cwd: Path):
+        self.name, self.env, self.cwd = name, env_for(root), cwd
 
     def cpu(self, args: list[str], prefix: list[str] | None = None, expect: int = 0) -> float:
         command = [sys.executable, *(prefix or ["-m", "sim"]), *args]
-        m = measure(command, sample_memory=False, env=self.env)
+        m = measure(command, sample_memory=False, env=self.env, cwd=self.cwd)
         if m.result.returncode != expect:
             raise SystemExit(f"{self.name}: {' '.join(args)} failed ({m.result.returncode}): {m.result.stderr[-2000:]}")
         return m.cpu_seconds
@@ -80,19 +83,19 @@ def alternate(repeat: int, runs: dict[str, Callable[[int], float]]) -> dict[str,
     return out
 
 
-def sweep_args(points: int, out: Path, workers: int = 2) -> list[str]:
+def sweep_args(points: int, out: Path, runs: int = 1000) -> list[str]:
     vary = [part.format(b=points // 8) for part in SWEEP]
-    return ["sweep", "baseline", *vary, "--runs", "1000", "--seed", "1", "--workers", str(workers), "--out", str(out)]
+    return ["sweep", "baseline", *vary, "--runs", str(runs), "--seed", "1", "--workers", "2", "--out", str(out)]
 
 
 def section_dask(old: Tree, new: Tree, work: Path, repeat: int) -> None:
-    print("\n## dask: 24 points x 1,000 runs, 2 workers, CPU s of the whole tree, median [range] of", repeat)
+    print("\n## dask: 24 points x 2,000 runs, 2 workers, CPU s of the whole tree, median [range] of", repeat)
     runs = {}
     for tree in (old, new):
         for executor in ("local", "dask"):
             def run(i: int, tree: Tree = tree, executor: str = executor) -> float:
                 out = work / f"dask-{tree.name}-{executor}-{i}"
-                return tree.cpu([*sweep_args(24, out), "--executor", executor])
+                return tree.cpu([*sweep_args(24, out, runs=2000), "--executor", executor])
             runs[f"{tree.name} {executor}"] = run
     cpu = alternate(repeat, runs)
     for name, values in cpu.items():
@@ -198,7 +201,11 @@ def main() -> None:
           f"{', uncommitted changes' if git('status', '--porcelain', '--untracked-files=no') else ''})")
     with tempfile.TemporaryDirectory(prefix="sim-scale-") as tmp, checkout(args.against) as tree:
         work = Path(tmp)
-        old, new = Tree("old", tree), Tree("new", None)
+        old, new = Tree("old", tree, work), Tree("new", None, work)
+        for t in (old, new):  # each must import its own tree's code
+            found = subprocess.run([sys.executable, "-c", "import sim; print(sim.__file__)"], env=t.env, cwd=work,
+                                   capture_output=True, text=True, check=True).stdout.strip()
+            print(f"{t.name} imports {found}")
         if "dask" in sections:
             section_dask(old, new, work, args.repeat)
         if "pack" in sections:

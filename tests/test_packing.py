@@ -157,3 +157,23 @@ def test_dask_local_workers_run_without_a_fixed_malloc_trim_threshold():
     with DaskExecutor(2) as executor:
         values = executor._client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_")
     assert len(values) == 2 and set(values.values()) == {None}
+
+
+def test_blocks_run_with_the_imports_frozen_out_of_the_collectors_reach():
+    import gc
+
+    scenario = resolve_scenario("baseline", {"rounds": 2})
+    ensemble.simulate_block(BlockTask(scenario, 1, 0, 0, 5, trajectories=False))
+    assert gc.get_freeze_count() > 0
+
+
+@pytest.mark.slow  # starts a Dask LocalCluster with Dask's own defaults (several seconds)
+def test_a_sweep_sent_to_workers_with_the_trim_threshold_set_warns():
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    from sim.experiments.executors import DaskExecutor, DaskWorkerWarning
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        with pytest.warns(DaskWorkerWarning, match="MALLOC_TRIM_THRESHOLD_ set"):
+            DaskExecutor(address=cluster.scheduler_address).close()

@@ -79,6 +79,7 @@ def no_compute(monkeypatch):
         raise AssertionError("runs were computed before the refusal")
 
     monkeypatch.setattr(ensemble, "simulate_block", computed)
+    monkeypatch.setattr(ensemble, "simulate_pack", computed)
 
 
 @pytest.fixture

@@ -243,6 +243,7 @@ def test_parts_with_different_columns_are_unified(tmp_path, monkeypatch):
         return result
 
     monkeypatch.setattr(ensemble, "simulate_block", with_extra_column)
+    monkeypatch.setattr(sweep_module, "pack_runs", lambda runs, workers: 1)  # every block alone, through simulate_block
     runs = small_sweep(tmp_path / "s").runs()
     assert runs.groupby("point").size().tolist() == [300, 300, 300]
     assert runs.groupby("point")["extra"].count().tolist() == [0, 300, 0]
@@ -299,12 +300,20 @@ def test_a_point_the_loader_refuses_is_recorded_and_the_others_finish(tmp_path):
 def test_a_point_whose_run_raises_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
     real = ensemble.simulate_block
 
+    real_pack = ensemble.simulate_pack
+
     def fragile(task):  # the model breaks for one parameter value
         if task.scenario.actors["russia"].risk_tolerance == 0.6:
             raise FloatingPointError("overflow in utilities")
         return real(task)
 
+    def fragile_pack(tasks):  # a packed model holding that point breaks too: each point then runs alone
+        if any(task.scenario.actors["russia"].risk_tolerance == 0.6 for task in tasks):
+            raise FloatingPointError("overflow in utilities")
+        return real_pack(tasks)
+
     monkeypatch.setattr(ensemble, "simulate_block", fragile)
+    monkeypatch.setattr(ensemble, "simulate_pack", fragile_pack)
     with pytest.warns(SweepWarning, match="point 1 .* failed: FloatingPointError"):
         result = small_sweep(tmp_path / "s", vary=[f"{RISK}=0.3,0.6,0.9", SHORT])
     points = result.points()
@@ -318,6 +327,7 @@ def test_every_point_failing_while_running_writes_the_errors_and_exits_1(tmp_pat
         raise RuntimeError("engine bug")
 
     monkeypatch.setattr(ensemble, "simulate_block", broken)
+    monkeypatch.setattr(ensemble, "simulate_pack", broken)
     out = tmp_path / "s"
     code = main(["sweep", "baseline", "--vary", f"{RISK}=0.3,0.6", "--vary", SHORT, "--runs", "50", "--workers", "1",
                  "--out", str(out)])

@@ -31,7 +31,7 @@ from .causes import CHOICE, INCIDENT, INJECT, REPLY, THRESHOLD
 from .clock import Clock
 from .incidents import Incidents
 from .commitments import STATUSES, check_commitments, compile_commitments
-from .parameters import Parameters
+from .parameters import block_parameters
 from .perception import NONE, Groups, Watches
 from .reach import Reach, at_war
 from .redlines import check_red_lines, compile_red_lines, record_facts
@@ -84,7 +84,7 @@ class EscalationModel(mesa.Model):
         self.round = 0
         self.tables = compile_tables(self.scenario)
         self.clock = Clock.of(self.scenario)
-        self.params = Parameters(self.scenario, self.rng, self.replicates)
+        self.params = block_parameters(self.scenario, self.rng, self.replicates)
         self.watches = Watches(
             self.tables,
             red_line_rules.watches_of(self) + commitment_rules.watches_of(self) + policies.watches_of(self),
@@ -348,7 +348,9 @@ class EscalationModel(mesa.Model):
         for col in w.reactive:
             saw = self.seen[col]
             aimed = (saw >= 0) & (t.against_of[w.actor[col], np.maximum(saw, 0), w.target[col]] == w.observer[col])
-            if aimed.any() or self.sponsor_of[w.actor[col]] >= 0:  # a proxy's watches always: the blame draw
+            # a sponsored actor's watch is kept even when nothing was aimed: the blame on its
+            # sponsor is drawn every round (draws depend on the structure alone, engine/streams.py)
+            if aimed.any() or self.sponsor_of[w.actor[col]] >= 0:
                 yield col, w.observer[col], w.actor[col], aimed
 
     def _apply_decisions(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .streams import PackedStreams
 from ..scenario import Distribution, Scenario
 from ..scenario.params import numbers
 
@@ -34,6 +35,22 @@ class Parameters:
             else:
                 self.values[path] = np.broadcast_to(float(value), (replicates,))
 
+    @classmethod
+    def joined(cls, parts: list[Parameters]) -> Parameters:
+        """The parameters of a packed block: each part's replicates in turn. The parts must name
+        the same paths (their scenarios differ only in per-run numbers)."""
+        whole = cls.__new__(cls)
+        whole.replicates = sum(part.replicates for part in parts)
+        whole.version = 0
+        paths = [list(part.values) for part in parts]
+        if any(names != paths[0] for names in paths) or any(list(p.sampled) != list(parts[0].sampled) for p in parts):
+            raise ValueError("packed blocks must have the same parameters (their scenarios differ in structure)")
+        whole.sampled = {path: np.concatenate([p.sampled[path] for p in parts]) for path in parts[0].sampled}
+        whole.values = {path: _joined([p.values[path] for p in parts], whole.replicates) for path in paths[0]}
+        for path in whole.sampled:
+            whole.values[path] = whole.sampled[path]
+        return whole
+
     def __getitem__(self, path: str) -> np.ndarray:
         return self.values[path]
 
@@ -52,3 +69,19 @@ class Parameters:
     def rounds(self, path: str) -> np.ndarray:
         """A lag in whole rounds (distributions are rounded to the nearest round)."""
         return np.rint(self.values[path]).astype(np.int64)
+
+
+def _joined(arrays: list[np.ndarray], replicates: int) -> np.ndarray:
+    """The arrays one after the other; a read-only broadcast again when they all hold one number."""
+    first = arrays[0]
+    if all(a.strides == (0,) for a in arrays) and all(a[0] == first[0] for a in arrays):
+        return np.broadcast_to(first[0], (replicates,))
+    return np.concatenate(arrays)
+
+
+def block_parameters(scenario: Scenario, rng: np.random.Generator, replicates: int) -> Parameters:
+    """A block's parameters; a packed block's are each member's own, drawn from its own stream
+    with its own scenario, so they are the numbers it would have alone."""
+    if isinstance(rng, PackedStreams):
+        return Parameters.joined([Parameters(member, stream, n) for stream, n, member in rng.members])
+    return Parameters(scenario, rng, replicates)

@@ -94,8 +94,8 @@ class Watches:
         `intelligence` is (n, R) and `hostility` (n, n, R), observer first."""
         t = self.tables
         seen = self.top_events(events)[self.pair]  # (W, R), the truth until perceived
-        # one draw of fixed shape (2, W, R) whatever happened (a traced run replays by slicing it);
-        # most watched pairs did nothing, so only what happened is read from it
+        # Every watch of every replicate gets its draws, whether its pair did anything or not: the
+        # draws then depend on the block's shape alone (engine/streams.py); only what happened is read
         draws = rng.random((2, *seen.shape), dtype=np.float32)
         w, r = np.nonzero(seen >= 0)
         if len(w) == 0:

@@ -114,7 +114,7 @@ def check_red_lines(model: EscalationModel, seen: np.ndarray) -> None:
         )
         if model.tracer is not None:
             model.tracer.approached(model, line, approaching)
-        draw = model.rng.random(model.replicates)  # drawn whether or not any run crossed (replay)
+        draw = model.rng.random(model.replicates)  # drawn every round, crossed or not (engine/streams.py)
         if not crossed.any():
             continue
         stake = audience_stake(model, line)

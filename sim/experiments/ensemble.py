@@ -3,6 +3,10 @@
 Runs are cut into blocks of a fixed size, BLOCK; block b of sweep point p draws from
 SeedSequence(seed, spawn_key=(p, b)). Blocks are independent and results are consumed in block
 order, so the numbers are the same whatever the number of workers or the executor.
+
+Small blocks of several points may run packed in one model (`simulate_pack`): each block
+still draws from its own Generator (engine/streams.py), so its rows are the ones it gives
+alone, byte for byte, and only the fixed cost of a round is shared.
 """
 
 from __future__ import annotations
@@ -10,15 +14,18 @@ from __future__ import annotations
 import gc
 import os
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import questions
-from .executors import LocalExecutor
+from .executors import LocalExecutor, freeze_imports
 from ..engine.model import EscalationModel, block_generator
 from ..engine.outcomes import runs_table, trajectory_table
+from ..engine.streams import PackedStreams
 from ..scenario import Scenario
 
 BLOCK = 10_000
@@ -54,18 +61,30 @@ def block_tasks(scenario: Scenario, runs: int, seed: int, point: int = 0, crn: b
     ]
 
 
-def simulate_block(task: BlockTask) -> BlockResult:
-    """Run one block to its last round and tabulate it."""
-    rng = block_generator(task.seed, 0 if task.crn else task.point, task.block)
-    model = EscalationModel(task.scenario, replicates=task.size, rng=rng)
+def _generator(task: BlockTask) -> np.random.Generator:
+    return block_generator(task.seed, 0 if task.crn else task.point, task.block)
+
+
+def _finished(model: EscalationModel) -> EscalationModel:
     while model.running:
         model.step()
-    runs, trajectories = tabulate(model, task.block * BLOCK, task.trajectories)
-    result = BlockResult(task, runs, trajectories)
+    return model
+
+
+def _collect() -> None:
     # A Mesa model and its agents refer to each other, so a finished block's arrays (some 100 MB
     # at 10,000 replicates) would wait for the cyclic collector; free them before the next block.
-    del model
     gc.collect()
+
+
+def simulate_block(task: BlockTask) -> BlockResult:
+    """Run one block to its last round and tabulate it."""
+    freeze_imports()  # before the model exists: a frozen model would never be collected
+    model = _finished(EscalationModel(task.scenario, replicates=task.size, rng=_generator(task)))
+    first = task.block * BLOCK
+    result = BlockResult(task, *tabulate(model, first, task.trajectories))
+    del model
+    _collect()
     return result
 
 
@@ -88,6 +107,39 @@ def with_measures(runs: pa.Table, trajectories: pa.Table | None, scenario: Scena
     for mid in scenario.measures:
         runs = runs.append_column(f"measure.{mid}", pa.array(answers[mid].to_numpy(dtype=bool)))
     return runs
+
+
+def simulate_pack(tasks: Sequence[BlockTask]) -> list[BlockResult]:
+    """Run blocks as one model, their replicates side by side, and give each its runs table (with
+    its measures) as simulate_block would. The blocks' scenarios may differ only in per-run
+    parameters (see experiments/packing.py), and none keeps trajectories."""
+    if len(tasks) == 1:
+        return [simulate_block(tasks[0])]
+    if any(t.trajectories for t in tasks):
+        raise ValueError("packed blocks keep no trajectories")
+    freeze_imports()
+    streams = PackedStreams([(_generator(t), t.size, t.scenario) for t in tasks])
+    model = _finished(EscalationModel(tasks[0].scenario, replicates=streams.replicates, rng=streams))
+    table = runs_table(model, 0)
+    needed = questions.trajectory_columns(tasks[0].scenario.measures, tasks[0].scenario)
+    moves = trajectory_table(model, 0).select(needed) if needed else None
+    assert table.column_names[0] == "run"
+    del model
+    _collect()
+    results, offset = [], 0
+    for task in tasks:
+        first = task.block * BLOCK
+        rows = table.slice(offset, task.size)
+        if task.scenario.measures:
+            mine = None
+            if moves is not None:
+                run = moves.column("run")
+                mine = moves.filter(pc.and_(pc.greater_equal(run, offset), pc.less(run, offset + task.size)))
+            rows = with_measures(rows, mine, task.scenario)
+        rows = rows.set_column(0, table.schema.field("run"), pa.array(np.arange(first, first + task.size, dtype=np.int64)))
+        results.append(BlockResult(task, rows, None))
+        offset += task.size
+    return results
 
 
 def default_workers() -> int:

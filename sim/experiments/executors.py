@@ -8,11 +8,13 @@ executors. Dask is imported only when asked for; it is the optional `dask` extra
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
 import signal
 import threading
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,6 +34,21 @@ DASK_MISSING = "--executor dask needs the dask extra: pip install 'escalation-si
 
 class ExecutorError(ValueError):
     """An executor cannot be set up as asked (a missing extra, an unreachable scheduler)."""
+
+
+def freeze_imports() -> None:
+    """Move everything alive now (modules, classes, the scenario) out of the cyclic collector's
+    reach, once per process, before simulating: its full collections (one after each block, and
+    the automatic ones) then walk only what the blocks create, and forked workers share the
+    frozen pages instead of copying them when the collector touches them."""
+    global _frozen
+    if not _frozen:
+        gc.collect()  # what is garbage now would never be collected once frozen
+        gc.freeze()
+        _frozen = True
+
+
+_frozen = False
 
 
 def _worker_init(parent: int) -> None:
@@ -114,6 +131,7 @@ class LocalExecutor(Executor):
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            freeze_imports()
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_init,
@@ -157,6 +175,21 @@ def _signal_workers(pool: ProcessPoolExecutor, sig: int) -> None:
             pass
 
 
+# Dask's nanny starts each worker with MALLOC_TRIM_THRESHOLD_=65536. Setting it at all turns off
+# glibc's dynamic mmap threshold, so every array over 128 KiB is mapped and unmapped afresh: a
+# block's system time went from 0.35 to 8.8 CPU s (4.2M page faults instead of 61k) and a sweep
+# on a LocalCluster cost 2.7x the local pool's CPU. None removes the variable from the nanny's
+# pre-spawn environment. Workers started by `dask worker` elsewhere need the same, from a Dask
+# config file (docs/sweeps.md); an environment variable cannot do it, as Dask lowercases its keys.
+TRIM_THRESHOLD = "MALLOC_TRIM_THRESHOLD_"
+WORKER_CONFIG = {
+    f"distributed.nanny.pre-spawn-environ.{TRIM_THRESHOLD}": None,
+    # Forked, not spawned: a spawned worker imports numpy, pandas, pyarrow, Mesa and the simulator
+    # again (about 1.5 CPU s each); a forked one has them already, as the local pool's do.
+    "distributed.worker.multiprocessing-method": "fork",
+}
+
+
 class DaskExecutor(Executor):
     """Dask distributed: a LocalCluster of `workers` single-threaded processes, or the scheduler
     at `address` (started elsewhere with `dask scheduler` and `dask worker ADDRESS`)."""
@@ -165,13 +198,14 @@ class DaskExecutor(Executor):
 
     def __init__(self, workers: int = 1, address: str | None = None, timeout: str = "10s"):
         try:
+            import dask
             from distributed import Client, LocalCluster
         except ImportError:
             raise ExecutorError(DASK_MISSING) from None
         self.address = address
         self._cluster = None
         if address is None:
-            with _interrupts_ignored_by_children():
+            with _interrupts_ignored_by_children(), dask.config.set(WORKER_CONFIG):
                 self._cluster = LocalCluster(
                     n_workers=max(1, int(workers)),
                     threads_per_worker=1,
@@ -185,6 +219,10 @@ class DaskExecutor(Executor):
             self._close_cluster()
             raise ExecutorError(f"--address: cannot reach a Dask scheduler at {address} ({err})") from None
         self.workers = max(1, sum(self._client.nthreads().values()))
+        if address is not None:
+            _warn_trimmed_workers(self._client, address)
+        else:
+            self._client.run(close_inherited_locks)  # forked: the locks must end with this process
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         client = self._client
@@ -210,6 +248,26 @@ class DaskExecutor(Executor):
         self._close_cluster()
 
 
+class DaskWorkerWarning(UserWarning):
+    """Workers of a Dask cluster run in a way that costs far more CPU than they need."""
+
+
+def _warn_trimmed_workers(client: Any, address: str) -> None:
+    """Say so when the cluster's workers were started with MALLOC_TRIM_THRESHOLD_ set (see WORKER_CONFIG)."""
+    try:
+        values = client.run(os.environ.get, TRIM_THRESHOLD)
+    except Exception:  # a worker that cannot answer is no reason to refuse the cluster
+        return
+    trimmed = sorted(worker for worker, value in values.items() if value is not None)
+    if trimmed:
+        warnings.warn(
+            f"{len(trimmed)} of the Dask workers at {address} run with {TRIM_THRESHOLD} set, which costs "
+            f"them several times the CPU (system time); restart them with "
+            f"distributed.nanny.pre-spawn-environ.{TRIM_THRESHOLD}: null in their Dask config (see docs/sweeps.md)",
+            DaskWorkerWarning, stacklevel=3,
+        )
+
+
 def make_executor(kind: str, workers: int, address: str | None = None) -> Executor:
     """The executor named `kind` ('local' or 'dask'); ExecutorError if it cannot be set up."""
     if kind not in EXECUTORS:
@@ -221,4 +279,5 @@ def make_executor(kind: str, workers: int, address: str | None = None) -> Execut
     return DaskExecutor(workers, address)
 
 
-__all__ = ["DASK_MISSING", "DaskExecutor", "Executor", "ExecutorError", "LocalExecutor", "make_executor"]
+__all__ = ["DASK_MISSING", "DaskExecutor", "DaskWorkerWarning", "Executor", "ExecutorError", "LocalExecutor", "freeze_imports",
+           "make_executor"]

@@ -35,6 +35,7 @@ from .destination import DestinationLock, OutputError, check_out, no_space
 from .ensemble import MAX_RUNS, BlockTask, cap_workers
 from .executors import Executor, make_executor
 from .interrupts import interrupted_by
+from .packing import flatten, pack_runs, packable, packs
 from ..engine.clock import calendar
 from ..engine.model import ScenarioRef, resolve_scenario
 from .results import command_line, environment, now, sha256
@@ -284,15 +285,32 @@ class ChunkResult:
     error: str | None
 
 
+def _chunk_result(chunk: Chunk, tables: list[pa.Table]) -> ChunkResult:
+    """The chunk's part: its blocks' runs with a leading `point` column."""
+    table = pa.concat_tables(tables)
+    table = table.add_column(0, "point", pa.array(np.full(table.num_rows, chunk.point, dtype=np.int64)))
+    return ChunkResult(chunk.point, chunk.index, chunk.runs, encode_part(table), None)
+
+
 def simulate_chunk(chunk: Chunk) -> ChunkResult:
-    """Run a chunk's blocks; the runs table gets a leading `point` column. Errors are returned, not raised."""
+    """Run a chunk's blocks. Errors are returned, not raised."""
     try:
         tables = [ensemble.simulate_block(task).runs for task in chunk.tasks]
     except Exception as err:  # a failing point is recorded and the sweep goes on
         return ChunkResult(chunk.point, chunk.index, chunk.runs, None, f"{type(err).__name__}: {err} (running {chunk.label})")
-    table = pa.concat_tables(tables)
-    table = table.add_column(0, "point", pa.array(np.full(table.num_rows, chunk.point, dtype=np.int64)))
-    return ChunkResult(chunk.point, chunk.index, chunk.runs, encode_part(table), None)
+    return _chunk_result(chunk, tables)
+
+
+def simulate_chunks(chunks: tuple[Chunk, ...]) -> list[ChunkResult]:
+    """Run chunks of one block each packed into one model (see packing.py); each gets the part
+    it would get alone. If the packed model fails, each chunk runs alone, to name the failing one."""
+    if len(chunks) == 1:
+        return [simulate_chunk(chunks[0])]
+    try:
+        blocks = ensemble.simulate_pack([chunk.tasks[0] for chunk in chunks])
+    except Exception:
+        return [simulate_chunk(chunk) for chunk in chunks]
+    return [_chunk_result(chunk, [block.runs]) for chunk, block in zip(chunks, blocks)]
 
 
 def _pending_chunks(plan: Plan, skip: Mapping[int, str], done: set[str]) -> Iterator[Chunk]:
@@ -327,7 +345,10 @@ def run_points(plan: Plan, invalid: Mapping[int, str], executor: Executor, strea
     done = done_parts(plan.parts)
     ok = [p for p in range(len(plan.values)) if p not in invalid]
     initial = sum(plan.chunk_runs(c) for p in ok for c in range(plan.chunks_per_point) if part_name(p, c) in done)
-    results = executor.map(simulate_chunk, _pending_chunks(plan, invalid, done))
+    pending = sum(plan.chunk_runs(c) for p in ok for c in range(plan.chunks_per_point) if part_name(p, c) not in done)
+    groups = packs(_pending_chunks(plan, invalid, done), pack_runs(pending, executor.workers),
+                   allowed=packable(plan.base, plan.paths, plan.values))
+    results = flatten(executor.map(simulate_chunks, groups))
     failed: dict[int, str] = {}
     with tqdm(total=len(ok) * plan.runs, initial=initial, unit="run", unit_scale=True,
               disable=None if progress else True, desc="sweep") as bar:

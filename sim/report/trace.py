@@ -1,5 +1,6 @@
-"""One run replayed with its details (sim trace): the block it belongs to is simulated again
-from the results directory's seed with a tracer on that one replicate, and checked against
+"""One run replayed with its details (sim trace): the run is simulated again alone, drawing its
+block's random numbers from the results directory's seed (engine/streams.py: each draw is made
+at the block's shape and only the run's column kept), with a tracer on it, and checked against
 what runs.parquet recorded. Nothing beyond the usual results is stored to make this possible.
 """
 
@@ -17,6 +18,7 @@ from .figure_data import ResultsDirError, load_run_scenario, read_manifest
 from .story import TracedRound, epilogue, tell
 from ..engine.model import EscalationModel, ScenarioRef, block_generator, resolve_scenario
 from ..engine.outcomes import outcome_class
+from ..engine.streams import ReplicateStream
 from ..engine.tracer import Tracer
 from ..experiments.ensemble import BLOCK, tabulate
 from ..scenario import Scenario
@@ -41,13 +43,15 @@ class Trace:
 
 
 def replay(scenario: Scenario, seed: int, block: int, size: int, replicate: int) -> tuple[Tracer, dict[str, Any]]:
-    """Simulate block `block` (of `size` replicates) with a tracer on `replicate`: the tracer and
-    that replicate's row of the runs table as the replay computes it."""
-    model = EscalationModel(scenario, replicates=size, rng=block_generator(seed, 0, block))
-    tracer = Tracer.attach(model, replicate)
+    """Simulate replicate `replicate` of block `block` (of `size` replicates) alone, traced: the
+    tracer and the replicate's row of the runs table as the replay computes it. The model runs
+    one replicate; only the draws are made at the block's size (ReplicateStream)."""
+    stream = ReplicateStream(block_generator(seed, 0, block), size, replicate)
+    model = EscalationModel(scenario, replicates=1, rng=stream)
+    tracer = Tracer.attach(model, 0)
     while model.running:
         model.step()
-    row = tabulate(model, block * BLOCK, trajectories=False)[0].slice(replicate, 1).to_pylist()[0]
+    row = tabulate(model, block * BLOCK + replicate, trajectories=False)[0].to_pylist()[0]
     return tracer, row
 
 

@@ -180,7 +180,7 @@ SCENARIO_FILES = sorted((REPO / "scenarios").rglob("*.yaml"))
 
 def test_scenario_files_are_the_world_and_the_named_scenarios() -> None:
     assert [p.relative_to(REPO / "scenarios").as_posix() for p in SCENARIO_FILES] == sorted(
-        [f"{n}.yaml" for n in NAMES] + ["world/korea-2024.yaml"]
+        [f"{n}.yaml" for n in NAMES] + ["world/korea-2024-calibrated.yaml", "world/korea-2024.yaml"]
     )
 
 

@@ -1,0 +1,111 @@
+"""Warnings about a valid scenario that likely does not say what its author meant: it runs, but a
+part of it does nothing or is undone at once. `sim validate` prints them (docs/scenarios.md,
+"Warnings"); none stops a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import Problem
+from .loader import load_located, locate
+from .params import Distribution
+from .questions import Finding
+from .schema import Scenario
+from .yamlio import Locations
+
+
+def scenario_warnings(ref: str | Path) -> list[Problem]:
+    """Every warning about scenario `ref` (a name or a file), located where the value was written."""
+    scenario, locations = load_located(ref)
+    return [locate(path, message, locations) for path, message in lint(scenario, locations)]
+
+
+def lint(s: Scenario, locations: Locations) -> Iterator[Finding]:
+    """(path, message) for each thing in `s` that probably does not work as written."""
+    yield from _stops_undone(s)
+    yield from _actions_nothing_reads(s)
+    yield from _obligations_costing_nothing(s)
+    yield from _lines_drawn_after_the_start(s)
+
+
+def _central(value: float | Distribution) -> float:
+    return value.mean if isinstance(value, Distribution) else float(value)
+
+
+def preference(s: Scenario, actor: str, action: str, target: str) -> float:
+    """The actor's preference for the action toward the target, as the engine reads it: the
+    per-target value if given, else the per-action one, else 0."""
+    a = s.actors[actor]
+    toward = a.preferences_toward.get(target, {})
+    return _central(toward.get(action, a.preferences.get(action, 0.0)))
+
+
+def _stops_undone(s: Scenario) -> Iterator[Finding]:
+    """A one-round `stop` of an activity its actor (choosing by utility) likes: nothing keeps it
+    stopped in the next round, so it is likely restarted at once."""
+    for iid, inject in s.injects.items():
+        if inject.until is not None or inject.round >= s.rounds:
+            continue
+        for actor, moves in inject.stop.items():
+            if s.actors[actor].policy.name != "utility":
+                continue
+            for i, move in enumerate(moves):
+                liking = preference(s, actor, move.action, move.target)
+                if liking > 0:
+                    yield ("injects", iid, "stop", actor, i), (
+                        f"stops {move.action} toward {move.target} in round {inject.round} only, and {actor}'s "
+                        f"preference for it is {liking:+g}: it may start it again in round {inject.round + 1} "
+                        f"(expected `until: R` on the inject to keep it stopped through round R)")
+
+
+def escalation_points(s: Scenario, action: str) -> float:
+    """The action's escalation points: its own, else its category's on the ladder."""
+    a = s.actions[action]
+    return a.points if a.points is not None else s.ladder.points[a.category]
+
+
+def actions_read(s: Scenario) -> set[str]:
+    """The actions some part of the model reacts to by name or category: a state driver, a red
+    line's or commitment's trigger, an agreement's `stops`, a measure."""
+    triggers = [line.trigger for line in s.red_lines.values()] + [c.trigger for c in s.commitments.values()]
+    categories = {c for t in triggers for c in t.categories}
+    read = {a for t in triggers for a in (*t.actions, *t.ambiguous)}
+    read |= {aid for aid, a in s.actions.items() if a.category in categories}
+    read |= {a for v in s.state.values() for d in v.drivers for a in d.actions}
+    read |= {a for g in s.agreements.values() for a in g.stops}
+    read |= {m.action for m in s.measures.values() if m.action is not None}
+    return read
+
+
+def _actions_nothing_reads(s: Scenario) -> Iterator[Finding]:
+    """A move with 0 escalation points (it moves no hostility, and the outcome classes never count
+    it) that no driver, trigger, agreement or measure reads: taking it changes nothing in a run."""
+    read = actions_read(s)
+    for aid, action in s.actions.items():
+        if (action.kind == "move" and aid != s.ladder.neutral_action and aid not in read
+                and escalation_points(s, aid) == 0 and any(action.allowed.values())):
+            yield ("actions", aid), (
+                "nothing reads this move: it has 0 escalation points (no hostility, no outcome class) and no "
+                "state driver, red line or commitment trigger, agreement or measure names it, so a question "
+                "about it gets an answer the rest of the run ignores (expected points, a driver, a trigger "
+                "or a measure naming it)")
+
+
+def _obligations_costing_nothing(s: Scenario) -> Iterator[Finding]:
+    for cid, commitment in s.commitments.items():
+        for guarantor, obligation in commitment.obligations.items():
+            if _central(obligation.cost) == 0:
+                yield ("commitments", cid, "obligations", guarantor, "cost"), (
+                    f"{guarantor}'s obligation costs an attacker 0: it deters nothing (expected a cost > 0 in "
+                    f"utility units, the default being 0)")
+
+
+def _lines_drawn_after_the_start(s: Scenario) -> Iterator[Finding]:
+    for lid, line in s.red_lines.items():
+        if line.drawn > s.start:
+            yield ("red_lines", lid, "drawn"), (
+                f"drawn on {line.drawn}, after the start ({s.start}): the line stands from round 1 all the same "
+                f"(a line cannot yet be drawn inside the run), aged 0 until that date (expected a date on or "
+                f"before the start)")

@@ -82,3 +82,36 @@ def test_validate_prints_warnings_and_exits_0_unless_strict(tmp_path: Path, caps
 @pytest.mark.parametrize("name", [*scenario_names(), str(OTHER_CRISIS)])
 def test_the_shipped_worlds_give_no_warning(name: str) -> None:
     assert scenario_warnings(name) == []
+
+
+DAILY = {"rounds": 30, "round": {"length": 1, "unit": "day"}}
+
+
+def test_daily_rounds_keeping_a_monthly_worlds_per_round_values_are_warned(tmp_path: Path) -> None:
+    [(path, message)] = _warnings(_world(tmp_path, **DAILY))
+    assert path == "round"
+    assert message.startswith("rounds of 1 day, but ") and "korea-2024.yaml, written for rounds of a month" in message
+    assert _warnings(_world(tmp_path, rounds=30, round={"length": 1, "unit": "week"})) == []
+
+
+def test_a_daily_world_written_whole_and_its_variants_are_not_warned(tmp_path: Path) -> None:
+    daily = tmp_path / "daily-reef.yaml"
+    text = OTHER_CRISIS.read_text(encoding="utf-8")
+    assert text.count("round: {length: 1, unit: month}") == 1
+    daily.write_text(text.replace("round: {length: 1, unit: month}", "round: {length: 1, unit: day}"), encoding="utf-8")
+    assert scenario_warnings(daily) == []
+    variant = tmp_path / "variant.yaml"
+    variant.write_text(yaml.safe_dump({"name": "variant", "extends": str(daily), "description": "A variant.",
+                                       "sources": ["judgement"], "moves_per_round": 2}), encoding="utf-8")
+    assert scenario_warnings(variant) == []
+
+
+def test_the_per_round_values_are_the_ones_the_docs_list() -> None:
+    from sim.scenario.lint import PER_ROUND
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    section = docs.split("## What scales with the round")[1].split("\n## ")[0]
+    for pattern in PER_ROUND:
+        parts = pattern.rstrip(".*").split(".")
+        written = pattern.rstrip(".*") if parts[0] != "dynamics" or parts[1] != "utility" else parts[-1]
+        assert f"`{written}`" in section, pattern

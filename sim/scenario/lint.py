@@ -5,15 +5,32 @@ part of it does nothing or is undone at once. `sim validate` prints them (docs/s
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
+from .calendar import DAYS
 from .errors import Problem
-from .loader import load_located, locate
+from .loader import load_located, load_scenario, locate
 from .params import Distribution
 from .questions import Finding
 from .schema import Scenario
-from .yamlio import Locations
+from .yamlio import Key, Locations
+
+# The values that count per round, not per real time (docs/scenarios.md, "What scales with the
+# round"): a world of shorter rounds applies each of them more often in a month.
+PER_ROUND = (
+    "moves_per_round", "actors.*.moves_per_round", "actors.*.preferences.*", "actors.*.preferences_toward.*.*",
+    "actors.*.reciprocity", "actors.*.policy.temperature", "actions.*.taboo", "red_lines.*.cost",
+    "commitments.*.obligations.*.cost", "commitments.*.caution", "state.*.effects.*.weight", "actions.*.reach", "dynamics.reach.rungs",
+    "dynamics.hostility.reaction", "dynamics.hostility.approach", "dynamics.utility.hostility",
+    "dynamics.utility.escalation_aversion", "dynamics.utility.deterrence", "dynamics.utility.emboldening",
+    "dynamics.utility.convexity", "state.*.drivers.*.delta", "red_lines.*.response.lag",
+    "commitments.*.obligations.*.lag", "agreements.*.value.*", "agreements.*.mediation", "agreements.*.break_cost",
+)
+SHORT_ROUND_DAYS = 7  # a round shorter than a week ...
+MONTHLY_ROUND_DAYS = 28  # ... keeping values set in a world whose rounds last a month or more
 
 
 def scenario_warnings(ref: str | Path) -> list[Problem]:
@@ -28,6 +45,7 @@ def lint(s: Scenario, locations: Locations) -> Iterator[Finding]:
     yield from _actions_nothing_reads(s)
     yield from _obligations_costing_nothing(s)
     yield from _lines_drawn_after_the_start(s)
+    yield from _monthly_values_in_short_rounds(s, locations)
 
 
 def _central(value: float | Distribution) -> float:
@@ -109,3 +127,33 @@ def _lines_drawn_after_the_start(s: Scenario) -> Iterator[Finding]:
                 f"drawn on {line.drawn}, after the start ({s.start}): the line stands from round 1 all the same "
                 f"(a line cannot yet be drawn inside the run), aged 0 until that date (expected a date on or "
                 f"before the start)")
+
+
+def round_days(s: Scenario) -> float:
+    return s.round.length * DAYS[s.round.unit]
+
+
+@cache
+def _round_days_of_file(file: str) -> float:
+    return round_days(load_scenario(Path(file)))
+
+
+def _per_round(key: tuple[Key, ...]) -> bool:
+    return any(len(key) == len(parts) and all(p in ("*", k) for p, k in zip(parts, key))
+               for parts in (pattern.split(".") for pattern in PER_ROUND))
+
+
+def _monthly_values_in_short_rounds(s: Scenario, locations: Locations) -> Iterator[Finding]:
+    """Rounds shorter than a week keeping per-round values inherited from a file whose own world
+    has rounds of a month or more: those values were set for that round, not this one."""
+    if round_days(s) >= SHORT_ROUND_DAYS:
+        return
+    counts = Counter(file for key, (file, _, _) in locations.items()
+                     if _per_round(key) and not file.startswith(("--set", "<")))
+    unit = s.round.unit + "s" * (s.round.length != 1)
+    for file, count in sorted(counts.items()):
+        if _round_days_of_file(file) >= MONTHLY_ROUND_DAYS:
+            yield ("round",), (f"rounds of {s.round.length} {unit}, but {count} per-round values (preferences, "
+                               f"reaction, lags, ...) come from {file}, written for rounds of a month or more "
+                               f"(expected them restated for this round; docs/scenarios.md, \"What scales with "
+                               f"the round\")")

@@ -47,6 +47,10 @@ def test_a_move_nothing_reads_is_warned(tmp_path: Path) -> None:
     read = {"talk": {"question": "a statement", "kind": "takes", "actor": "north_korea", "action": "statement"}}
     assert _warnings(_world(tmp_path, actions={"statement": STATEMENT}, measures=read)) == []
     assert _warnings(_world(tmp_path, actions={"statement": {**STATEMENT, "points": 1.0}})) == []
+    # above the neutral action's rung 1 it is a threat that opens replies (the world has dynamics.reach)
+    assert _warnings(_world(tmp_path, actions={"statement": {**STATEMENT, "rung": 2}})) == []
+    band = {"south_korea.precision_weapons": {"warning": ["statement"]}}
+    assert _warnings(_world(tmp_path, actions={"statement": STATEMENT}, red_lines=band)) == []
 
 
 def test_an_obligation_that_costs_an_attacker_nothing_is_warned(tmp_path: Path) -> None:

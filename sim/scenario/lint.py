@@ -15,7 +15,7 @@ from .errors import Problem
 from .loader import load_located, load_scenario, locate
 from .params import Distribution
 from .questions import Finding
-from .schema import Scenario
+from .schema import Scenario, TitForTatPolicy
 from .yamlio import Key, Locations
 
 # The values that count per round, not per real time (docs/scenarios.md, "What scales with the
@@ -85,11 +85,18 @@ def escalation_points(s: Scenario, action: str) -> float:
 
 
 def actions_read(s: Scenario) -> set[str]:
-    """The actions some part of the model reacts to by name or category: a state driver, a red
-    line's or commitment's trigger, an agreement's `stops`, a measure."""
+    """The actions some part of the model reacts to: by name or category, a state driver, a red
+    line's or commitment's trigger, a red line's `warning` band, an agreement's `stops`, a measure;
+    by its rung, a tit-for-tat actor answering its actor, and (with `dynamics.reach`) the threat
+    that opens replies, when the rung is above the neutral action's."""
     triggers = [line.trigger for line in s.red_lines.values()] + [c.trigger for c in s.commitments.values()]
     categories = {c for t in triggers for c in t.categories}
     read = {a for t in triggers for a in (*t.actions, *t.ambiguous)}
+    read |= {a for line in s.red_lines.values() for a in line.warning}
+    answered = {a.policy.opponent for a in s.actors.values() if isinstance(a.policy, TitForTatPolicy)}
+    neutral = s.actions[s.ladder.neutral_action].rung
+    read |= {aid for aid, a in s.actions.items()
+             if answered & set(a.allowed) or (s.dynamics.reach is not None and a.rung > neutral)}
     read |= {aid for aid, a in s.actions.items() if a.category in categories}
     read |= {a for v in s.state.values() for d in v.drivers for a in d.actions}
     read |= {a for g in s.agreements.values() for a in g.stops}

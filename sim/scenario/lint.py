@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 
 from .calendar import DAYS
-from .errors import Problem
+from .errors import Problem, ScenarioError
 from .loader import load_located, load_scenario, locate
 from .params import Distribution
 from .questions import Finding
@@ -22,12 +21,13 @@ from .yamlio import Key, Locations
 # round"): a world of shorter rounds applies each of them more often in a month.
 PER_ROUND = (
     "moves_per_round", "actors.*.moves_per_round", "actors.*.preferences.*", "actors.*.preferences_toward.*.*",
-    "actors.*.reciprocity", "actors.*.policy.temperature", "actions.*.taboo", "red_lines.*.cost",
-    "commitments.*.obligations.*.cost", "commitments.*.caution", "state.*.effects.*.weight", "actions.*.reach", "dynamics.reach.rungs",
-    "dynamics.hostility.reaction", "dynamics.hostility.approach", "dynamics.utility.hostility",
-    "dynamics.utility.escalation_aversion", "dynamics.utility.deterrence", "dynamics.utility.emboldening",
-    "dynamics.utility.convexity", "state.*.drivers.*.delta", "red_lines.*.response.lag",
-    "commitments.*.obligations.*.lag", "agreements.*.value.*", "agreements.*.mediation", "agreements.*.break_cost",
+    "actors.*.reciprocity", "actors.*.policy.temperature", "actions.*.taboo", "actions.*.reach",
+    "dynamics.reach.rungs", "dynamics.hostility.reaction", "dynamics.hostility.approach",
+    "dynamics.utility.hostility", "dynamics.utility.escalation_aversion", "dynamics.utility.deterrence",
+    "dynamics.utility.emboldening", "dynamics.utility.convexity", "red_lines.*.cost", "red_lines.*.response.lag",
+    "commitments.*.caution", "commitments.*.obligations.*.cost", "commitments.*.obligations.*.lag",
+    "state.*.effects.*.weight", "state.*.drivers.*.delta", "agreements.*.value.*", "agreements.*.mediation",
+    "agreements.*.break_cost",
 )
 SHORT_ROUND_DAYS = 7  # a round shorter than a week ...
 MONTHLY_ROUND_DAYS = 28  # ... keeping values set in a world whose rounds last a month or more
@@ -140,9 +140,12 @@ def round_days(s: Scenario) -> float:
     return s.round.length * DAYS[s.round.unit]
 
 
-@cache
 def _round_days_of_file(file: str) -> float:
-    return round_days(load_scenario(Path(file)))
+    """The round of the world `file` describes on its own (0 when it is no whole scenario alone)."""
+    try:
+        return round_days(load_scenario(Path(file)))
+    except ScenarioError:
+        return 0.0
 
 
 def _per_round(key: tuple[Key, ...]) -> bool:

@@ -148,6 +148,8 @@ def test_windows_counts_and_in_force_through_are_evaluated_exactly_on_a_hand_bui
         event("aid-through-3-date", aid + "through: 2024-08-23\n"),
         event("aid-since-3-through-3", aid + "since: 3\nthrough: 3\n"),
         event("aid-at-most-2", aid + "rounds: 1\nat_most: 2\nby: 3\n"),
+        event("crisis-since-6", "kind: outcome\nat_least: militarized_crisis\nsince: 6\nby: 24\n"),
+        event("crisis-since-7", "kind: outcome\nat_least: militarized_crisis\nsince: 7\nby: 24\n"),
     )
     table = evaluate(load_events(path), hand_built_runs(), hand_built_trajectories(), baseline)
     # tests toward anyone: run 0 in round 2, run 1 in rounds 2 and 3, run 2 never;
@@ -163,6 +165,8 @@ def test_windows_counts_and_in_force_through_are_evaluated_exactly_on_a_hand_bui
         "aid-through-3-date": [True, False, False],
         "aid-since-3-through-3": [True, True, False],
         "aid-at-most-2": [False, True, True],
+        "crisis-since-6": [False, False, True],  # run 2's border clash in round 6
+        "crisis-since-7": [False, False, False],
     }
 
 
@@ -190,10 +194,13 @@ def test_bad_windows_and_counts_are_located_errors(tmp_path, body, message):
 
 @pytest.mark.parametrize("body, message", [
     ("since: 8\nby: 5\n", "events.x.since: window start after the horizon (expected round 5 or earlier, got 8: round 8)"),
+    ("kind: outcome\nat_least: contained\nsince: 2\n", "events.x.at_least: 'contained' is told from 'de_escalation' only "
+     "at the end of a run (expected a horizon of 24 rounds and no window start, got round 7 and since 2)"),
     ("rounds: 4\nsince: 3\nby: 5\n", "events.x.rounds: more rounds than the window holds (expected at most 3, got 4)"),
 ])
 def test_a_window_the_run_cannot_hold_is_refused_against_the_scenario(tmp_path, baseline, body, message):
-    path = events_file(tmp_path, event("x", "kind: takes\nactor: north_korea\naction: missile_test\n" + body))
+    kind = "" if body.startswith("kind:") else "kind: takes\nactor: north_korea\naction: missile_test\n"
+    path = events_file(tmp_path, event("x", kind + body))
     with pytest.raises(ScenarioError) as err:
         evaluate(load_events(path), hand_built_runs(), hand_built_trajectories(), baseline)
     assert [p.path + ": " + p.message for p in err.value.problems] == [message]

@@ -33,7 +33,7 @@ def _needs_trajectories(q: Question, scenario: Scenario) -> bool:
         return (q.target is not None or (q.rounds or 1) > 1 or q.since is not None or q.at_most is not None
                 or _in_force_at_start(scenario, q.actor, q.action))
     if q.kind == "outcome":
-        return horizon_round(q, scenario) < scenario.rounds
+        return horizon_round(q, scenario) < scenario.rounds or q.since is not None
     return False
 
 
@@ -130,20 +130,31 @@ def _happened(q: Question, runs: pd.DataFrame, per_round: dict[str, np.ndarray] 
 def _outcome_reached(q: Question, runs: pd.DataFrame, per_round: dict[str, np.ndarray] | None,
                      scenario: Scenario, tables: Tables, last: int) -> np.ndarray:
     """The run's outcome class is at least `at_least`: over the whole run from `outcome`; within
-    fewer rounds, from a new event (as the engine defines one) at a rung above the class below."""
+    fewer rounds or a window, from a new event (as the engine defines one) at a rung above the
+    class below."""
     classes = list(scenario.outcomes.classes)
     rank = classes.index(str(q.at_least))
-    if last >= scenario.rounds:
+    if last >= scenario.rounds and q.since is None:
         codes = pd.Categorical(runs["outcome"].astype(str), categories=classes).codes
         return codes >= rank
     if rank == 0:
         return np.ones(len(runs), dtype=bool)
     assert per_round is not None
-    return _first_new_above(per_round, scenario, tables, rank) <= last
+    first, last = window_rounds(q, scenario)
+    hits = _new_above(per_round, scenario, tables, rank)
+    return np.zeros(len(runs), dtype=bool) if hits is None else hits[:, first - 1:last].any(axis=1)
 
 
 def _first_new_above(per_round: dict[str, np.ndarray], scenario: Scenario, tables: Tables, rank: int) -> np.ndarray:
     """Per run, the first round with a new event above the class below class `rank` (inf: none)."""
+    hits = _new_above(per_round, scenario, tables, rank)
+    if hits is None:
+        return np.full(len(next(iter(per_round.values()))), np.inf)
+    return np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, np.inf)
+
+
+def _new_above(per_round: dict[str, np.ndarray], scenario: Scenario, tables: Tables, rank: int) -> np.ndarray | None:
+    """(run, round): a new event above the class below class `rank` (None: no option can be one)."""
     from ..engine.model import EscalationModel
 
     classes = list(scenario.outcomes.classes)
@@ -155,9 +166,7 @@ def _first_new_above(per_round: dict[str, np.ndarray], scenario: Scenario, table
         if len(options):
             mine = (per_round[f"moves.{actor}"] & _bits(tables, actor, options)) != 0
             hits = mine if hits is None else hits | mine
-    if hits is None:
-        return np.full(len(next(iter(per_round.values()))), np.inf)
-    return np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, np.inf)
+    return hits
 
 
 def at_least_by_round(runs: pd.DataFrame, trajectories: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:

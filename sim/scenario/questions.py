@@ -4,8 +4,8 @@ A question names a `kind` and the fields that kind needs: an actor `takes` an ac
 target, in at least `rounds` and at most `at_most` rounds), an activity is `in_force` for
 `rounds` rounds (at most `at_most`) or on every round `through` a date, a `red_line` is crossed,
 a `commitment` invoked (or ends with a `status`), an `agreement` agreed, the outcome is
-`at_least` a class. Its horizon is a date or a number of rounds from the start; `takes` and
-`in_force` may count only the rounds `since` a date or round (the window's start). Whether it
+`at_least` a class. Its horizon is a date or a number of rounds from the start; `takes`,
+`in_force` and `outcome` may count only the rounds `since` a date or round (the window's start). Whether it
 happened in each run is worked out from the results tables (sim/experiments/questions.py).
 """
 
@@ -38,7 +38,7 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
 WINDOWED = ("rounds", "since", "at_most")
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"takes": ("target", *WINDOWED),
                                                "in_force": ("target", *WINDOWED, "through"),
-                                               "commitment": ("status",)}
+                                               "commitment": ("status",), "outcome": ("since",)}
 ALL_KIND_FIELDS = ("actor", "action", "target", "rounds", "since", "at_most", "through", "red_line", "commitment",
                    "status", "agreement", "at_least")
 CommitmentStatus = Literal["active", "invoked", "lapsed", "nullified"]
@@ -144,9 +144,10 @@ def question_problems(questions: Mapping[str, Question], s: Scenario) -> Iterato
         yield from (((*at, *path), message) for path, message in _option_problems(q, s))
         last = horizon_round(q, s)
         classes = list(s.outcomes.classes)
-        if q.at_least in classes[1:2] and s.outcomes.classes[classes[0]].easing and last < s.rounds:
+        if q.at_least in classes[1:2] and s.outcomes.classes[classes[0]].easing and (last < s.rounds or q.since):
             yield (*at, "at_least"), (f"'{classes[1]}' is told from '{classes[0]}' only at the end of a run "
-                                      f"(expected a horizon of {s.rounds} rounds, got {last})")
+                                      f"(expected a horizon of {s.rounds} rounds and no window start, got round "
+                                      f"{last}{'' if q.since is None else f' and since {q.since}'})")
         if q.status is not None and last < s.rounds:
             yield (*at, "status"), (f"a commitment's status is recorded at the end of a run only (expected a horizon "
                                     f"of {s.rounds} rounds, got {last})")

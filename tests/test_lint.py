@@ -31,14 +31,21 @@ def _warnings(file: Path) -> list[tuple[str, str]]:
     return [(w.path, w.message) for w in scenario_warnings(file)]
 
 
-def test_a_one_round_stop_of_an_activity_its_actor_likes_is_warned(tmp_path: Path) -> None:
+def test_a_stop_of_an_activity_its_actor_still_likes_is_warned(tmp_path: Path) -> None:
     [(path, message)] = _warnings(_world(tmp_path, injects={"cut": CUT_AID}))
     assert path == "injects.cut.stop.united_states[0]"
-    assert message.startswith("stops lethal_aid toward ukraine in round 3 only, and united_states's preference "
-                              "for it is +4: it may start it again in round 4")
-    assert _warnings(_world(tmp_path, injects={"cut": {**CUT_AID, "until": 24}})) == []
+    assert message.startswith("stops lethal_aid toward ukraine in round 3, but united_states's preference for it "
+                              "stays +4: it may start it again from round 4")
+    # `until` stops it again each round but bars no restart: still warned
+    assert len(_warnings(_world(tmp_path, injects={"cut": {**CUT_AID, "until": 24}}))) == 1
+    policy = {**CUT_AID, "set": {"actors.united_states.preferences.lethal_aid": -5.0}}
+    assert _warnings(_world(tmp_path, injects={"cut": policy})) == []
     disliked = {"united_states": {"preferences_toward": {"ukraine": {"lethal_aid": -1.0}}}}
     assert _warnings(_world(tmp_path, injects={"cut": CUT_AID}, actors=disliked)) == []
+    # the per-target preference is the one the engine reads: setting the per-action one changes nothing
+    liked = {"united_states": {"preferences_toward": {"ukraine": {"lethal_aid": 2.0}}}}
+    [(_, message)] = _warnings(_world(tmp_path, injects={"cut": policy}, actors=liked))
+    assert "stays +2" in message and "actors.united_states.preferences_toward.ukraine.lethal_aid" in message
 
 
 def test_a_move_nothing_reads_is_warned(tmp_path: Path) -> None:

@@ -52,30 +52,35 @@ def _central(value: float | Distribution) -> float:
     return value.mean if isinstance(value, Distribution) else float(value)
 
 
-def preference(s: Scenario, actor: str, action: str, target: str) -> float:
-    """The actor's preference for the action toward the target, as the engine reads it: the
-    per-target value if given, else the per-action one, else 0."""
+def preference(s: Scenario, actor: str, action: str, target: str) -> tuple[str, float]:
+    """The parameter the engine reads as the actor's preference for the action toward the target
+    (the per-target value if given, else the per-action one) and its value (0 if not written)."""
     a = s.actors[actor]
     toward = a.preferences_toward.get(target, {})
-    return _central(toward.get(action, a.preferences.get(action, 0.0)))
+    if action in toward:
+        return f"actors.{actor}.preferences_toward.{target}.{action}", _central(toward[action])
+    return f"actors.{actor}.preferences.{action}", _central(a.preferences.get(action, 0.0))
 
 
 def _stops_undone(s: Scenario) -> Iterator[Finding]:
-    """A one-round `stop` of an activity its actor (choosing by utility) likes: nothing keeps it
-    stopped in the next round, so it is likely restarted at once."""
+    """A `stop` of an activity its actor (choosing by utility) still likes once the inject has
+    acted: a stop ends the activity in force but bars no restart (`until` stops it again each
+    round, after a restart), so the actor may start it again the next round."""
     for iid, inject in s.injects.items():
-        if inject.until is not None or inject.round >= s.rounds:
+        if inject.round >= s.rounds:
             continue
         for actor, moves in inject.stop.items():
             if s.actors[actor].policy.name != "utility":
                 continue
             for i, move in enumerate(moves):
-                liking = preference(s, actor, move.action, move.target)
+                path, written = preference(s, actor, move.action, move.target)
+                liking = inject.set.get(path, written)
                 if liking > 0:
                     yield ("injects", iid, "stop", actor, i), (
-                        f"stops {move.action} toward {move.target} in round {inject.round} only, and {actor}'s "
-                        f"preference for it is {liking:+g}: it may start it again in round {inject.round + 1} "
-                        f"(expected `until: R` on the inject to keep it stopped through round R)")
+                        f"stops {move.action} toward {move.target} in round {inject.round}, but {actor}'s preference "
+                        f"for it stays {liking:+g}: it may start it again from round {inject.round + 1} (a stop "
+                        f"bars no restart; `until` only stops it again) (expected `set: {{{path}: 0 or less}}` "
+                        f"on the inject to keep it stopped)")
 
 
 def escalation_points(s: Scenario, action: str) -> float:

@@ -125,8 +125,8 @@ def check_commitments(model: EscalationModel, seen: np.ndarray) -> None:
                 attacked = (saw >= 0) & model.tables.attack[np.maximum(saw, 0)]
                 if attacked.any():  # an attack on its partner is felt as one on itself (solidarity)
                     felt = np.where(attacked, model.tables.points[np.maximum(saw, 0)], 0.0)
-                    model.react(g.guarantor, x, felt, p["dynamics.hostility.reaction"])
-                aggression = np.isin(saw, c.actions) & ~model.attacking[g.protected, x]
+                    model.react(model.dyads.declared(g.guarantor, x), felt, p["dynamics.hostility.reaction"])
+                aggression = np.isin(saw, c.actions) & ~model.attacking[model.dyads.rows(g.protected, x)]
                 read_as_aggression = np.isin(saw, c.ambiguous) & (rng.random(R) < slack)
                 attacker = np.where((attacker < 0) & (aggression | read_as_aggression), x, attacker)
             attacker = model.blame_sponsors(attacker)

@@ -33,8 +33,10 @@ class Groups:
 
     def __init__(self, key: np.ndarray, size: int):
         self.size = size
-        self.keys = np.unique(key)
-        self.members = [(int(k), _slice_if_contiguous(np.flatnonzero(key == k))) for k in self.keys]
+        order = np.argsort(key, kind="stable")  # each group's rows ascending, in one pass
+        self.keys, starts = np.unique(key[order], return_index=True)
+        bounds = zip(starts, [*starts[1:], len(key)])
+        self.members = [(int(k), _slice_if_contiguous(order[a:b])) for k, (a, b) in zip(self.keys, bounds)]
 
     def max(self, values: np.ndarray, fill: int = NONE) -> np.ndarray:
         """(size, R): the largest of `values` (O, R) over each group's options; `fill` for empty groups."""
@@ -91,7 +93,7 @@ class Watches:
     ) -> np.ndarray:
         """(W, R): the action each watch saw of its pair last round, NONE when it saw nothing.
 
-        `intelligence` is (n, R) and `hostility` (n, n, R), observer first."""
+        `intelligence` is (n, R) and `hostility` (W, R): each watch's observer toward its actor."""
         t = self.tables
         seen = self.top_events(events)[self.pair]  # (W, R), the truth until perceived
         # Every watch of every replicate gets its draws, whether its pair did anything or not: the
@@ -109,7 +111,7 @@ class Watches:
         noise = ndtri(np.clip(draws[1, w, r].astype(float), 1e-12, None))  # a standard normal by inversion
         # v3: hostility tilts the reading of a poorly informed observer only (Jervis: misperception
         # thrives on ambiguity); a fully informed one reads what happened
-        reading = noise * sd + spiral_bias[r] * (1.0 - knows) * hostility[observer, self.actor[w], r]
+        reading = noise * sd + spiral_bias[r] * (1.0 - knows) * hostility[w, r]
         true_rung = t.rung[action]
         read_rung = np.clip(np.rint(reading + true_rung), 0, t.top).astype(np.intp)
         misread = t.read_as[self.pair[w], read_rung]

@@ -94,6 +94,7 @@ class UtilityPolicy:
         self.options = t.of_actor[i]
         self.action = t.action[self.options]
         self.against = t.against[self.options]
+        self.dyad = actor.model.option_dyad[self.options]  # (actor, against) of each option
         self.direct = t.target[self.options] == self.against  # answering a party in kind, not arming a third
         self.points = t.points[self.action]
         self.escalation = np.maximum(self.points, 0.0)
@@ -167,8 +168,8 @@ class UtilityPolicy:
         largest terms of each choice."""
         model, p, i = actor.model, actor.model.params, actor.index
         yield "preference", 1, self._preferences(actor)
-        yield "hostility", 1, p["dynamics.utility.hostility"] * model.hostility[i, self.against] * self.points[:, None]
-        increment = np.maximum(self.escalation[:, None] - model.posture[i, self.against], 0.0)
+        yield "hostility", 1, p["dynamics.utility.hostility"] * model.hostility[self.dyad] * self.points[:, None]
+        increment = np.maximum(self.escalation[:, None] - model.posture[self.dyad], 0.0)
         for rows, guarantees in self.emboldened:
             increment[rows] *= self._unprotected(model, guarantees)
         convex = increment * increment
@@ -176,7 +177,7 @@ class UtilityPolicy:
         convex += increment  # increment x (1 + convexity x increment)
         convex *= p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)
         yield "escalation aversion", -1, convex
-        yield "reciprocity", -1, actor.reciprocity * np.abs(self.rung[:, None] - model.stance[i, self.against]) * self.direct[:, None]
+        yield "reciprocity", -1, actor.reciprocity * np.abs(self.rung[:, None] - model.stance[self.dyad]) * self.direct[:, None]
         for line, crosses in self.red_lines:
             fear = p["dynamics.utility.deterrence"] * model.credibility[line.index, i] * p[line.path("cost")]
             yield f"deterred by red line {line.id}", -1, crosses[:, None] * fear

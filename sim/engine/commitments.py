@@ -82,10 +82,9 @@ def compile_commitments(model: EscalationModel) -> list[Commitment]:
                     attackers.append((t.index(x), model.watches.index[(gi, pair)]))
             obligation = c.obligations[g]
             k = t.actions.index(obligation.action)
-            toward = np.full(len(t.actors), -1, dtype=np.int64)
-            for j in range(len(t.actors)):
-                hit = np.flatnonzero((t.actor == gi) & (t.action == k) & (t.target == j))
-                toward[j] = hit[0] if len(hit) else -1
+            toward = np.full(len(t.actors), -1, dtype=np.int64)  # the guarantor's option toward each actor
+            rows = np.flatnonzero((t.actor == gi) & (t.action == k))[::-1]  # the first option wins
+            toward[t.target[rows]] = rows
             guarantees.append(
                 Guarantee(
                     gi, pi, attackers,

@@ -354,7 +354,7 @@ class EscalationModel(mesa.Model):
         t, w = self.tables, self.watches
         for col in w.reactive:
             saw = self.seen[col]
-            aimed = (saw >= 0) & (t.against_of[w.actor[col], np.maximum(saw, 0), w.target[col]] == w.observer[col])
+            aimed = (saw >= 0) & (t.against_of[w.pair[col], np.maximum(saw, 0)] == w.observer[col])
             # a sponsored actor's watch is kept even when nothing was aimed: the blame on its
             # sponsor is drawn every round (draws depend on the structure alone, engine/streams.py)
             if aimed.any() or self.sponsor_of[w.actor[col]] >= 0:

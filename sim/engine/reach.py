@@ -71,7 +71,7 @@ class Reach:
         self.by_watcher = Groups(model.watch_dyad, d.size + 1)
         # per watch and action seen (the last column: nothing), the rung it makes the observer
         # feel: what the actor did against the observer or a party it guarantees, else -1
-        against = t.against_of[w.actor[:, None], np.arange(len(t.actions))[None, :], w.target[:, None]]
+        against = t.against_of[w.pair]  # (W, A)
         protected = np.array([(o, x) in protects for o, x in zip(w.observer.tolist(), w.target.tolist())], dtype=bool)
         concerns = (against == w.observer[:, None]) | protected.reshape(-1, 1)
         felt = np.where(concerns, t.rung[None, :], -1).astype(np.int16)

@@ -8,9 +8,10 @@ the next one and the previous one, arms to the next one against the one after it
 and a treaty every ten actors, a truce between the first two, utility policies, noisy
 perception and moving hostility. Its declared dyads grow as n, its pairs of actors as n^2.
 
-`python benchmarks/dyads.py [--old COMMIT]` runs `sim run` on these worlds, the old commit
-(default 43b4ad4, the last one with (n, n, R) pair state) and this tree side by side, and prints
-peak memory (PSS and RSS of the process tree) and CPU seconds per run.
+`python benchmarks/dyads.py [--old COMMIT]` runs one block of replicates of each world through
+the engine in a process of its own, with the old commit (default 43b4ad4, the last one with
+(n, n, R) pair state) and with this tree, side by side, and prints peak memory (PSS and RSS)
+and CPU seconds per 1,000 runs.
 """
 
 from __future__ import annotations
@@ -29,8 +30,17 @@ from worktree import checkout, env_for  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "tests" / "data" / "duel.yaml"
+# One block of replicates through the engine, as a worker runs it (the results table is left out:
+# before this change it could not label more than 127 actors)
+BLOCK = """
+import sys
+from sim.engine.model import EscalationModel
+model = EscalationModel(sys.argv[1], replicates=int(sys.argv[2]), rng=1)
+while model.running:
+    model.step()
+"""
 # (actors, runs): one 10,000-run block for the small worlds, fewer runs for the large ones
-SIZES = [(10, 10_000), (50, 10_000), (200, 2_000), (1000, 200)]
+SIZES = [(10, 10_000), (50, 10_000), (200, 1_000), (1000, 30)]
 
 
 def ring_world(n: int) -> dict:
@@ -108,32 +118,38 @@ def write_world(n: int, folder: Path) -> Path:
     return path
 
 
+def block(world: Path, runs: int, tree: Path | None, cwd: str) -> tuple[float, float, float]:
+    """Peak MiB PSS, peak MiB RSS and CPU seconds of one block of `runs` replicates."""
+    m = measure([sys.executable, "-c", BLOCK, str(world), str(runs)], env=env_for(tree), cwd=cwd)
+    if m.result.returncode != 0:
+        raise SystemExit(f"{world.name} with {tree or 'this tree'} failed: {m.result.stderr[-2000:]}")
+    return m.pss_mib, m.rss_mib, m.cpu_seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", default="43b4ad4", help="the commit to compare with")
     parser.add_argument("--sizes", default=",".join(f"{n}:{r}" for n, r in SIZES), help="actors:runs,...")
     args = parser.parse_args()
     sizes = [tuple(int(x) for x in item.split(":")) for item in args.sizes.split(",")]
-    print(f"old: {args.old}; new: this tree; one process, one block per run (--workers 1)")
-    print(f"{'actors':>6} {'dyads':>6} {'runs':>6} | {'old MiB PSS (RSS)':>18} {'old CPU s/1k runs':>17} | "
-          f"{'new MiB PSS (RSS)':>18} {'new CPU s/1k runs':>17} | {'memory':>7} {'CPU':>6}")
+    print(f"old: {args.old}; new: this tree. One block of `runs` replicates per process: peak MiB PSS (RSS),")
+    print("CPU s of the block, and CPU ms per run at the margin ((CPU of the block - CPU of a block of")
+    print("a tenth of the runs) / nine tenths of the runs: start-up and set-up left out)")
+    print(f"{'actors':>6} {'dyads':>6} {'runs':>6} | {'old MiB':>15} {'CPU s':>6} {'ms/run':>7} | "
+          f"{'new MiB':>15} {'CPU s':>6} {'ms/run':>7} | {'memory':>6} {'ms/run':>6}")
     with checkout(args.old) as old_tree, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for n, runs in sizes:
             world = write_world(n, work)
-            figures = []
-            for label, tree in (("old", old_tree), ("new", None)):
-                out = work / f"{label}-{n}"
-                command = [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())",
-                           "run", str(world), "--runs", str(runs), "--seed", "1", "--workers", "1", "--out", str(out)]
-                m = measure(command, env=env_for(tree), cwd=tmp)
-                if m.result.returncode != 0:
-                    raise SystemExit(f"{label} failed on {n} actors: {m.result.stderr[-2000:]}")
-                figures.append((m.pss_mib, m.rss_mib, m.cpu_seconds / runs * 1000))
-            dyads = _dyads(world)
-            (op, orss, oc), (np_, nrss, nc) = figures
-            print(f"{n:>6} {dyads:>6} {runs:>6} | {op:>8.0f} ({orss:>6.0f}) {oc:>17.2f} | "
-                  f"{np_:>8.0f} ({nrss:>6.0f}) {nc:>17.2f} | {op / np_:>6.1f}x {oc / nc:>5.1f}x", flush=True)
+            cells, ratios = [], []
+            for tree in (old_tree, None):
+                pss, rss, cpu = block(world, runs, tree, tmp)
+                margin = (cpu - block(world, runs // 10, tree, tmp)[2]) / (runs - runs // 10) * 1000
+                cells.append(f"{pss:>6.0f} ({rss:>6.0f}) {cpu:>6.1f} {margin:>7.2f}")
+                ratios.append((pss, margin))
+            (old_pss, old_margin), (new_pss, new_margin) = ratios
+            print(f"{n:>6} {_dyads(world):>6} {runs:>6} | {cells[0]} | {cells[1]} | "
+                  f"{old_pss / new_pss:>5.1f}x {old_margin / new_margin:>5.1f}x", flush=True)
 
 
 def _dyads(world: Path) -> int:

@@ -155,7 +155,9 @@ class EscalationModel(mesa.Model):
         for i, aid in enumerate(t.actors):
             for other in s.actors[aid].hostility:
                 self.hostility[d.declared(i, t.index(other))] = p[f"actors.{aid}.hostility.{other}"]
-        self.hostility_start = self.hostility.copy()
+        self.hostility_start = self.hostility.copy()  # (dyads + 1, 1) where no run starts apart
+        if (self.hostility_start == self.hostility_start[:, :1]).all():
+            self.hostility_start = self.hostility_start[:, :1].copy()
         self.credibility = np.zeros((len(s.red_lines), n, R))
         for index, lid in enumerate(s.red_lines):
             self.credibility[index] = p[f"red_lines.{lid}.credibility"][None, :]
@@ -166,7 +168,7 @@ class EscalationModel(mesa.Model):
         self.agreed = np.repeat(np.array([g.in_force for g in s.agreements.values()], dtype=bool)[:, None], R, axis=1)
         self.first_agreed = np.where(self.agreed, 0, -1).astype(np.int16)
         self.state_values = np.stack([p[f"state.{vid}.initial"] for vid in s.state]) if s.state else np.zeros((0, R))
-        self.seen = np.full((len(self.watches.couples), R), NONE)
+        self.seen = np.full((len(self.watches.couples), R), NONE, dtype=np.int16)
         self.stance = d.state(t.rung[t.neutral] / t.top, R)
         self.attacking = d.state(False, R, bool)
         self.first_crossed = np.zeros((len(s.red_lines), R), dtype=np.int16)  # first round the owner saw it
@@ -181,8 +183,10 @@ class EscalationModel(mesa.Model):
         self.peak_event_actor = np.zeros((n, R), dtype=np.int16)
         self.score_total = np.zeros(R)
         self.history_top = np.zeros((s.rounds, n, R), dtype=np.int16)
-        self.history_events = np.zeros((s.rounds, O, R), dtype=bool)
-        self.history_activities = np.zeros((s.rounds, O, R), dtype=bool)
+        # per round, events and activities in force, 8 replicates a byte (np.packbits along the
+        # replicates): read back only for the trajectories table, at an eighth of the memory
+        self.history_events = np.zeros((s.rounds, O, (R + 7) // 8), dtype=np.uint8)
+        self.history_activities = np.zeros((s.rounds, O, (R + 7) // 8), dtype=np.uint8)
         self._scored = [(o, float(t.score[t.action[o]])) for o in range(O) if t.score[t.action[o]] != 0]
         # (rung, option) packed, + 1 so that 0 is "none" (see perception.Watches for why)
         self._option_key = ((self.option_rung << 16 | np.arange(O)) + 1).astype(np.int32)[:, None]
@@ -321,14 +325,14 @@ class EscalationModel(mesa.Model):
             self.last_events, intelligence, self.hostility[self.watch_dyad],
             p["dynamics.perception.misperception"], p["dynamics.perception.spiral_bias"], self.rng,
         )
-        direct_rung = self.by_dyad.max(self.in_force * self._direct_rung_key, fill=0) - 1
+        direct_rung = self.by_dyad.max_where(self.in_force, self._direct_rung_key, 0) - 1
         stance = np.maximum(direct_rung[d.reverse], t.rung[t.neutral]).astype(float)  # [observer, actor]
         # its activities in force and its moves of the last two rounds (v3: a step is measured from
         # where the actor stands, so answering fire with fire is no new escalation)
         recent = self.in_force | self.last_events
         recent |= self.events_before_last
         # [actor, against]: escalation points it has in force or just used
-        self.posture = self.by_dyad.max(recent * self._escalation_points, fill=0.0)
+        self.posture = self.by_dyad.max_where(recent, self._escalation_points, 0.0)
         self.aimed = list(self._aimed_at_observers())
         w_target = self.watches.target
         for col, observer, actor, aimed in self.aimed:
@@ -416,7 +420,7 @@ class EscalationModel(mesa.Model):
                 blamed = self.rng.random(self.replicates) < self.actors_by_index[actor].attribution
                 self.react(self.watch_sponsor_dyad[col], np.where(blamed, felt, 0.0), reaction)
         if self.last_stopped.any():
-            relief = self.by_dyad.max(np.where(self.last_stopped, self.option_points[:, None], -1.0))
+            relief = self.by_dyad.max_where(self.last_stopped, self.option_points[:, None], NONE)
             h -= reaction * np.maximum(relief, 0.0)[self.dyads.reverse] * h
         h -= self.clock.chance(p["dynamics.hostility.fatigue"]) * (h - self.hostility_start)
         np.clip(h, 0.0, 1.0, out=h)
@@ -439,12 +443,13 @@ class EscalationModel(mesa.Model):
     def event_causes(self, cols: np.ndarray | slice = slice(None)) -> np.ndarray:
         """(O, len(cols)) int8: why each of the round's events happened in the runs `cols`
         (CAUSES), 0 where none."""
+        code = np.int8  # every array of the codes int8: at 10,000 runs an int64 (O, R) is 8 times larger
         by_reply = self.reach.by_reply[:, cols]
-        chosen = np.where(self.reach.requires_options[:, None], THRESHOLD, np.where(by_reply, REPLY, CHOICE))
-        cause = np.where(self.chosen[:, cols], chosen, 0).astype(np.int8)
+        chosen = np.where(self.reach.requires_options[:, None], code(THRESHOLD), np.where(by_reply, code(REPLY), code(CHOICE)))
+        cause = np.where(self.chosen[:, cols], chosen, code(0))
         cause = np.where(self.forced_start[:, cols], self.forced_cause[:, cols], cause)
-        cause = np.where(self.incident[:, cols], INCIDENT, cause)
-        return np.where(self.events[:, cols], cause, 0).astype(np.int8)
+        cause = np.where(self.incident[:, cols], code(INCIDENT), cause)
+        return np.where(self.events[:, cols], cause, code(0))
 
     def _record_first_force(self) -> None:
         """The cause of each run's first new use of force (the highest such event of its round)."""
@@ -460,12 +465,12 @@ class EscalationModel(mesa.Model):
     def _record(self) -> None:
         t, r = self.tables, self.round
         active = self.events | self.in_force
-        top = self.by_actor.max(self.events * self._option_key, fill=0)
+        top = self.by_actor.max_where(self.events, self._option_key, 0)
         self.history_top[r - 1] = np.where(top > 0, (top - 1) & 0xFFFF, NONE)
         event_rung = np.where(top > 0, self.option_rung[np.maximum(self.history_top[r - 1], 0)], t.rung[t.neutral])
         np.maximum(self.peak_event_actor, event_rung, out=self.peak_event_actor)
-        self.history_events[r - 1] = self.events
-        self.history_activities[r - 1] = self.in_force
+        self.history_events[r - 1] = np.packbits(self.events, axis=-1)
+        self.history_activities[r - 1] = np.packbits(self.in_force, axis=-1)
         taken = self.by_actor_action.any(active, compact=True)
         self.first_taken[(self.first_taken < 0) & taken] = r
         self.rounds_taken += taken

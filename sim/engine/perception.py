@@ -45,6 +45,16 @@ class Groups:
             np.max(values[rows], axis=0, out=out[k])
         return out
 
+    def max_where(self, flags: np.ndarray, values: np.ndarray, otherwise: float) -> np.ndarray:
+        """(size, R): the largest of `values` (O, 1) where `flags` (O, R) is set, else
+        `otherwise`, over each group's options; `otherwise` for empty groups. Made a group at a
+        time: no (O, R) array of values is ever built (at 10,000 runs and a thousand options,
+        each would be tens of megabytes)."""
+        out = np.full((self.size, flags.shape[1]), otherwise, dtype=np.result_type(values.dtype, otherwise))
+        for k, rows in self.members:
+            np.max(np.where(flags[rows], values[rows], otherwise), axis=0, out=out[k])
+        return out
+
     def any(self, flags: np.ndarray, compact: bool = False) -> np.ndarray:
         """(size, R) bool: whether any of each group's options is set in `flags` (O, R); with
         `compact`, (groups, R) for the groups that have options only, in key order."""
@@ -79,7 +89,7 @@ class Watches:
 
     def top_events(self, events: np.ndarray) -> np.ndarray:
         """(P, R): each pair's most escalatory action among `events` (O, R), NONE if it had none."""
-        top = self.by_pair.max(events * self._key, fill=0)
+        top = self.by_pair.max_where(events, self._key, 0)
         return np.where(top > 0, (top - 1) & 63, NONE)
 
     def perceive(

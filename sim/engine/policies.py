@@ -154,7 +154,7 @@ class UtilityPolicy:
         """(O_i, R): the utility of each of the actor's options in each replicate."""
         terms = self.terms(actor)
         _, _, first = next(terms)
-        u = np.array(first, dtype=float)
+        u = np.array(np.broadcast_to(first, (len(self.options), actor.model.replicates)), dtype=float)
         for _, sign, value in terms:
             if sign > 0:
                 u += value
@@ -214,11 +214,13 @@ class UtilityPolicy:
         return self._taboo
 
     def _preferences(self, actor: Actor) -> np.ndarray:
-        """(O_i, R) preferences: fixed during a run unless an inject sets a parameter."""
+        """(O_i, R) preferences, or (O_i, 1) where no replicate differs from the first: fixed
+        during a run unless an inject sets a parameter."""
         p = actor.model.params
         if self._preference_version != p.version:
-            self._preference = np.stack([p.get(toward, 0.0) if toward in p.values else p.get(general, 0.0)
-                                         for toward, general in self.preference_paths])
+            rows = [p.get(toward, 0.0) if toward in p.values else p.get(general, 0.0) for toward, general in self.preference_paths]
+            same = all((row == row[0]).all() for row in rows)
+            self._preference = np.stack([row[:1] if same else row for row in rows])
             self._preference_version = p.version
         return self._preference
 

@@ -133,6 +133,79 @@ def test_each_kind_is_evaluated_exactly_on_a_hand_built_table(tmp_path, baseline
     assert list(table.columns) == list(expected)
 
 
+def test_windows_counts_and_in_force_through_are_evaluated_exactly_on_a_hand_built_table(tmp_path, baseline):
+    tests = "kind: takes\nactor: north_korea\naction: missile_test\n"
+    aid = "kind: in_force\nactor: united_states\naction: lethal_aid\n"
+    path = events_file(
+        tmp_path,
+        event("tests-since-3", tests + "since: 3\nby: 24\n"),
+        event("tests-since-round-3-date", tests + "since: 2024-08-30\nby: 24\n"),  # round 3 starts 23 Aug
+        event("tests-since-round-2-date", tests + "since: 2024-08-22\nby: 24\n"),
+        event("tests-at-most-once", tests + "at_most: 1\nby: 24\n"),
+        event("no-tests", tests + "at_most: 0\nby: 24\n"),
+        event("tests-once-since-3", tests + "rounds: 1\nat_most: 1\nsince: 3\nby: 24\n"),
+        event("aid-through-3", aid + "through: 3\n"),
+        event("aid-through-3-date", aid + "through: 2024-08-23\n"),
+        event("aid-since-3-through-3", aid + "since: 3\nthrough: 3\n"),
+        event("aid-at-most-2", aid + "rounds: 1\nat_most: 2\nby: 3\n"),
+        event("crisis-since-6", "kind: outcome\nat_least: militarized_crisis\nsince: 6\nby: 24\n"),
+        event("crisis-since-7", "kind: outcome\nat_least: militarized_crisis\nsince: 7\nby: 24\n"),
+    )
+    table = evaluate(load_events(path), hand_built_runs(), hand_built_trajectories(), baseline)
+    # tests toward anyone: run 0 in round 2, run 1 in rounds 2 and 3, run 2 never;
+    # aid in force: run 0 in rounds 1-3, run 1 in rounds 1 and 3, run 2 in round 1
+    assert table.to_dict(orient="list") == {
+        "tests-since-3": [False, True, False],
+        "tests-since-round-3-date": [False, True, False],
+        "tests-since-round-2-date": [True, True, False],
+        "tests-at-most-once": [True, False, True],
+        "no-tests": [False, False, True],
+        "tests-once-since-3": [False, True, False],
+        "aid-through-3": [True, False, False],
+        "aid-through-3-date": [True, False, False],
+        "aid-since-3-through-3": [True, True, False],
+        "aid-at-most-2": [False, True, True],
+        "crisis-since-6": [False, False, True],  # run 2's border clash in round 6
+        "crisis-since-7": [False, False, False],
+    }
+
+
+@pytest.mark.parametrize("body, message", [
+    ("kind: takes\nactor: north_korea\naction: missile_test\nrounds: 3\nat_most: 2\n",
+     "events.x: expected at_most >= rounds, got at_most 2 < rounds 3"),
+    ("kind: in_force\nactor: united_states\naction: lethal_aid\nrounds: 1\nthrough: 3\n",
+     "events.x: an 'in_force' event needs rounds or through (expected one of them, got both)"),
+    ("kind: in_force\nactor: united_states\naction: lethal_aid\nthrough: 3\nby: 4\n",
+     "events.x: through is the event's horizon and asks for every round (expected no by with it, got one)"),
+    ("kind: red_line\nred_line: russia.lethal_aid\nsince: 2\n",
+     "events.x: a 'red_line' event takes only red_line (expected none of since, got since)"),
+    ("kind: takes\nactor: north_korea\naction: missile_test\nat_most: -1\n",
+     "events.x.at_most: expected greater than or equal to 0, got -1"),
+    ("kind: takes\nactor: north_korea\naction: missile_test\nsince: 2024-06-01\n",
+     "events.x.since: date before the record's start (expected 2024-06-23 or later, got 2024-06-01)"),
+])
+def test_bad_windows_and_counts_are_located_errors(tmp_path, body, message):
+    path = events_file(tmp_path, event("x", body))
+    with pytest.raises(ScenarioError) as err:
+        load_events(path)
+    assert [p.path + ": " + p.message for p in err.value.problems] == [message]
+    assert all(p.file == str(path) and p.line >= 6 for p in err.value.problems)
+
+
+@pytest.mark.parametrize("body, message", [
+    ("since: 8\nby: 5\n", "events.x.since: window start after the horizon (expected round 5 or earlier, got 8: round 8)"),
+    ("kind: outcome\nat_least: contained\nsince: 2\n", "events.x.at_least: 'contained' is told from 'de_escalation' only "
+     "at the end of a run (expected a horizon of 24 rounds and no window start, got round 7 and since 2)"),
+    ("rounds: 4\nsince: 3\nby: 5\n", "events.x.rounds: more rounds than the window holds (expected at most 3, got 4)"),
+])
+def test_a_window_the_run_cannot_hold_is_refused_against_the_scenario(tmp_path, baseline, body, message):
+    kind = "" if body.startswith("kind:") else "kind: takes\nactor: north_korea\naction: missile_test\n"
+    path = events_file(tmp_path, event("x", kind + body))
+    with pytest.raises(ScenarioError) as err:
+        evaluate(load_events(path), hand_built_runs(), hand_built_trajectories(), baseline)
+    assert [p.path + ": " + p.message for p in err.value.problems] == [message]
+
+
 def test_runs_alone_answer_events_that_need_no_trajectory(tmp_path, baseline):
     events = load_events(events_file(tmp_path, event("line", "kind: red_line\nred_line: south_korea.precision_weapons\n")))
     assert trajectory_columns(events, baseline) == []

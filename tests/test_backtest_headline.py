@@ -145,6 +145,27 @@ def test_climatology_and_persistence_read_the_record_exactly(tmp_path, baseline)
         "any": 1 - (1 - recent) ** 7, "three": at_least(recent, 7, 3), "nuke": 0.0, "aid": 1.0, "talks": 0.0})
 
 
+def test_climatology_and_persistence_count_months_within_windows_and_bounds(tmp_path, baseline):
+    from sim.backtest.forecasters import climatology
+
+    tests = "kind: takes\nactor: north_korea\naction: missile_test\n"
+    path = write(
+        tmp_path,
+        event("since-3", tests + "since: 3\nclimatology: launches\n"),
+        event("at-most-once", tests + "at_most: 1\nclimatology: launches\n"),
+        event("every-month-through-3", "kind: in_force\nactor: north_korea\naction: missile_test\nthrough: 3\n"
+                                       "climatology: launches\n"),
+        event("no-tests", tests + "at_most: 0\n"),
+        event("aid-at-most-3", "kind: in_force\nactor: united_states\naction: lethal_aid\nrounds: 1\nat_most: 3\n"),
+    )
+    rate = 4.5 / 19
+    assert climatology(load_events(path), baseline) == pytest.approx({
+        "since-3": 1 - (1 - rate) ** 5,  # rounds 3-7
+        "at-most-once": (1 - rate) ** 7 + 7 * rate * (1 - rate) ** 6,
+        "every-month-through-3": rate**3,
+        "no-tests": 1.0, "aid-at-most-3": 0.0})  # persistence's rule: nothing new; aid in force all 7 rounds
+
+
 def test_stated_forecasts_must_precede_the_window_and_may_fall_back_to_climatology(tmp_path, baseline):
     from sim.backtest.forecasters import reference_forecasts
 

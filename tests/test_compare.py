@@ -15,6 +15,7 @@ from pathlib import Path
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -208,3 +209,20 @@ def test_compare_prints_which_interval_it_uses_and_marks_what_is_not_significant
     measure = table[table["kind"] == "measure"].iloc[0]
     assert measure["id"] == "seoul_lethal_aid", "B's measure is asked of A's runs too"
     assert np.isfinite(measure["a_p"]) and measure["b_p"] > measure["a_p"]
+
+
+def test_enforcement_is_a_share_of_the_crossings_even_when_an_owner_enforces_what_it_wrongly_saw() -> None:
+    # Run 2 crossed nothing, but its owner read an ambiguous act as a crossing and enforced it.
+    import pyarrow as pa
+
+    from sim.experiments.sweep_store import Counts
+    from sim.report.figure_data import red_line_rates
+
+    runs = pd.DataFrame({"outcome": ["contained"] * 4, "crossed.line": [True, True, False, False],
+                         "seen.line": [True, False, True, False], "enforced.line": [True, None, True, None]})
+    rates = red_line_rates(runs, ["line"]).iloc[0]
+    assert (rates["crossed_count"], rates["enforced_count"], rates["enforced"]) == (2, 1, 0.5)
+    counts = Counts(classes=["contained"], red_lines=["line"])
+    counts.add(pa.Table.from_pandas(runs, preserve_index=False))
+    enforced = next(r for r in counts.rows(0, False) if r[1] == "enforced.line")
+    assert (enforced[2], enforced[-2]) == (0.5, 2)

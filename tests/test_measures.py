@@ -90,3 +90,13 @@ def test_none_in_n_prints_an_upper_bound_not_a_zero_width_interval() -> None:
     tally.add(pa.table({"outcome": pa.array(["calm"] * 3).dictionary_encode(), "measure.m": [True, False, False]}))
     text = format_summary("t", tally, {"m": "what is asked"})
     assert "0 [0, 56%]" in text and "0.3333 [0.0615, 0.7923]" in text and "what is asked" in text
+
+
+def test_a_measure_window_that_starts_after_its_horizon_is_a_located_error(tmp_path: Path) -> None:
+    file = _with_measures(tmp_path, {"late": {"question": "tests late", "kind": "takes", "actor": "north_korea",
+                                              "action": "missile_test", "since": 10, "by": 5}})
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(file)
+    [problem] = err.value.problems
+    assert (problem.file, problem.path) == (str(file), "measures.late.since")
+    assert problem.message == "window start after the horizon (expected round 5 or earlier, got 10: round 10)"

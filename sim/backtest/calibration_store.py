@@ -28,20 +28,10 @@ from typing import Any
 import numpy as np
 
 from ..experiments.designs import SweepInputError
+from ..experiments.sweep_store import partial_of, target_of
 
 PLAN_FILE = "calibration.json"
 PLAN_KIND = "calibration-partial"
-
-
-def partial_of(target: Path) -> Path:
-    return target.parent / f".{target.name}.partial"
-
-
-def target_of(partial: Path) -> Path:
-    name = partial.name
-    if name.startswith(".") and name.endswith(".partial") and len(name) > len("..partial"):
-        return partial.parent / name[1 : -len(".partial")]
-    return partial
 
 
 def create_partial(partial: Path, plan: Mapping[str, Any], scenario_text: str) -> None:

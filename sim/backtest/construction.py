@@ -15,16 +15,22 @@ from .events import Event
 
 
 def true_by_construction(event: Event, scenario: Scenario) -> bool:
-    """An `in_force` event on an activity the actor starts with (toward the target, if named),
+    """An `in_force` event on an activity the actor starts with (toward the target, if named; not
+    one that asks for `at_most` rounds),
     an `agreement` in force at the start, an `outcome` at the lowest class, or one declared so."""
     if event.by_construction:
         return True
-    if event.kind == "in_force":
-        assert event.actor is not None
-        return any(m.action == event.action and event.target in (None, m.target)
-                   for m in scenario.actors[event.actor].activities)
+    if event.kind == "in_force" and event.at_most is None:
+        return standing_at_start(event, scenario)
     if event.kind == "agreement":
         return scenario.agreements[str(event.agreement)].in_force
     if event.kind == "outcome":
         return str(event.at_least) == next(iter(scenario.outcomes.classes))
     return False
+
+
+def standing_at_start(event: Event, scenario: Scenario) -> bool:
+    """The event's actor starts with the event's activity in force (toward its target, if named)."""
+    assert event.actor is not None
+    return any(m.action == event.action and event.target in (None, m.target)
+               for m in scenario.actors[event.actor].activities)

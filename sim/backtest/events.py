@@ -107,7 +107,8 @@ class Event(Question):
             raise ValueError("a 'rate' event needs rate (expected {at_least or at_most, months}, got none)")
         if self.happened is not None:
             raise ValueError("a 'rate' event says how often, not whether (expected no happened, got one)")
-        if self.rounds is not None or self.red_line or self.commitment or self.agreement or self.status:
+        if (self.red_line or self.commitment or self.agreement or self.status
+                or any(v is not None for v in (self.rounds, self.since, self.at_most, self.through))):
             raise ValueError("a 'rate' event counts an outcome class (at_least) or an actor's action "
                              "(actor, action, target), nothing else")
         if (self.at_least is None) == (self.actor is None and self.action is None):
@@ -130,7 +131,8 @@ class Event(Question):
     def horizon(self) -> dt.date | int | None:
         if self.kind == "rate":
             return self.by
-        return self.date if self.by is None else self.by
+        stated = super().horizon
+        return self.date if stated is None else stated
 
     @property
     def record_probability(self) -> float:
@@ -220,7 +222,8 @@ def _check_record(events: Events) -> Any:
             if isinstance(source, str) and source not in citable:
                 yield events.problem(("events", eid, "sources", i),
                                      f"unknown source (expected a reference id of this file or the seeds, got '{source}')")
-        for field, day in (("date", event.date), ("by", event.by)):
+        for field in ("date", "by", "since", "through"):
+            day = getattr(event, field)
             if isinstance(day, dt.date) and day < events.start:
                 yield events.problem(("events", eid, field),
                                      f"date before the record's start (expected {events.start} or later, got {day})")

@@ -24,8 +24,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..scenario import Scenario
+from ..scenario.questions import window_rounds
 from .climatology import at_least
-from .evaluate import horizon_round
+from .construction import standing_at_start
 from .events import Event, Events
 
 JEFFREYS = 0.5
@@ -61,14 +62,23 @@ def climatology(events: Events, scenario: Scenario) -> dict[str, float]:
 
 
 def _from_record(event: Event, scenario: Scenario, rate: float) -> float:
-    return at_least(rate, horizon_round(event, scenario), event.rounds or 1)
+    """P(the event's count of months in its window lies in its bounds), months independent."""
+    first, last = window_rounds(event, scenario)
+    months = last - first + 1
+    if event.through is not None:
+        return rate**months
+    fewest = event.rounds if event.rounds is not None else 0 if event.at_most is not None else 1
+    too_many = 0.0 if event.at_most is None else at_least(rate, months, event.at_most + 1)
+    return at_least(rate, months, fewest) - too_many
 
 
 def _persists(event: Event, scenario: Scenario) -> float:
+    if event.kind in ("takes", "in_force") and event.at_most is not None:
+        first, last = window_rounds(event, scenario)
+        count = last - first + 1 if event.kind == "in_force" and standing_at_start(event, scenario) else 0
+        return float((event.rounds or 0) <= count <= event.at_most)
     if event.kind == "in_force":
-        assert event.actor is not None
-        standing = scenario.actors[event.actor].activities
-        return float(any(m.action == event.action and event.target in (None, m.target) for m in standing))
+        return float(standing_at_start(event, scenario))
     if event.kind == "agreement":
         return float(scenario.agreements[str(event.agreement)].in_force)
     if event.kind == "outcome":

@@ -52,18 +52,22 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from ..scenario import load_scenario
+    from ..scenario.lint import scenario_warnings
 
-    problems = []
+    problems, warned = [], False
     for file in args.files:
         try:
-            load_scenario(Path(file))
-            print(f"ok: {file}")
+            found = scenario_warnings(Path(file))
         except ScenarioError as err:
             problems += err.problems
+            continue
+        for warning in found:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"ok: {file}" + (f" ({len(found)} warning{'s' * (len(found) != 1)})" if found else ""))
+        warned = warned or bool(found)
     if problems:
         raise ScenarioError(problems)
-    return 0
+    return EXIT_BAD_INPUT if warned and args.strict else 0
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -144,8 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     show = command("show", _show, "the resolved scenario as YAML")
     show.add_argument("scenario", metavar="NAME|FILE")
     show.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="override a value")
-    validate = command("validate", _validate, "check scenario files and print every error")
+    validate = command("validate", _validate, "check scenario files: print every error, and warnings "
+                                                     "about parts that likely do nothing")
     validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("--strict", action="store_true", help="exit 2 when there are warnings, not only errors")
     explain_cmd = command("explain", _explain, "red lines, commitments and injects, or any part of a scenario, "
                                                "with the sources it rests on")
     explain_cmd.add_argument("scenario", metavar="NAME|FILE")

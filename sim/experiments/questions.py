@@ -3,9 +3,10 @@ run and question, from the results tables. The backtest's events and a scenario'
 both evaluated here.
 
 Dates become rounds through the scenario's calendar: a question by date D counts the rounds that
-start on or before D (round 1 starts on the scenario's start date). Most kinds read
-`runs.parquet` alone; a question about a named target, a standing activity, or an outcome
-within fewer rounds than the run reads the trajectory columns `trajectory_columns` names.
+start on or before D (round 1 starts on the scenario's start date); a window `since` D starts at
+the round D falls in. Most kinds read `runs.parquet` alone; a question about a named target, a
+standing activity, a window, a count, or an outcome within fewer rounds than the run reads the
+trajectory columns `trajectory_columns` names.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 
 from ..engine.tables import Tables, compile_tables
 from ..scenario import Scenario
-from ..scenario.questions import Question, horizon_round
+from ..scenario.questions import Question, horizon_round, window_rounds
 
 
 def _in_force_at_start(scenario: Scenario, actor: str, action: str) -> bool:
@@ -29,10 +30,10 @@ def _needs_trajectories(q: Question, scenario: Scenario) -> bool:
         return True
     if q.kind == "takes":
         assert q.actor is not None and q.action is not None
-        return (q.target is not None or (q.rounds or 1) > 1
+        return (q.target is not None or (q.rounds or 1) > 1 or q.since is not None or q.at_most is not None
                 or _in_force_at_start(scenario, q.actor, q.action))
     if q.kind == "outcome":
-        return horizon_round(q, scenario) < scenario.rounds
+        return horizon_round(q, scenario) < scenario.rounds or q.since is not None
     return False
 
 
@@ -117,27 +118,43 @@ def _happened(q: Question, runs: pd.DataFrame, per_round: dict[str, np.ndarray] 
     assert per_round is not None
     bits = _matching_bits(tables, q)
     name = f"{'activities' if q.kind == 'in_force' else 'moves'}.{q.actor}"
-    hits = (per_round[name][:, :last] & bits) != 0
-    return hits.sum(axis=1) >= (q.rounds or 1)
+    first, last = window_rounds(q, scenario)
+    hits = (per_round[name][:, first - 1:last] & bits) != 0
+    if q.through is not None:
+        return hits.all(axis=1)
+    count = hits.sum(axis=1)
+    fewest = q.rounds if q.rounds is not None else 0 if q.at_most is not None else 1
+    return (count >= fewest) & (count <= (last if q.at_most is None else q.at_most))
 
 
 def _outcome_reached(q: Question, runs: pd.DataFrame, per_round: dict[str, np.ndarray] | None,
                      scenario: Scenario, tables: Tables, last: int) -> np.ndarray:
     """The run's outcome class is at least `at_least`: over the whole run from `outcome`; within
-    fewer rounds, from a new event (as the engine defines one) at a rung above the class below."""
+    fewer rounds or a window, from a new event (as the engine defines one) at a rung above the
+    class below."""
     classes = list(scenario.outcomes.classes)
     rank = classes.index(str(q.at_least))
-    if last >= scenario.rounds:
+    if last >= scenario.rounds and q.since is None:
         codes = pd.Categorical(runs["outcome"].astype(str), categories=classes).codes
         return codes >= rank
     if rank == 0:
         return np.ones(len(runs), dtype=bool)
     assert per_round is not None
-    return _first_new_above(per_round, scenario, tables, rank) <= last
+    first, last = window_rounds(q, scenario)
+    hits = _new_above(per_round, scenario, tables, rank)
+    return np.zeros(len(runs), dtype=bool) if hits is None else hits[:, first - 1:last].any(axis=1)
 
 
 def _first_new_above(per_round: dict[str, np.ndarray], scenario: Scenario, tables: Tables, rank: int) -> np.ndarray:
     """Per run, the first round with a new event above the class below class `rank` (inf: none)."""
+    hits = _new_above(per_round, scenario, tables, rank)
+    if hits is None:
+        return np.full(len(next(iter(per_round.values()))), np.inf)
+    return np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, np.inf)
+
+
+def _new_above(per_round: dict[str, np.ndarray], scenario: Scenario, tables: Tables, rank: int) -> np.ndarray | None:
+    """(run, round): a new event above the class below class `rank` (None: no option can be one)."""
     from ..engine.model import EscalationModel
 
     classes = list(scenario.outcomes.classes)
@@ -149,9 +166,7 @@ def _first_new_above(per_round: dict[str, np.ndarray], scenario: Scenario, table
         if len(options):
             mine = (per_round[f"moves.{actor}"] & _bits(tables, actor, options)) != 0
             hits = mine if hits is None else hits | mine
-    if hits is None:
-        return np.full(len(next(iter(per_round.values()))), np.inf)
-    return np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, np.inf)
+    return hits
 
 
 def at_least_by_round(runs: pd.DataFrame, trajectories: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:

@@ -188,8 +188,10 @@ def red_line_rates(runs: pd.DataFrame, red_lines: Sequence[str]) -> pd.DataFrame
     n = len(runs)
     rows = []
     for lid in red_lines:
-        crossed = int(runs[f"crossed.{lid}"].fillna(False).astype(bool).sum())
-        enforced = int(runs[f"enforced.{lid}"].eq(True).sum())
+        crossings = runs[f"crossed.{lid}"].fillna(False).astype(bool)
+        crossed = int(crossings.sum())
+        # an owner may enforce a crossing it wrongly saw: count enforcement among the crossings
+        enforced = int((crossings & runs[f"enforced.{lid}"].eq(True)).sum())
         c_low, c_high = wilson(crossed, n)
         e_low, e_high = wilson(enforced, crossed)
         rows.append({

@@ -38,12 +38,17 @@ def load_scenario(ref: str | Path, overrides: Overrides | None = None) -> Scenar
     `overrides` maps dotted paths to values (`{"actors.south_korea.resolve": 0.8}`), or is a
     list of `PATH=VALUE` strings as given to `--set`; values are validated like the file's.
     """
+    return load_located(ref, overrides)[0]
+
+
+def load_located(ref: str | Path, overrides: Overrides | None = None) -> tuple[Scenario, Locations]:
+    """`load_scenario`, with the file, line and column each value was written at."""
     file = find_scenario(ref)
     try:
         data, locations = _resolve(file, [])
         if overrides:
             _apply_overrides(data, locations, overrides)
-        return validate(data, locations)
+        return validate(data, locations), locations
     except ScenarioError as err:
         raise _quoting_nothing_outside(err, file) from None
 

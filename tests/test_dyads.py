@@ -66,3 +66,13 @@ def test_dyads_index_and_densify():
     np.testing.assert_array_equal(d.reverse, [3, 2, 1, 3])  # (0, 3) has no (3, 0); the outside row maps to itself
     dense = d.dense(np.array([0.5, 0.25, 0.75, 0.0]))
     assert dense[0, 3] == 0.5 and dense[1, 2] == 0.25 and dense[2, 1] == 0.75 and dense.sum() == 1.5
+
+
+def test_results_tables_name_more_actors_than_an_int8_code_holds():
+    from sim.engine.outcomes import runs_table, trajectory_table
+
+    model = EscalationModel(ring(130, rounds=1), replicates=2, rng=0)
+    model.step()
+    runs_table(model, 0)  # each actor's columns, labelled
+    targets = trajectory_table(model, 0).column("target.a0128").to_pylist()
+    assert set(targets) <= {"a0126", "a0127", "a0129", "a0000"}  # its neighbours on the ring (codes up to 129)

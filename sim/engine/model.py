@@ -440,16 +440,17 @@ class EscalationModel(mesa.Model):
                 change += source[options].any(axis=0) * p[delta]
             self.state_values[v] = np.clip(self.state_values[v] + change, 0.0, 1.0)
 
-    def event_causes(self, cols: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """(O, len(cols)) int8: why each of the round's events happened in the runs `cols`
-        (CAUSES), 0 where none."""
+    def event_causes(self, cols: np.ndarray | slice = slice(None), rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """(len(rows), len(cols)) int8: why each of the round's events of the options `rows`
+        happened in the runs `cols` (CAUSES), 0 where none."""
         code = np.int8  # every array of the codes int8: at 10,000 runs an int64 (O, R) is 8 times larger
-        by_reply = self.reach.by_reply[:, cols]
-        chosen = np.where(self.reach.requires_options[:, None], code(THRESHOLD), np.where(by_reply, code(REPLY), code(CHOICE)))
-        cause = np.where(self.chosen[:, cols], chosen, code(0))
-        cause = np.where(self.forced_start[:, cols], self.forced_cause[:, cols], cause)
-        cause = np.where(self.incident[:, cols], code(INCIDENT), cause)
-        return np.where(self.events[:, cols], cause, code(0))
+        by_reply = self.reach.by_reply[rows][:, cols]
+        threshold = self.reach.requires_options[rows, None]
+        chosen = np.where(threshold, code(THRESHOLD), np.where(by_reply, code(REPLY), code(CHOICE)))
+        cause = np.where(self.chosen[rows][:, cols], chosen, code(0))
+        cause = np.where(self.forced_start[rows][:, cols], self.forced_cause[rows][:, cols], cause)
+        cause = np.where(self.incident[rows][:, cols], code(INCIDENT), cause)
+        return np.where(self.events[rows][:, cols], cause, code(0))
 
     def _record_first_force(self) -> None:
         """The cause of each run's first new use of force (the highest such event of its round)."""
@@ -458,8 +459,9 @@ class EscalationModel(mesa.Model):
         cols = np.flatnonzero(has)  # the few runs with a first use of force this round
         if len(cols) == 0:
             return
-        causes = self.event_causes(cols)[rows]
-        key = np.where(self.events[rows][:, cols], self.option_rung[rows, None] * 16 + causes, -1).max(axis=0)
+        causes = self.event_causes(cols, rows)
+        rung_and_cause = self.option_rung[rows, None].astype(np.int16) * 16 + causes  # int16: rungs stay below 2,000
+        key = np.where(self.events[rows][:, cols], rung_and_cause, -1).max(axis=0)
         self.first_force_cause[cols] = key % 16
 
     def _record(self) -> None:
@@ -476,12 +478,12 @@ class EscalationModel(mesa.Model):
         self.rounds_taken += taken
         self._record_first_force()
         record_facts(self)
-        new_rung = self.events * self._new_rung
+        new_rung = self.by_actor.max_where(self.events, self._new_rung, 0)  # per actor
         peak = new_rung.max(axis=0)
         higher = peak > self.peak_new
         self.peak_round[higher] = r
         np.maximum(self.peak_new, peak, out=self.peak_new)
-        np.maximum(self.peak_new_actor, self.by_actor.max(new_rung, fill=0), out=self.peak_new_actor)
+        np.maximum(self.peak_new_actor, new_rung, out=self.peak_new_actor)
         for option, score in self._scored:  # cheaper than a matrix product, which converts to float
             np.add(self.score_total, score, out=self.score_total, where=active[option])
         self.events_before_last = self.last_events

@@ -87,8 +87,9 @@ class Reach:
         in the last two rounds."""
         t = model.tables
         self.threat = self._threat(model, direct_rung)
-        felt = self.threat[model.option_dyad]  # (O, R)
-        answering = self.option_rung <= felt
+        answering = np.empty((t.options, model.replicates), dtype=bool)  # rung <= the threat felt
+        for dyad, rows in model.by_dyad.members:  # a dyad at a time: no (O, R) copy of the threats
+            answering[rows] = self.option_rung[rows] <= self.threat[dyad]
         if self.switched_on:
             level = self.by_pair.max(recent * self._pair_key, fill=0)  # highest rung + 1, 0 where nothing
             within = level[t.pair] > self.needs_level  # level >= rung - reach

@@ -37,6 +37,8 @@ class Groups:
         self.keys, starts = np.unique(key[order], return_index=True)
         bounds = zip(starts, [*starts[1:], len(key)])
         self.members = [(int(k), _slice_if_contiguous(order[a:b])) for k, (a, b) in zip(self.keys, bounds)]
+        self._largest = int(max(np.diff([*starts, len(key)]), default=0))  # rows of the largest group
+        self._scratch: dict[tuple[np.dtype, int], np.ndarray] = {}
 
     def max(self, values: np.ndarray, fill: int = NONE) -> np.ndarray:
         """(size, R): the largest of `values` (O, R) over each group's options; `fill` for empty groups."""
@@ -50,9 +52,16 @@ class Groups:
         `otherwise`, over each group's options; `otherwise` for empty groups. Made a group at a
         time: no (O, R) array of values is ever built (at 10,000 runs and a thousand options,
         each would be tens of megabytes)."""
-        out = np.full((self.size, flags.shape[1]), otherwise, dtype=np.result_type(values.dtype, otherwise))
+        dtype = np.result_type(values.dtype, otherwise)
+        out = np.full((self.size, flags.shape[1]), otherwise, dtype=dtype)
+        scratch = self._scratch.get((dtype, flags.shape[1]))  # kept: no allocation per group or call
+        if scratch is None:
+            scratch = self._scratch[(dtype, flags.shape[1])] = np.empty((self._largest, flags.shape[1]), dtype=dtype)
         for k, rows in self.members:
-            np.max(np.where(flags[rows], values[rows], otherwise), axis=0, out=out[k])
+            group = scratch[: len(values[rows])]
+            group.fill(otherwise)
+            np.copyto(group, values[rows], where=flags[rows])
+            np.max(group, axis=0, out=out[k])
         return out
 
     def any(self, flags: np.ndarray, compact: bool = False) -> np.ndarray:

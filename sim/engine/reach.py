@@ -56,13 +56,14 @@ class Reach:
         }
         # a dyad (i, k) reads (i, x) for each x on k's side (a treaty partner of k, or k's proxy)
         partners = partners_of(s, t)
-        into, actor, partner = [], [], []
-        for row, (i, k) in enumerate(zip(d.first.tolist(), d.second.tolist())):
-            into += [row] * len(partners[k])
-            actor += [i] * len(partners[k])
-            partner += partners[k]
-        self._side_into = np.array(into, dtype=np.int64)
-        self._side_from = d.rows(np.array(actor, dtype=np.int64), np.array(partner, dtype=np.int64))
+        # in slots: the j-th partner of each dyad's k in slot j, so a slot names each dyad once
+        slots = max((len(p) for p in partners), default=0)
+        self._side = []
+        for j in range(slots):
+            rows = [row for row, k in enumerate(d.second.tolist()) if len(partners[k]) > j]
+            into = np.array(rows, dtype=np.int64)
+            partner = np.array([partners[k][j] for k in d.second[into].tolist()], dtype=np.int64)
+            self._side.append((into, d.rows(d.first[into], partner)))
         self.requires = _compile_requires(model)
         self.requires_options = np.zeros(t.options, dtype=bool)
         for options, _ in self.requires:
@@ -111,7 +112,8 @@ class Reach:
         felt = self.by_watcher.max(rung, fill=-1)
         felt = np.maximum(felt, direct_rung[model.dyads.reverse])
         threat = felt.copy()
-        np.maximum.at(threat, self._side_into, felt[self._side_from])
+        for into, source in self._side:
+            threat[into] = np.maximum(threat[into], felt[source])
         return threat
 
 
@@ -123,7 +125,8 @@ def at_war(model: EscalationModel, reach: Reach) -> np.ndarray:
     war = model.by_dyad.any(wars)
     war |= war[model.dyads.reverse]
     out = war.copy()
-    np.logical_or.at(out, reach._side_into, war[reach._side_from])
+    for into, source in reach._side:
+        out[into] |= war[source]
     return out
 
 

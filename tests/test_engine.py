@@ -414,6 +414,19 @@ def test_hostility_moves_toward_the_party_an_option_works_against():
     np.testing.assert_allclose(hostility, [np.zeros((3, 3))] + [felt] * 5)
 
 
+def test_stopping_an_activity_eases_the_hostility_of_the_party_it_worked_against():
+    # Alpha's war on beta is stopped in round 1: beta's hostility toward alpha (0.5) falls by
+    # reaction (0.5) x the war's escalation points (1) x itself in round 2, the round beta sees it.
+    model, trace, hostility = play(
+        activities("alpha", "war>beta") | inject("peace", 1, stop={"alpha": ["war>beta"]}) | QUIET_PACT
+        | {"dynamics.hostility.reaction": 0.5, "actors.beta.hostility": {"alpha": 0.5}},
+        watch=lambda m: float(m.hostility[1, 0, 0]),
+    )
+    assert trace == [". -war>beta | . | . ||"] + [CALM] * 5
+    np.testing.assert_allclose(hostility, [0.5, 0.25, 0.25, 0.25, 0.25, 0.25], atol=1e-12)
+
+
+
 def test_utility_weighs_hostility_toward_the_party_an_option_works_against():
     # Gamma hates alpha, not beta: supplying beta (against alpha) is worth 20 x 0.4 x 12/28 = 3.4,
     # more than idling (0) or striking alpha (-10 + 20 x 0.4 x 1 = -2).
@@ -1043,6 +1056,25 @@ def test_an_action_may_declare_its_own_reach():
     assert trace == ["strike>beta | . | . ||"] * 6
 
 
+def test_a_guarantor_may_reply_at_the_rung_of_an_attack_on_the_party_it_guarantees():
+    # Gamma guarantees beta (the pact, here nullified so that no obligation forces its hand) and
+    # would strike alpha, but reach 2 holds it to threats; alpha's strike on beta in round 2
+    # opens gamma's strike on alpha in round 3, a reply at the rung it felt for its partner.
+    world = utility("gamma", toward={"alpha": {"strike": 5.0, "threaten": 3.0}}) | QUIET_PACT | reach(2)
+    _, trace, _ = play(world | script("alpha", "idle>beta", "strike>beta", "idle>beta"))
+    assert trace[:4] == [". | . | threaten>alpha ||", "strike>beta | . | threaten>alpha ||",
+                         ". | . | strike>alpha ||", ". | . | strike>alpha ||"]
+
+
+def test_an_attack_by_a_partys_treaty_partner_opens_a_reply_against_the_party():
+    # Beta, gamma's treaty partner, strikes alpha in round 2: alpha, held by reach 2 to threats
+    # against gamma, may strike gamma in round 3 (gamma's side struck it).
+    world = utility("alpha", toward={"gamma": {"strike": 5.0, "threaten": 3.0}}) | QUIET_PACT | reach(2)
+    _, trace, _ = play(world | script("beta", "idle>alpha", "strike>alpha", "idle>alpha"))
+    assert trace[:4] == ["threaten>gamma | . | . ||", "threaten>gamma | strike>alpha | . ||",
+                         "strike>gamma | . | . ||", "strike>gamma | . | . ||"]
+
+
 @pytest.mark.parametrize(
     ("needs", "setting", "strikes_from"),
     [
@@ -1172,6 +1204,38 @@ def test_a_state_driver_may_name_its_targets():
         watch=lambda m: float(m.state_values[0, 0]),
     )
     np.testing.assert_allclose(morale[:3], [0.5, 0.7, 0.9], atol=1e-12)
+
+
+def test_state_drifts_and_moves_with_its_drivers():
+    # Morale drifts down 0.1 a month; each strike alpha makes adds 0.3 (round 1 only).
+    _, _, morale = play(
+        script("alpha", "strike>beta", "idle>beta") | QUIET_PACT
+        | {"state.morale.drift": -0.1, "state.morale.drivers": [{"actor": "alpha", "actions": ["strike"], "delta": 0.3}]},
+        watch=lambda m: float(m.state_values[0, 0]),
+    )
+    np.testing.assert_allclose(morale, [0.7, 0.6, 0.5, 0.4, 0.3, 0.2], atol=1e-12)
+
+
+def test_a_state_variable_weighs_in_an_actors_utility():
+    # A strike on beta is worth -5 to alpha (on gamma -10), plus 20 x morale: at morale 0.5 it
+    # is worth 5 and alpha strikes beta; at 0.2 it is worth -1 and alpha idles (idle 0).
+    world = utility("alpha", toward={"beta": {"strike": -5.0}}) | QUIET_PACT | {"state.morale.effects": [{"actor": "alpha", "action": "strike", "weight": 20.0}]}
+    _, trace, _ = play(world)
+    assert trace == ["strike>beta | . | . ||"] * 6
+    _, trace, _ = play(world | {"state.morale.initial": 0.2})
+    assert trace == [CALM] * 6
+
+
+def test_a_state_can_make_an_activity_in_force_worth_stopping():
+    # De-escalation by the state (v3: war weariness): alpha's war on beta is worth 5 to it, and
+    # alpha reconsiders it every round (persistence 0). It keeps it; with morale weighing -20 on
+    # war (-10 at 0.5) the war is worth -5 and alpha stops it in round 1, then idles.
+    world = utility("alpha", toward={"beta": {"war": 5.0}}) | activities("alpha", "war>beta") | QUIET_PACT
+    world |= {"actors.alpha.persistence": 0.0}
+    _, trace, _ = play(world)
+    assert trace == [". | . | . || alpha:war>beta"] * 6
+    _, trace, _ = play(world | {"state.morale.effects": [{"actor": "alpha", "action": "war", "weight": -20.0}]})
+    assert trace == [". -war>beta | . | . ||"] + [CALM] * 5
 
 
 def test_routine_moves_are_part_of_the_status_quo():

@@ -420,7 +420,7 @@ def test_stopping_an_activity_eases_the_hostility_of_the_party_it_worked_against
     model, trace, hostility = play(
         activities("alpha", "war>beta") | inject("peace", 1, stop={"alpha": ["war>beta"]}) | QUIET_PACT
         | {"dynamics.hostility.reaction": 0.5, "actors.beta.hostility": {"alpha": 0.5}},
-        watch=lambda m: float(m.hostility[1, 0, 0]),
+        watch=lambda m: float(m.hostility[m.dyads.rows(1, 0), 0]),
     )
     assert trace == [". -war>beta | . | . ||"] + [CALM] * 5
     np.testing.assert_allclose(hostility, [0.5, 0.25, 0.25, 0.25, 0.25, 0.25], atol=1e-12)

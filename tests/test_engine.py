@@ -406,7 +406,7 @@ def test_hostility_moves_toward_the_party_an_option_works_against():
     # reaction x points x (1 - h) = 0.5 x 12/28 when it sees them start; beta's does not move.
     model, trace, hostility = play(
         script("gamma", "supply>beta") | {"dynamics.hostility.reaction": 0.5},
-        watch=lambda m: m.hostility[:, :, 0].copy(),
+        watch=lambda m: m.dyads.dense(m.hostility[:, 0]),
     )
     assert trace == [". | . | +supply>beta || gamma:supply>beta"] + [". | . |  || gamma:supply>beta"] * 5
     felt = np.zeros((3, 3))
@@ -420,7 +420,7 @@ def test_stopping_an_activity_eases_the_hostility_of_the_party_it_worked_against
     model, trace, hostility = play(
         activities("alpha", "war>beta") | inject("peace", 1, stop={"alpha": ["war>beta"]}) | QUIET_PACT
         | {"dynamics.hostility.reaction": 0.5, "actors.beta.hostility": {"alpha": 0.5}},
-        watch=lambda m: float(m.hostility[1, 0, 0]),
+        watch=lambda m: float(m.hostility[m.dyads.rows(1, 0), 0]),
     )
     assert trace == [". -war>beta | . | . ||"] + [CALM] * 5
     np.testing.assert_allclose(hostility, [0.5, 0.25, 0.25, 0.25, 0.25, 0.25], atol=1e-12)
@@ -534,7 +534,7 @@ def test_a_warning_move_raises_the_owners_hostility():
     # hostility toward gamma by approach x (1 - h) = 0.4 x 0.5.
     model, trace, hostility = play(
         script("gamma", "supply>beta") | {"dynamics.hostility.approach": 0.4, "actors.alpha.hostility": {"gamma": 0.5}},
-        watch=lambda m: float(m.hostility[0, 2, 0]),
+        watch=lambda m: float(m.hostility[m.dyads.rows(0, 2), 0]),
     )
     assert trace == [". | . | +supply>beta || gamma:supply>beta"] + [". | . |  || gamma:supply>beta"] * 5
     np.testing.assert_allclose(hostility, [0.5] + [0.7] * 5)
@@ -671,7 +671,7 @@ def test_a_guarantor_feels_an_attack_on_its_partner_as_one_on_itself():
     # toward alpha to 0.5 when gamma sees it (round 2), though the strike was not aimed at gamma.
     hostility = []
     play(script("alpha", "strike>beta", "idle>beta") | {"dynamics.hostility.reaction": 0.5},
-         watch=lambda m: hostility.append(float(m.hostility[2, 0, 0])))
+         watch=lambda m: hostility.append(float(m.hostility[m.dyads.rows(2, 0), 0])))
     assert hostility == [0.0] + [0.5] * 5
 
 
@@ -804,11 +804,11 @@ def test_a_sponsor_is_blamed_for_its_proxys_attacks():
         ". | . | . strike>alpha | . ||",
     ] + [". | . | . | . ||"] * 3
     t = model.tables
-    np.testing.assert_allclose(model.hostility[t.index("beta"), [t.index("alpha"), t.index("delta")]], 0.5)
+    np.testing.assert_allclose(model.hostility[model.dyads.rows(t.index("beta"), [t.index("alpha"), t.index("delta")])], 0.5)
     model, trace, _ = play(attack | {"actors.delta.attribution": 0.0}, world=PROXY)
     assert trace[2] == ". | . | . strike>delta | . ||"
-    np.testing.assert_allclose(model.hostility[t.index("beta"), t.index("alpha")], 0.0)
-    np.testing.assert_allclose(model.hostility[t.index("beta"), t.index("delta")], 0.5)
+    np.testing.assert_allclose(model.hostility[model.dyads.rows(t.index("beta"), t.index("alpha"))], 0.0)
+    np.testing.assert_allclose(model.hostility[model.dyads.rows(t.index("beta"), t.index("delta"))], 0.5)
 
 
 def test_a_sponsor_is_blamed_at_the_rate_of_attribution():
@@ -895,7 +895,7 @@ def test_an_agreement_in_force_eases_hostility_between_its_parties(clock, rate):
         {"agreements.truce.in_force": True, "agreements.truce.eases": 0.5}
         | {f"actors.{a}.hostility": {b: 0.8 for b in ("alpha", "beta", "gamma") if b != a} for a in ("alpha", "beta", "gamma")}
         | clock,
-        watch=lambda m: m.hostility[:, :, 0].copy(),
+        watch=lambda m: m.dyads.dense(m.hostility[:, 0]),
     )
     assert trace == [CALM] * 6
     for k, h in enumerate(hostility, start=1):

@@ -58,7 +58,7 @@ def compile_agreements(model: EscalationModel) -> list[Agreement]:
 
 def utility(model: EscalationModel, g: Agreement, party: int, other: int) -> np.ndarray:
     p, name = model.params, model.tables.actors[party]
-    value = p[g.path(f"value.{name}")] - p["dynamics.utility.hostility"] * model.hostility[party, other]
+    value = p[g.path(f"value.{name}")] - p["dynamics.utility.hostility"] * model.hostility[model.dyads.declared(party, other)]
     if g.ripeness_state >= 0:
         value = value + p.get(g.path(f"ripeness.weight.{name}"), 0.0) * model.state_values[g.ripeness_state]
     return value
@@ -94,7 +94,7 @@ def negotiate(model: EscalationModel) -> None:
         model.forced_stop[g.covered] |= in_force
         ease = model.clock.chance(p[g.path("eases")]) * in_force
         for x, y in ((a, b), (b, a)):
-            model.hostility[x, y] *= 1.0 - ease
+            model.hostility[model.dyads.declared(x, y)] *= 1.0 - ease
 
 
 def breaks(model: EscalationModel) -> None:

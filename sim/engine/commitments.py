@@ -82,10 +82,9 @@ def compile_commitments(model: EscalationModel) -> list[Commitment]:
                     attackers.append((t.index(x), model.watches.index[(gi, pair)]))
             obligation = c.obligations[g]
             k = t.actions.index(obligation.action)
-            toward = np.full(len(t.actors), -1, dtype=np.int64)
-            for j in range(len(t.actors)):
-                hit = np.flatnonzero((t.actor == gi) & (t.action == k) & (t.target == j))
-                toward[j] = hit[0] if len(hit) else -1
+            toward = np.full(len(t.actors), -1, dtype=np.int64)  # the guarantor's option toward each actor
+            rows = np.flatnonzero((t.actor == gi) & (t.action == k))[::-1]  # the first option wins
+            toward[t.target[rows]] = rows
             guarantees.append(
                 Guarantee(
                     gi, pi, attackers,
@@ -125,8 +124,8 @@ def check_commitments(model: EscalationModel, seen: np.ndarray) -> None:
                 attacked = (saw >= 0) & model.tables.attack[np.maximum(saw, 0)]
                 if attacked.any():  # an attack on its partner is felt as one on itself (solidarity)
                     felt = np.where(attacked, model.tables.points[np.maximum(saw, 0)], 0.0)
-                    model.react(g.guarantor, x, felt, p["dynamics.hostility.reaction"])
-                aggression = np.isin(saw, c.actions) & ~model.attacking[g.protected, x]
+                    model.react(model.dyads.declared(g.guarantor, x), felt, p["dynamics.hostility.reaction"])
+                aggression = np.isin(saw, c.actions) & ~model.attacking[model.dyads.rows(g.protected, x)]
                 read_as_aggression = np.isin(saw, c.ambiguous) & (rng.random(R) < slack)
                 attacker = np.where((attacker < 0) & (aggression | read_as_aggression), x, attacker)
             attacker = model.blame_sponsors(attacker)

@@ -31,6 +31,7 @@ from .causes import CHOICE, INCIDENT, INJECT, REPLY, THRESHOLD
 from .clock import Clock
 from .incidents import Incidents
 from .commitments import STATUSES, check_commitments, compile_commitments
+from .dyads import declared_dyads
 from .parameters import block_parameters
 from .perception import NONE, Groups, Watches
 from .reach import Reach, at_war
@@ -89,6 +90,7 @@ class EscalationModel(mesa.Model):
             self.tables,
             red_line_rules.watches_of(self) + commitment_rules.watches_of(self) + policies.watches_of(self),
         )
+        self.dyads = declared_dyads(self.scenario, self.tables, self.watches)
         self._init_state()
         self.red_lines = compile_red_lines(self)
         self.commitments = compile_commitments(self)
@@ -98,9 +100,6 @@ class EscalationModel(mesa.Model):
         self.reach = Reach(self)
         self.incidents = Incidents(self)
         self.actors_by_index = [Actor(self, actor_id) for actor_id in self.tables.actors]
-        self.sponsor_of = np.array(
-            [self.tables.index(a.spec.sponsor) if a.spec.sponsor else -1 for a in self.actors_by_index], dtype=np.int64
-        )
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "round": lambda m: m.round,
@@ -140,16 +139,25 @@ class EscalationModel(mesa.Model):
         self.first_force_cause = np.zeros(R, dtype=np.int8)
         self.forced_stop = np.zeros((O, R), dtype=bool)
         self.due: dict[int, np.ndarray] = {}
-        self.by_actor_against = Groups(t.actor * n + t.against, n * n)
+        d = self.dyads
+        self.option_dyad = d.declared(t.actor, t.against)  # the dyad (actor, against) of each option
+        self.watch_dyad = d.declared(self.watches.observer, self.watches.actor)
+        self.sponsor_of = np.array([t.index(a.sponsor) if a.sponsor else -1 for a in s.actors.values()], dtype=np.int64)
+        sponsor = self.sponsor_of[self.watches.actor]  # of each watch's actor, -1 if none
+        self.watch_sponsor_dyad = np.where(sponsor >= 0, d.rows(self.watches.observer, np.maximum(sponsor, 0)), d.size)
+        self.by_dyad = Groups(self.option_dyad, d.size + 1)
         self.by_actor_action = Groups(t.actor * len(t.actions) + t.action, n * len(t.actions))
         self.by_actor = Groups(t.actor, n)
         start_rung = np.where(self.start_force | routine, self.option_rung, NONE)[:, None]
-        self.baseline = self.by_actor_against.max(start_rung)[:, 0].reshape(n, n)
-        self.hostility = np.zeros((n, n, R))
+        self.baseline = self.by_dyad.max(start_rung)[:, 0]  # per dyad (actor, against)
+        # pair state is per declared dyad, replicates last; the outside row is neutral (dyads.py)
+        self.hostility = d.state(0.0, R)
         for i, aid in enumerate(t.actors):
             for other in s.actors[aid].hostility:
-                self.hostility[i, t.index(other)] = p[f"actors.{aid}.hostility.{other}"]
-        self.hostility_start = self.hostility.copy()
+                self.hostility[d.declared(i, t.index(other))] = p[f"actors.{aid}.hostility.{other}"]
+        self.hostility_start = self.hostility.copy()  # (dyads + 1, 1) where no run starts apart
+        if (self.hostility_start == self.hostility_start[:, :1]).all():
+            self.hostility_start = self.hostility_start[:, :1].copy()
         self.credibility = np.zeros((len(s.red_lines), n, R))
         for index, lid in enumerate(s.red_lines):
             self.credibility[index] = p[f"red_lines.{lid}.credibility"][None, :]
@@ -160,9 +168,9 @@ class EscalationModel(mesa.Model):
         self.agreed = np.repeat(np.array([g.in_force for g in s.agreements.values()], dtype=bool)[:, None], R, axis=1)
         self.first_agreed = np.where(self.agreed, 0, -1).astype(np.int16)
         self.state_values = np.stack([p[f"state.{vid}.initial"] for vid in s.state]) if s.state else np.zeros((0, R))
-        self.seen = np.full((len(self.watches.couples), R), NONE)
-        self.stance = np.full((n, n, R), t.rung[t.neutral] / t.top)
-        self.attacking = np.zeros((n, n, R), dtype=bool)
+        self.seen = np.full((len(self.watches.couples), R), NONE, dtype=np.int16)
+        self.stance = d.state(t.rung[t.neutral] / t.top, R)
+        self.attacking = d.state(False, R, bool)
         self.first_crossed = np.zeros((len(s.red_lines), R), dtype=np.int16)  # first round the owner saw it
         self.first_fact = np.zeros((len(s.red_lines), R), dtype=np.int16)  # first round it was crossed
         self.enforced_first = np.zeros((len(s.red_lines), R), dtype=bool)
@@ -175,17 +183,19 @@ class EscalationModel(mesa.Model):
         self.peak_event_actor = np.zeros((n, R), dtype=np.int16)
         self.score_total = np.zeros(R)
         self.history_top = np.zeros((s.rounds, n, R), dtype=np.int16)
-        self.history_events = np.zeros((s.rounds, O, R), dtype=bool)
-        self.history_activities = np.zeros((s.rounds, O, R), dtype=bool)
+        # per round, events and activities in force, 8 replicates a byte (np.packbits along the
+        # replicates): read back only for the trajectories table, at an eighth of the memory
+        self.history_events = np.zeros((s.rounds, O, (R + 7) // 8), dtype=np.uint8)
+        self.history_activities = np.zeros((s.rounds, O, (R + 7) // 8), dtype=np.uint8)
         self._scored = [(o, float(t.score[t.action[o]])) for o in range(O) if t.score[t.action[o]] != 0]
         # (rung, option) packed, + 1 so that 0 is "none" (see perception.Watches for why)
         self._option_key = ((self.option_rung << 16 | np.arange(O)) + 1).astype(np.int32)[:, None]
         # options whose events count as new: escalation above what the actor had in force against
         # that party at the start (the outcome classes and `settled` measure these)
-        self.new_above = (self.option_points > 0) & (self.option_rung > self.baseline[t.actor, t.against])
+        self.new_above = (self.option_points > 0) & (self.option_rung > self.baseline[self.option_dyad])
         self._direct_rung_key = ((self.option_rung + 1) * (t.target == t.against)).astype(np.int16)[:, None]
         self._escalation_points = np.maximum(self.option_points, 0.0)[:, None]
-        self.posture = np.zeros((n, n, R))
+        self.posture = d.state(0.0, R)
         self._new_rung = (self.option_rung * self.new_above).astype(np.int16)[:, None]
         self._new_force_rows = np.flatnonzero(self.new_above & t.attack[t.action])
 
@@ -309,34 +319,35 @@ class EscalationModel(mesa.Model):
         other actor (its direct activities in force against it and what it saw of its direct
         events: proxies move hostility, not stance); each actor's own posture (the escalation
         points in force against each party); and who is attacking whom (who started a fight)."""
-        t, p, n = self.tables, self.params, len(self.tables.actors)
+        t, p, d = self.tables, self.params, self.dyads
         intelligence = np.stack([a.intelligence for a in self.actors_by_index])
         self.seen = self.watches.perceive(
-            self.last_events, intelligence, self.hostility,
+            self.last_events, intelligence, self.hostility[self.watch_dyad],
             p["dynamics.perception.misperception"], p["dynamics.perception.spiral_bias"], self.rng,
         )
-        direct_rung = self.by_actor_against.max(self.in_force * self._direct_rung_key, fill=0) - 1
-        stance = np.maximum(direct_rung.reshape(n, n, -1), t.rung[t.neutral]).transpose(1, 0, 2).astype(float)
+        direct_rung = self.by_dyad.max_where(self.in_force, self._direct_rung_key, 0) - 1
+        stance = np.maximum(direct_rung[d.reverse], t.rung[t.neutral]).astype(float)  # [observer, actor]
         # its activities in force and its moves of the last two rounds (v3: a step is measured from
         # where the actor stands, so answering fire with fire is no new escalation)
         recent = self.in_force | self.last_events
         recent |= self.events_before_last
-        posture = self.by_actor_against.max(recent * self._escalation_points, fill=0.0)
-        self.posture = posture.reshape(n, n, -1)  # [actor, against]: escalation points it has in force or just used
+        # [actor, against]: escalation points it has in force or just used
+        self.posture = self.by_dyad.max_where(recent, self._escalation_points, 0.0)
         self.aimed = list(self._aimed_at_observers())
         w_target = self.watches.target
         for col, observer, actor, aimed in self.aimed:
             direct = aimed & (w_target[col] == observer)
-            stance[observer, actor] = np.maximum(stance[observer, actor], np.where(direct, t.rung[self.seen[col]], 0))
+            row = self.watch_dyad[col]
+            stance[row] = np.maximum(stance[row], np.where(direct, t.rung[self.seen[col]], 0))
         self.stance = stance / t.top
         # an attack answers an attack in force, or one made in the same round or the round
         # before (the one its actor saw): a reply to a strike comes a round after it
         attacks = recent & t.attack[t.action][:, None]
-        self.attacking = self.by_actor_against.any(attacks).reshape(n, n, -1)
-        self.open = self.reach.open_options(self, direct_rung.reshape(n, n, -1), recent)
+        self.attacking = self.by_dyad.any(attacks)
+        self.open = self.reach.open_options(self, direct_rung, recent)
 
     def at_war(self) -> np.ndarray:
-        """(n, n, R) [actor, target]: a war in force between the actor and the target's side."""
+        """(dyads + 1, R) [actor, target]: a war in force between the actor and the target's side."""
         if self._at_war is None:
             self._at_war = at_war(self, self.reach)
         return self._at_war
@@ -347,7 +358,7 @@ class EscalationModel(mesa.Model):
         t, w = self.tables, self.watches
         for col in w.reactive:
             saw = self.seen[col]
-            aimed = (saw >= 0) & (t.against_of[w.actor[col], np.maximum(saw, 0), w.target[col]] == w.observer[col])
+            aimed = (saw >= 0) & (t.against_of[w.pair[col], np.maximum(saw, 0)] == w.observer[col])
             # a sponsored actor's watch is kept even when nothing was aimed: the blame on its
             # sponsor is drawn every round (draws depend on the structure alone, engine/streams.py)
             if aimed.any() or self.sponsor_of[w.actor[col]] >= 0:
@@ -404,22 +415,21 @@ class EscalationModel(mesa.Model):
         reaction = p["dynamics.hostility.reaction"]
         for col, observer, actor, aimed in self.aimed:
             felt = np.where(aimed, t.points[np.maximum(self.seen[col], 0)], 0.0)
-            self.react(observer, actor, felt, reaction)
-            sponsor = self.sponsor_of[actor]
-            if sponsor >= 0:
+            self.react(self.watch_dyad[col], felt, reaction)
+            if self.sponsor_of[actor] >= 0:
                 blamed = self.rng.random(self.replicates) < self.actors_by_index[actor].attribution
-                self.react(observer, sponsor, np.where(blamed, felt, 0.0), reaction)
-        n = len(t.actors)
+                self.react(self.watch_sponsor_dyad[col], np.where(blamed, felt, 0.0), reaction)
         if self.last_stopped.any():
-            relief = self.by_actor_against.max(np.where(self.last_stopped, self.option_points[:, None], -1.0))
-            h -= reaction * np.maximum(relief, 0.0).reshape(n, n, -1).transpose(1, 0, 2) * h
+            relief = self.by_dyad.max_where(self.last_stopped, self.option_points[:, None], NONE)
+            h -= reaction * np.maximum(relief, 0.0)[self.dyads.reverse] * h
         h -= self.clock.chance(p["dynamics.hostility.fatigue"]) * (h - self.hostility_start)
         np.clip(h, 0.0, 1.0, out=h)
 
-    def react(self, observer: int, actor: int, felt: np.ndarray, reaction: np.ndarray) -> None:
-        """Richardson's reaction of `observer` to an act of `actor` felt as `felt` escalation points."""
-        before = self.hostility[observer, actor]
-        self.hostility[observer, actor] = before + reaction * felt * np.where(felt > 0, 1 - before, before)
+    def react(self, dyad: int, felt: np.ndarray, reaction: np.ndarray) -> None:
+        """Richardson's reaction of the dyad's first actor to an act of its second, felt as `felt`
+        escalation points."""
+        before = self.hostility[dyad]
+        self.hostility[dyad] = before + reaction * felt * np.where(felt > 0, 1 - before, before)
 
     def _update_state_variables(self) -> None:
         p = self.params
@@ -430,15 +440,17 @@ class EscalationModel(mesa.Model):
                 change += source[options].any(axis=0) * p[delta]
             self.state_values[v] = np.clip(self.state_values[v] + change, 0.0, 1.0)
 
-    def event_causes(self, cols: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """(O, len(cols)) int8: why each of the round's events happened in the runs `cols`
-        (CAUSES), 0 where none."""
-        by_reply = self.reach.by_reply[:, cols]
-        chosen = np.where(self.reach.requires_options[:, None], THRESHOLD, np.where(by_reply, REPLY, CHOICE))
-        cause = np.where(self.chosen[:, cols], chosen, 0).astype(np.int8)
-        cause = np.where(self.forced_start[:, cols], self.forced_cause[:, cols], cause)
-        cause = np.where(self.incident[:, cols], INCIDENT, cause)
-        return np.where(self.events[:, cols], cause, 0).astype(np.int8)
+    def event_causes(self, cols: np.ndarray | slice = slice(None), rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """(len(rows), len(cols)) int8: why each of the round's events of the options `rows`
+        happened in the runs `cols` (CAUSES), 0 where none."""
+        code = np.int8  # every array of the codes int8: at 10,000 runs an int64 (O, R) is 8 times larger
+        by_reply = self.reach.by_reply[rows][:, cols]
+        threshold = self.reach.requires_options[rows, None]
+        chosen = np.where(threshold, code(THRESHOLD), np.where(by_reply, code(REPLY), code(CHOICE)))
+        cause = np.where(self.chosen[rows][:, cols], chosen, code(0))
+        cause = np.where(self.forced_start[rows][:, cols], self.forced_cause[rows][:, cols], cause)
+        cause = np.where(self.incident[rows][:, cols], code(INCIDENT), cause)
+        return np.where(self.events[rows][:, cols], cause, code(0))
 
     def _record_first_force(self) -> None:
         """The cause of each run's first new use of force (the highest such event of its round)."""
@@ -447,30 +459,31 @@ class EscalationModel(mesa.Model):
         cols = np.flatnonzero(has)  # the few runs with a first use of force this round
         if len(cols) == 0:
             return
-        causes = self.event_causes(cols)[rows]
-        key = np.where(self.events[rows][:, cols], self.option_rung[rows, None] * 16 + causes, -1).max(axis=0)
+        causes = self.event_causes(cols, rows)
+        rung_and_cause = self.option_rung[rows, None].astype(np.int16) * 16 + causes  # int16: rungs stay below 2,000
+        key = np.where(self.events[rows][:, cols], rung_and_cause, -1).max(axis=0)
         self.first_force_cause[cols] = key % 16
 
     def _record(self) -> None:
         t, r = self.tables, self.round
         active = self.events | self.in_force
-        top = self.by_actor.max(self.events * self._option_key, fill=0)
+        top = self.by_actor.max_where(self.events, self._option_key, 0)
         self.history_top[r - 1] = np.where(top > 0, (top - 1) & 0xFFFF, NONE)
         event_rung = np.where(top > 0, self.option_rung[np.maximum(self.history_top[r - 1], 0)], t.rung[t.neutral])
         np.maximum(self.peak_event_actor, event_rung, out=self.peak_event_actor)
-        self.history_events[r - 1] = self.events
-        self.history_activities[r - 1] = self.in_force
+        self.history_events[r - 1] = np.packbits(self.events, axis=-1)
+        self.history_activities[r - 1] = np.packbits(self.in_force, axis=-1)
         taken = self.by_actor_action.any(active, compact=True)
         self.first_taken[(self.first_taken < 0) & taken] = r
         self.rounds_taken += taken
         self._record_first_force()
         record_facts(self)
-        new_rung = self.events * self._new_rung
+        new_rung = self.by_actor.max_where(self.events, self._new_rung, 0)  # per actor
         peak = new_rung.max(axis=0)
         higher = peak > self.peak_new
         self.peak_round[higher] = r
         np.maximum(self.peak_new, peak, out=self.peak_new)
-        np.maximum(self.peak_new_actor, self.by_actor.max(new_rung, fill=0), out=self.peak_new_actor)
+        np.maximum(self.peak_new_actor, new_rung, out=self.peak_new_actor)
         for option, score in self._scored:  # cheaper than a matrix product, which converts to float
             np.add(self.score_total, score, out=self.score_total, where=active[option])
         self.events_before_last = self.last_events

@@ -45,7 +45,9 @@ def settled(model: EscalationModel) -> np.ndarray:
 
 
 def _categorical(codes: np.ndarray, labels: list[str]) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int8)), pa.array(labels))
+    # int8 codes as always, wider only where there are more labels than int8 holds (many actors)
+    width = np.int8 if len(labels) <= np.iinfo(np.int8).max else np.int32
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(width)), pa.array(labels))
 
 
 def _round_or_null(rounds: np.ndarray, never: int = 0) -> pa.Array:
@@ -94,12 +96,13 @@ def runs_table(model: EscalationModel, first_run: int) -> pa.Table:
     return pa.table(columns)
 
 
-def _actor_masks(history: np.ndarray, options: np.ndarray) -> np.ndarray:
-    """One uint64 per run and round (run-major) from (rounds, O, R) flags: bit j for the
-    actor's j-th option."""
-    mask = np.zeros(history.shape[::2], dtype=np.uint64)  # (rounds, R)
+def _actor_masks(history: np.ndarray, options: np.ndarray, replicates: int) -> np.ndarray:
+    """One uint64 per run and round (run-major) from (rounds, O, R / 8) flags packed along the
+    replicates (model.history_events): bit j for the actor's j-th option."""
+    mask = np.zeros((len(history), replicates), dtype=np.uint64)  # (rounds, R)
     for j, option in enumerate(options):
-        mask |= history[:, option].astype(np.uint64) << np.uint64(j)
+        flags = np.unpackbits(history[:, option], axis=-1, count=replicates)
+        mask |= flags.astype(np.uint64) << np.uint64(j)
     return mask.T.ravel()
 
 
@@ -131,7 +134,7 @@ def trajectory_table(model: EscalationModel, first_run: int) -> pa.Table:
         target = np.where(top >= 0, t.target[option], t.target[t.of_actor[i][0]])
         columns[f"action.{actor}"] = _categorical(action, list(t.actions))
         columns[f"target.{actor}"] = _categorical(target, list(t.actors))
-        columns[f"moves.{actor}"] = pa.array(_actor_masks(model.history_events, t.of_actor[i]))
-        columns[f"activities.{actor}"] = pa.array(_actor_masks(model.history_activities, t.of_actor[i]))
+        columns[f"moves.{actor}"] = pa.array(_actor_masks(model.history_events, t.of_actor[i], replicates))
+        columns[f"activities.{actor}"] = pa.array(_actor_masks(model.history_activities, t.of_actor[i], replicates))
     table = pa.table(columns)
     return table.replace_schema_metadata({"options": json.dumps(option_labels(model))})

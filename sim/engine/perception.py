@@ -33,14 +33,35 @@ class Groups:
 
     def __init__(self, key: np.ndarray, size: int):
         self.size = size
-        self.keys = np.unique(key)
-        self.members = [(int(k), _slice_if_contiguous(np.flatnonzero(key == k))) for k in self.keys]
+        order = np.argsort(key, kind="stable")  # each group's rows ascending, in one pass
+        self.keys, starts = np.unique(key[order], return_index=True)
+        bounds = zip(starts, [*starts[1:], len(key)])
+        self.members = [(int(k), _slice_if_contiguous(order[a:b])) for k, (a, b) in zip(self.keys, bounds)]
+        self._largest = int(max(np.diff([*starts, len(key)]), default=0))  # rows of the largest group
+        self._scratch: dict[tuple[np.dtype, int], np.ndarray] = {}
 
     def max(self, values: np.ndarray, fill: int = NONE) -> np.ndarray:
         """(size, R): the largest of `values` (O, R) over each group's options; `fill` for empty groups."""
         out = np.full((self.size, values.shape[1]), fill, dtype=values.dtype)
         for k, rows in self.members:
             np.max(values[rows], axis=0, out=out[k])
+        return out
+
+    def max_where(self, flags: np.ndarray, values: np.ndarray, otherwise: float) -> np.ndarray:
+        """(size, R): the largest of `values` (O, 1) where `flags` (O, R) is set, else
+        `otherwise`, over each group's options; `otherwise` for empty groups. Made a group at a
+        time: no (O, R) array of values is ever built (at 10,000 runs and a thousand options,
+        each would be tens of megabytes)."""
+        dtype = np.result_type(values.dtype, otherwise)
+        out = np.full((self.size, flags.shape[1]), otherwise, dtype=dtype)
+        scratch = self._scratch.get((dtype, flags.shape[1]))  # kept: no allocation per group or call
+        if scratch is None:
+            scratch = self._scratch[(dtype, flags.shape[1])] = np.empty((self._largest, flags.shape[1]), dtype=dtype)
+        for k, rows in self.members:
+            group = scratch[: len(values[rows])]
+            group.fill(otherwise)
+            np.copyto(group, values[rows], where=flags[rows])
+            np.max(group, axis=0, out=out[k])
         return out
 
     def any(self, flags: np.ndarray, compact: bool = False) -> np.ndarray:
@@ -77,7 +98,7 @@ class Watches:
 
     def top_events(self, events: np.ndarray) -> np.ndarray:
         """(P, R): each pair's most escalatory action among `events` (O, R), NONE if it had none."""
-        top = self.by_pair.max(events * self._key, fill=0)
+        top = self.by_pair.max_where(events, self._key, 0)
         return np.where(top > 0, (top - 1) & 63, NONE)
 
     def perceive(
@@ -91,7 +112,7 @@ class Watches:
     ) -> np.ndarray:
         """(W, R): the action each watch saw of its pair last round, NONE when it saw nothing.
 
-        `intelligence` is (n, R) and `hostility` (n, n, R), observer first."""
+        `intelligence` is (n, R) and `hostility` (W, R): each watch's observer toward its actor."""
         t = self.tables
         seen = self.top_events(events)[self.pair]  # (W, R), the truth until perceived
         # Every watch of every replicate gets its draws, whether its pair did anything or not: the
@@ -109,7 +130,7 @@ class Watches:
         noise = ndtri(np.clip(draws[1, w, r].astype(float), 1e-12, None))  # a standard normal by inversion
         # v3: hostility tilts the reading of a poorly informed observer only (Jervis: misperception
         # thrives on ambiguity); a fully informed one reads what happened
-        reading = noise * sd + spiral_bias[r] * (1.0 - knows) * hostility[observer, self.actor[w], r]
+        reading = noise * sd + spiral_bias[r] * (1.0 - knows) * hostility[w, r]
         true_rung = t.rung[action]
         read_rung = np.clip(np.rint(reading + true_rung), 0, t.top).astype(np.intp)
         misread = t.read_as[self.pair[w], read_rung]

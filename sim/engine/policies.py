@@ -94,6 +94,7 @@ class UtilityPolicy:
         self.options = t.of_actor[i]
         self.action = t.action[self.options]
         self.against = t.against[self.options]
+        self.dyad = actor.model.option_dyad[self.options]  # (actor, against) of each option
         self.direct = t.target[self.options] == self.against  # answering a party in kind, not arming a third
         self.points = t.points[self.action]
         self.escalation = np.maximum(self.points, 0.0)
@@ -153,7 +154,7 @@ class UtilityPolicy:
         """(O_i, R): the utility of each of the actor's options in each replicate."""
         terms = self.terms(actor)
         _, _, first = next(terms)
-        u = np.array(first, dtype=float)
+        u = np.array(np.broadcast_to(first, (len(self.options), actor.model.replicates)), dtype=float)
         for _, sign, value in terms:
             if sign > 0:
                 u += value
@@ -167,8 +168,8 @@ class UtilityPolicy:
         largest terms of each choice."""
         model, p, i = actor.model, actor.model.params, actor.index
         yield "preference", 1, self._preferences(actor)
-        yield "hostility", 1, p["dynamics.utility.hostility"] * model.hostility[i, self.against] * self.points[:, None]
-        increment = np.maximum(self.escalation[:, None] - model.posture[i, self.against], 0.0)
+        yield "hostility", 1, p["dynamics.utility.hostility"] * model.hostility[self.dyad] * self.points[:, None]
+        increment = np.maximum(self.escalation[:, None] - model.posture[self.dyad], 0.0)
         for rows, guarantees in self.emboldened:
             increment[rows] *= self._unprotected(model, guarantees)
         convex = increment * increment
@@ -176,7 +177,7 @@ class UtilityPolicy:
         convex += increment  # increment x (1 + convexity x increment)
         convex *= p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)
         yield "escalation aversion", -1, convex
-        yield "reciprocity", -1, actor.reciprocity * np.abs(self.rung[:, None] - model.stance[i, self.against]) * self.direct[:, None]
+        yield "reciprocity", -1, actor.reciprocity * np.abs(self.rung[:, None] - model.stance[self.dyad]) * self.direct[:, None]
         for line, crosses in self.red_lines:
             fear = p["dynamics.utility.deterrence"] * model.credibility[line.index, i] * p[line.path("cost")]
             yield f"deterred by red line {line.id}", -1, crosses[:, None] * fear
@@ -213,11 +214,13 @@ class UtilityPolicy:
         return self._taboo
 
     def _preferences(self, actor: Actor) -> np.ndarray:
-        """(O_i, R) preferences: fixed during a run unless an inject sets a parameter."""
+        """(O_i, R) preferences, or (O_i, 1) where no replicate differs from the first: fixed
+        during a run unless an inject sets a parameter."""
         p = actor.model.params
         if self._preference_version != p.version:
-            self._preference = np.stack([p.get(toward, 0.0) if toward in p.values else p.get(general, 0.0)
-                                         for toward, general in self.preference_paths])
+            rows = [p.get(toward, 0.0) if toward in p.values else p.get(general, 0.0) for toward, general in self.preference_paths]
+            same = all((row == row[0]).all() for row in rows)
+            self._preference = np.stack([row[:1] if same else row for row in rows])
             self._preference_version = p.version
         return self._preference
 

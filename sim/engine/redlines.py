@@ -108,8 +108,9 @@ def check_red_lines(model: EscalationModel, seen: np.ndarray) -> None:
         ambiguous_read = np.isin(saw, line.ambiguous) & (model.rng.random(model.replicates) < model.params[line.path("trigger.slack")])
         crossed = np.isin(saw, line.trigger_actions) | ambiguous_read
         approaching = np.isin(saw, line.warning)
-        h = model.hostility[line.owner, line.trigger_actor]
-        model.hostility[line.owner, line.trigger_actor] = h + np.where(
+        dyad = model.dyads.declared(line.owner, line.trigger_actor)
+        h = model.hostility[dyad]
+        model.hostility[dyad] = h + np.where(
             approaching, model.params["dynamics.hostility.approach"] * (1 - h), 0.0
         )
         if model.tracer is not None:

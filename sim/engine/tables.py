@@ -36,7 +36,7 @@ class Tables:
     pairs: np.ndarray  # (P, 2) actor, target
     of_actor: tuple[np.ndarray, ...]  # option indices of each actor
     read_as: np.ndarray  # (P, top + 1): the pair's action nearest each rung (misreadings)
-    against_of: np.ndarray  # (n, A, n): against whom (actor, action, target) works, -1 if not allowed
+    against_of: np.ndarray  # (P, A): against whom the pair's actor works with each action toward its target, -1 if not allowed
 
     @property
     def top(self) -> int:
@@ -113,11 +113,15 @@ def compile_tables(s: Scenario) -> Tables:
     against = np.array(
         [actors.index(s.actions[actions[k]].against.get(actors[t], actors[t])) for _, k, t in triples], dtype=np.int64
     )
-    pair_list = sorted({(i, t) for i, _, t in triples})
-    pair = np.array([pair_list.index((i, t)) for i, _, t in triples], dtype=np.int64)
-    read_as = np.stack([_nearest(sorted({k for i2, k, t2 in triples if (i2, t2) == p}), rung, top) for p in pair_list])
-    against_of = np.full((n, len(actions), n), -1, dtype=np.int64)
-    against_of[actor, action, target] = against
+    actions_of_pair: dict[tuple[int, int], set[int]] = {}
+    for i, k, t in triples:
+        actions_of_pair.setdefault((i, t), set()).add(k)
+    pair_list = sorted(actions_of_pair)
+    pair_number = {p: number for number, p in enumerate(pair_list)}
+    pair = np.array([pair_number[(i, t)] for i, _, t in triples], dtype=np.int64)
+    read_as = np.stack([_nearest(sorted(actions_of_pair[p]), rung, top) for p in pair_list])
+    against_of = np.full((len(pair_list), len(actions)), -1, dtype=np.int64)
+    against_of[pair, action] = against
     return Tables(
         actors=actors,
         actions=actions,

@@ -71,7 +71,7 @@ class Tracer:
         tracer.injects = {iid: bool(fires[replicate]) for iid, fires in model.inject_fires.items()}
         tracer.in_force_at_start = [int(o) for o in np.flatnonzero(model.in_force[:, replicate])]
         tracer.agreed_at_start = [bool(a) for a in model.agreed[:, replicate]]
-        tracer.hostility_at_start = model.hostility[:, :, replicate].copy()
+        tracer.hostility_at_start = model.dyads.dense(model.hostility[:, replicate])
         model.tracer = tracer
         return tracer
 
@@ -162,7 +162,7 @@ class Tracer:
         if model.reach.requires_options[option]:
             return "threshold met"
         if model.reach.by_reply[option, r]:
-            felt = int(model.reach.threat[t.actor[option], t.against[option], r])
+            felt = int(model.reach.threat[model.option_dyad[option], r])
             return f"reply to {t.actors[t.against[option]]} (rung {felt} felt)"
         return "choice"
 
@@ -185,5 +185,5 @@ class Tracer:
             in_force=flags(model.in_force),
             agreed=[bool(a) for a in model.agreed[:, r]],
             status=[int(s) for s in model.status[:, r]],
-            hostility=model.hostility[:, :, r].copy(),
+            hostility=model.dyads.dense(model.hostility[:, r]),
         ))

@@ -210,6 +210,25 @@ def test_history_matching_keeps_only_the_plausible_region():
     assert share == pytest.approx(np.sqrt((8 + np.log(np.exp(CUTOFF) - 1)) / 200), abs=0.02)
 
 
+def test_nested_events_count_once_between_them_in_the_likelihood(tmp_path):
+    """Two events of one cluster weigh 1/2 each: their log-likelihood is the mean of theirs, so a
+    nested pair (troops sent, troops staying) cannot pull the fit twice."""
+    from sim.backtest.calibration import _evidence
+    from sim.backtest.likelihood import event_log_likelihood
+
+    record = {"start": "2024-06-23", "events": {
+        eid: {"question": eid, "kind": "takes", "actor": "north_korea", "action": "missile_test", "happened": True,
+              "date": "2024-07-01", "sure": "high", "sources": ["record-before-2024"], **extra}
+        for eid, extra in (("a", {"cluster": "tests"}), ("b", {"cluster": "tests"}), ("c", {}))}}
+    file = tmp_path / "events.yaml"
+    file.write_text(yaml.safe_dump(record), encoding="utf-8")
+    table, evidence = _evidence(load_events(file), load_scenario("baseline"))
+    assert list(table["weight"]) == [0.5, 0.5, 1.0]
+    p = np.array([[0.2, 0.6, 0.3]])
+    terms = event_log_likelihood(p, evidence.record)[0]
+    assert evidence.log_likelihood(p)[0] == pytest.approx((terms[0] + terms[1]) / 2 + terms[2], rel=1e-12)
+
+
 # -- a scenario with a joint posterior, resuming, the lock, a worker's error ---------------------
 
 

@@ -160,7 +160,10 @@ def _evidence(record: Events, base: Scenario) -> tuple[pd.DataFrame, Evidence]:
             rates.append((i, e.rate.at_least, e.rate.at_most, e.rate.months, e.rate.factor, modelled))
         rows.append(row)
     table = pd.DataFrame(rows)
-    return table, Evidence(table["record"].to_numpy(dtype=float), tuple(rates))
+    clusters = [e.cluster or eid for eid, e in record.events.items()]
+    sizes = pd.Series(clusters).map(pd.Series(clusters).value_counts())
+    table["weight"] = (1.0 / sizes).to_numpy()
+    return table, Evidence(table["record"].to_numpy(dtype=float), tuple(rates), weight=table["weight"].to_numpy())
 
 
 def _check_vary(base: Scenario, factors: Sequence[Factor], group: str) -> None:

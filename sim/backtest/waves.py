@@ -40,21 +40,28 @@ CHUNK = 20_000  # points whose log-likelihood is computed at once
 @dataclass(frozen=True)
 class Evidence:
     """What the record says, per event in the emulator's order: a yes/no event's certainty r
-    (NaN for a rate), and each rate's count bounds, months recorded and months modelled."""
+    (NaN for a rate), and each rate's count bounds, months recorded and months modelled.
+
+    `weight` is each yes/no event's weight in the log-likelihood: 1 / the size of its cluster, so
+    that nested events (troops sent, troops staying) count once between them, as the backtest's
+    headline counts them; a composite likelihood of dependent parts weighs them so (Varin, Reid
+    and Firth 2011). None: every event 1."""
 
     record: np.ndarray
     rates: tuple[tuple[int, int | None, int | None, float, float, float], ...]  # (column, at_least, at_most, months, factor, months modelled)
     mask: np.ndarray | None = None  # events that count (None: all)
+    weight: np.ndarray | None = None
 
     def only(self, keep: np.ndarray) -> Evidence:
-        return Evidence(self.record, self.rates, keep)
+        return Evidence(self.record, self.rates, keep, self.weight)
 
     def log_likelihood(self, p: np.ndarray) -> np.ndarray:
         """The record's log-likelihood at points whose event probabilities are `p` (points, events)."""
         p = np.clip(p, FLOOR, 1.0 - FLOOR)
         keep = np.ones(p.shape[1], dtype=bool) if self.mask is None else self.mask
         yes_no = keep & np.isfinite(self.record)
-        total = event_log_likelihood(p[:, yes_no], self.record[yes_no]).sum(axis=1)
+        weight = np.ones(p.shape[1]) if self.weight is None else self.weight
+        total = (event_log_likelihood(p[:, yes_no], self.record[yes_no]) * weight[yes_no]).sum(axis=1)
         for column, at_least, at_most, months, factor, modelled in self.rates:
             if keep[column]:
                 total = total + rate_log_likelihood(p[:, column], modelled, at_least, at_most, months, factor)

@@ -140,25 +140,8 @@ def measured(claim: Claim) -> tuple[float, float, float]:
     return pa, pb, (pb - pa) / se if se else math.inf
 
 
-# Claims that do not emerge at z > 4 on the calibrated v3 world, which `baseline` extends (measured,
-# 20,000 and 60,000 runs a side, seed 2024; on the v3 world as its authors set it both do, z 7.0
-# and 6.5, docs/model.md). Strict: a recalibration that restores one makes its test fail, to be
-# unmarked. docs/calibration.md says why the posterior does this.
-NOT_ON_THE_CALIBRATED_WORLD = {
-    "kim-emboldened-provocations": "82.8% -> 83.6%, z 2.1: with North Korea's calibrated risk tolerance near "
-                                   "0.9 its aversion, which emboldening halves, is already small",
-    "jeh-troops-front": "32.5% -> 32.6%, z 0.6: the demand pathway sends troops in 32% of calibrated runs "
-                        "(1.5% without it), and Article 4 adds no measurable share on top",
-}
-
-
-def marked(claim: Claim):
-    reason = NOT_ON_THE_CALIBRATED_WORLD.get(claim.claims.split(",")[0])
-    return pytest.param(claim, marks=pytest.mark.xfail(strict=True, reason=reason)) if reason else claim
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("claim", [marked(c) for c in CLAIMS], ids=lambda c: c.claims.split(",")[0])
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.claims.split(",")[0])
 def test_claim_emerges_from_its_mechanism(claim: Claim) -> None:
     *_, z = measured(claim)
     assert claim.direction * z > Z_REQUIRED, f"z = {z:.1f}"

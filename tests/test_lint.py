@@ -99,14 +99,21 @@ DAILY = {"rounds": 30, "round": {"length": 1, "unit": "day"}}
 
 
 def test_daily_rounds_keeping_a_monthly_worlds_per_round_values_are_warned(tmp_path: Path) -> None:
-    # one warning per monthly file of baseline's chain: the calibrated world (escalation aversion and
+    [(path, message)] = _warnings(_world(tmp_path, **DAILY))
+    assert path == "round"
+    assert message.startswith("rounds of 1 day, but ") and "korea-2024.yaml, written for rounds of a month" in message
+    assert _warnings(_world(tmp_path, rounds=30, round={"length": 1, "unit": "week"})) == []
+    # one warning per monthly file of the chain: the calibrated world (escalation aversion and
     # convexity, drawn from its posterior) and the world it extends
-    calibrated, world = _warnings(_world(tmp_path, **DAILY))
-    assert calibrated[0] == world[0] == "round"
+    on_calibrated = tmp_path / "daily-calibrated.yaml"
+    world = Path(__file__).resolve().parents[1] / "scenarios" / "world" / "korea-2024-calibrated.yaml"
+    on_calibrated.write_text(yaml.safe_dump({"name": "daily", "extends": str(world), "description": "Lint under test.",
+                                             "sources": ["judgement"], **DAILY}), encoding="utf-8")
+    calibrated, authored = _warnings(on_calibrated)
+    assert calibrated[0] == authored[0] == "round"
     assert calibrated[1].startswith("rounds of 1 day, but 2 per-round values ")
     assert "korea-2024-calibrated.yaml, written for rounds of a month" in calibrated[1]
-    assert world[1].startswith("rounds of 1 day, but ") and "korea-2024.yaml, written for rounds of a month" in world[1]
-    assert _warnings(_world(tmp_path, rounds=30, round={"length": 1, "unit": "week"})) == []
+    assert "korea-2024.yaml, written for rounds of a month" in authored[1]
 
 
 def test_a_daily_world_written_whole_and_its_variants_are_not_warned(tmp_path: Path) -> None:

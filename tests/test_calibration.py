@@ -359,10 +359,12 @@ def test_a_whole_number_cannot_be_calibrated_and_says_where(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_calibrate_baseline_as_its_help_shows(tmp_path):
-    """`sim calibrate baseline` completes although baseline already draws four parameters from a
-    joint posterior named 'calibration' (the calibrated world's)."""
-    out = tmp_path / "cal"
-    assert main(["calibrate", "baseline", "--events", "events/korea-2024.yaml", "--vary",
-                 "actors.north_korea.resolve=0.3:0.9", "--points", "16", "--runs", "200", "--seed", "1",
-                 "--score-runs", "200", "--out", str(out)]) == 0
-    assert load_scenario(out / "calibrated.yaml").actors["north_korea"].resolve.joint == "calibration_2"
+    """`sim calibrate baseline` completes, and so does calibrating the calibrated world, which
+    already draws five parameters from a joint posterior named 'calibration': the new group is
+    'calibration_2'."""
+    for scenario, group in (("baseline", "calibration"), ("scenarios/world/korea-2024-calibrated.yaml", "calibration_2")):
+        out = tmp_path / group
+        assert main(["calibrate", scenario, "--events", "events/korea-2024.yaml", "--vary",
+                     "actors.north_korea.resolve=0.3:0.9", "--points", "16", "--runs", "200", "--seed", "1",
+                     "--score-runs", "200", "--out", str(out)]) == 0
+        assert load_scenario(out / "calibrated.yaml").actors["north_korea"].resolve.joint == group

@@ -129,7 +129,9 @@ def test_a_run_report_holds_outcomes_figures_and_three_traced_runs(run_dir: Path
     assert scenario.description in text
     for cls in scenario.outcomes.classes.values():
         assert cls.label in page.sections["outcomes"]
-    assert len(page.images) == 6
+    # every figure `sim plot` draws for a run: outcomes, the measure, red lines, distributions, the
+    # world, P(class or worse) by date, the escalation fan, rung by round, transitions
+    assert len(page.images) == 9
     traced = [h for h in page.headings if ": run " in h]
     assert [h.split(":")[0] for h in traced] == ["Typical", "Worst", "Red line crossed"]
     assert page.sections["traces"].count("Round 24 · ") == 3

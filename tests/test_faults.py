@@ -902,6 +902,7 @@ def run_copy(one_round, tmp_path) -> Path:
     return tmp_path / "r"
 
 
+@pytest.mark.slow  # a few seconds: the default suite stays near 60 s
 def test_9_a_one_round_run_is_plotted_into_a_folder_with_earlier_figures(run_copy, capsys):
     figures = run_copy / "figures"
     figures.mkdir()
@@ -1007,6 +1008,7 @@ def test_10_scenarios_with_other_red_lines_are_refused_and_an_added_actor_is_not
     assert "different red lines (only in A: south_korea.x)" in str(refused.value)
 
 
+@pytest.mark.slow  # a few seconds: the default suite stays near 60 s
 def test_10_common_random_numbers_are_claimed_only_when_seeds_blocks_and_runs_match(run_dirs, tmp_path, capsys):
     assert main(["compare", str(run_dirs.a), str(run_dirs.b)]) == 0
     assert "Both use seed 1 and the same blocks of runs: common random numbers." in capsys.readouterr().out

@@ -324,6 +324,7 @@ def _valid(path: Path, kind: str) -> bool:
     return {"png": data[:8] == PNG, "pdf": data[:5] == b"%PDF-", "svg": b"<svg" in data[:2000]}[kind]
 
 
+@pytest.mark.slow  # a few seconds: the default suite stays near 60 s
 def test_sim_plot_writes_and_lists_every_run_figure(run_dir: Path, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture) -> None:
     assert main(["plot", str(run_dir), "--out", str(tmp_path / "figs")]) == 0
@@ -335,6 +336,7 @@ def test_sim_plot_writes_and_lists_every_run_figure(run_dir: Path, tmp_path: Pat
     assert all(_valid(p, "png") for p in listed)
 
 
+@pytest.mark.slow  # a few seconds: the default suite stays near 60 s
 @pytest.mark.parametrize("kind", ["svg", "pdf"])
 def test_sim_plot_writes_sweep_figures_in_each_format(kind: str, sweep2: Path, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture) -> None:

@@ -76,6 +76,7 @@ def test_status_quo_activities_stay_in_force_in_most_months(baseline: pd.DataFra
             assert z > Z_REQUIRED, f"{actor_id} {move.action}: in force {share:.1%} of months"
 
 
+@pytest.mark.slow  # a few seconds: the default suite stays near 60 s
 def test_raising_a_red_lines_credibility_lowers_its_crossing_rate() -> None:
     line = "south_korea.precision_weapons"
     doubted = runs("baseline", 5_000, **{f"red_lines.{line}.credibility": 0.0})
@@ -83,6 +84,7 @@ def test_raising_a_red_lines_credibility_lowers_its_crossing_rate() -> None:
     assert z_of(doubted[f"crossed.{line}"], believed[f"crossed.{line}"]) < -Z_REQUIRED
 
 
+@pytest.mark.slow  # a few seconds: the default suite stays near 60 s
 def test_a_line_nobody_believes_deters_no_more_than_no_line_at_all() -> None:
     """With credibility 0 the trigger (Russia starting precision weapons for the North) is as
     frequent as when Seoul has drawn no line. What a line does besides deterring is switched
@@ -103,6 +105,7 @@ def test_a_line_nobody_believes_deters_no_more_than_no_line_at_all() -> None:
     assert abs(z) < Z_SAME, f"z = {z:.2f}"
 
 
+@pytest.mark.slow  # a few seconds: the default suite stays near 60 s
 def test_more_resolve_makes_enforcement_more_likely() -> None:
     line = "south_korea.precision_weapons"
     results = []

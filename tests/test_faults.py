@@ -791,13 +791,13 @@ class Killed(BaseException):
 
 @pytest.mark.slow  # several seconds: moved out of the default suite to keep it near 60 s; CI runs it
 def test_8_stopped_after_the_final_files_but_before_the_plan_went(tmp_path, monkeypatch, sweeps, small_blocks):
-    real = sweep_store._write_durably
+    real = sweep_store.write_durably
 
     def write_then_die(path, data):
         real(path, data)
         raise Killed
 
-    monkeypatch.setattr(sweep_store, "_write_durably", write_then_die)
+    monkeypatch.setattr(sweep_store, "write_durably", write_then_die)
     with pytest.raises(Killed):
         small_sweep(tmp_path / "s")
     partial = tmp_path / ".s.partial"
@@ -868,9 +868,9 @@ def test_8_resume_of_a_complete_sweep_says_so_and_exits_0(given, tmp_path, capsy
 @pytest.mark.parametrize("where", ["after the final files", "before the final rename"])
 def test_8_a_sweep_really_killed_while_finishing_resumes(where, tmp_path):
     hook = {
-        "after the final files": "real = store._write_durably\n"
+        "after the final files": "real = store.write_durably\n"
                                  "def hook(path, data):\n    real(path, data)\n    os._exit(137)\n"
-                                 "store._write_durably = hook\n",
+                                 "store.write_durably = hook\n",
         "before the final rename": "store.move_into_place = lambda partial, target: os._exit(137)\n",
     }[where]
     driver = f"import os, sys\nimport sim.experiments.sweep_store as store\n{hook}" \

@@ -149,6 +149,30 @@ def test_a_sweep_is_byte_identical_whatever_the_packing(tmp_path, monkeypatch):
     assert digest(packed.path) == digest(by_pairs[1].path) == digest(by_pairs[120].path)
 
 
+def test_packed_blocks_answer_the_scenarios_measures_as_blocks_run_alone(tmp_path):
+    # One measure reads runs.parquet alone, one needs the trajectories (it names a target):
+    # a packed model evaluates both on each block's own slice of runs. Called directly, since a
+    # sweep whose packed model fails runs its points alone.
+    import yaml
+
+    file = tmp_path / "measured.yaml"
+    file.write_text(yaml.safe_dump({
+        "name": "measured", "extends": "baseline", "description": "Measures under packing.", "sources": ["judgement"],
+        "measures": {
+            "clash": {"question": "a North Korean border clash", "kind": "takes", "actor": "north_korea",
+                      "action": "border_clash"},
+            "shows_us": {"question": "Russia shows force to the United States", "kind": "takes", "actor": "russia",
+                         "action": "show_of_force", "target": "united_states"}}}), encoding="utf-8")
+    base = resolve_scenario(str(file), {"rounds": 6})
+    tasks = [BlockTask(with_overrides(base, {RESOLVE: resolve}), 4, point, 0, 150, trajectories=False)
+             for point, resolve in enumerate((0.2, 0.5, 0.8))]
+    packed = ensemble.simulate_pack(tasks)
+    for task, block in zip(tasks, packed):
+        alone = ensemble.simulate_block(task).runs
+        assert block.runs.equals(alone)
+        assert any(alone.column("measure.clash").to_pylist()) and any(alone.column("measure.shows_us").to_pylist())
+
+
 @pytest.mark.slow  # starts a Dask LocalCluster (about 2 s)
 def test_dask_local_workers_run_without_a_fixed_malloc_trim_threshold():
     pytest.importorskip("distributed")

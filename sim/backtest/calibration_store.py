@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..experiments.designs import SweepInputError
-from ..experiments.sweep_store import partial_of, target_of
+from ..experiments.sweep_store import partial_of, target_of, write_durably
 
 PLAN_FILE = "calibration.json"
 PLAN_KIND = "calibration-partial"
@@ -94,15 +94,6 @@ def load_part(partial: Path, name: str) -> dict[str, np.ndarray] | None:
     except (OSError, ValueError, EOFError):
         path.unlink(missing_ok=True)  # cut short: run it again
         return None
-
-
-def write_durably(path: Path, data: bytes) -> None:
-    staging = path.with_name(path.name + ".tmp")
-    with open(staging, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(staging, path)
 
 
 def move_into_place(partial: Path, target: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Random streams for blocks that are not one Generator's plain block (DESIGN section 2).
+"""Random streams for blocks that are not one Generator's plain block (docs/design.md, "Seeding").
 
 The engine keeps one rule for its draws: every random array has the replicates on its *last*
 axis (shape (..., R)), and the draws a round makes (how many, which shapes) depend on the

@@ -437,7 +437,7 @@ def _points_table(plan: Plan, errors: Mapping[int, str]) -> pa.Table:
 FINAL_FILES = ("runs.parquet", "points.parquet", "summary.parquet", "manifest.json")
 
 
-def _write_durably(path: Path, data: bytes) -> None:
+def write_durably(path: Path, data: bytes) -> None:
     """Write a file under a temporary name, flush it to disk, and rename it into place."""
     staging = path.with_name(path.name + ".tmp")
     with open(staging, "wb") as f:
@@ -472,7 +472,7 @@ def finish(plan: Plan, stream: RunsStream, errors: Mapping[int, str], manifest: 
     for name in FINAL_FILES[:-1]:
         _fsync(plan.partial / name)
     # manifest.json last and whole: once it is there, every final file is complete.
-    _write_durably(plan.partial / "manifest.json", (json.dumps(manifest, indent=2, default=str) + "\n").encode())
+    write_durably(plan.partial / "manifest.json", (json.dumps(manifest, indent=2, default=str) + "\n").encode())
     (plan.partial / PLAN_FILE).unlink()
     return move_into_place(plan.partial, plan.target)
 
@@ -504,4 +504,4 @@ def move_into_place(partial: Path, target: Path) -> Path:
 
 
 __all__ = ["CHUNK_BLOCKS", "Plan", "RunsStream", "SUMMARY_SCHEMA", "SweepState", "check_finished", "finish",
-           "locate_partial", "move_into_place", "part_name", "sweep_state"]
+           "locate_partial", "move_into_place", "part_name", "sweep_state", "write_durably"]

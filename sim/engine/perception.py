@@ -16,6 +16,7 @@ from scipy.special import ndtri
 from .tables import Tables
 
 NONE = -1
+_READ_AT_ONCE = 1 << 18  # (watch, run) cells perceived together: bounds the temporaries
 
 
 def _slice_if_contiguous(rows: np.ndarray) -> np.ndarray | slice:
@@ -106,34 +107,48 @@ class Watches:
         events: np.ndarray,
         intelligence: np.ndarray,
         hostility: np.ndarray,
+        hostility_row: np.ndarray,
         misperception: np.ndarray,
         spiral_bias: np.ndarray,
         rng: np.random.Generator,
     ) -> np.ndarray:
         """(W, R): the action each watch saw of its pair last round, NONE when it saw nothing.
 
-        `intelligence` is (n, R) and `hostility` (W, R): each watch's observer toward its actor."""
-        t = self.tables
+        `intelligence` is (n, R); `hostility` (rows, R), its row `hostility_row` (W,) each watch's
+        observer's toward its actor."""
         seen = self.top_events(events)[self.pair]  # (W, R), the truth until perceived
         # Every watch of every replicate gets its draws, whether its pair did anything or not: the
         # draws then depend on the block's shape alone (engine/streams.py); only what happened is read
         draws = rng.random((2, *seen.shape), dtype=np.float32)
+        # a few watches at a time: each event read costs a dozen temporaries of 8 bytes, which over
+        # every event of a block at once (a million at 50 actors and 10,000 runs) made this the
+        # engine's peak of memory; reading is elementwise, so the result is the same
+        step = max(1, _READ_AT_ONCE // max(seen.shape[1], 1))
+        for first in range(0, seen.shape[0], step):
+            rows = slice(first, first + step)
+            self._read(seen[rows], draws[:, rows], self.pair[rows], self.observer[rows],
+                       intelligence, hostility, hostility_row[rows], misperception, spiral_bias)
+        return seen
+
+    def _read(self, seen: np.ndarray, draws: np.ndarray, pair: np.ndarray, observer: np.ndarray,
+              intelligence: np.ndarray, hostility: np.ndarray, hostility_row: np.ndarray,
+              misperception: np.ndarray, spiral_bias: np.ndarray) -> None:
+        """Perceives, in place, the events in `seen` (w, R) of some watches of `pair`, `observer`."""
+        t = self.tables
         w, r = np.nonzero(seen >= 0)
         if len(w) == 0:
-            return seen
+            return
         action = seen[w, r]
-        observer = self.observer[w]
-        knows = intelligence[observer, r]
+        knows = intelligence[observer[w], r]
         unseen = ~t.public[action]
         unseen &= draws[0, w, r] >= t.detection[action] * knows
         sd = misperception[r] * (1.0 - knows)
         noise = ndtri(np.clip(draws[1, w, r].astype(float), 1e-12, None))  # a standard normal by inversion
         # v3: hostility tilts the reading of a poorly informed observer only (Jervis: misperception
         # thrives on ambiguity); a fully informed one reads what happened
-        reading = noise * sd + spiral_bias[r] * (1.0 - knows) * hostility[w, r]
+        reading = noise * sd + spiral_bias[r] * (1.0 - knows) * hostility[hostility_row[w], r]
         true_rung = t.rung[action]
         read_rung = np.clip(np.rint(reading + true_rung), 0, t.top).astype(np.intp)
-        misread = t.read_as[self.pair[w], read_rung]
+        misread = t.read_as[pair[w], read_rung]
         perceived = np.where((read_rung == true_rung) | (misread < 0), action, misread)
         seen[w, r] = np.where(unseen, NONE, perceived)
-        return seen

@@ -127,7 +127,6 @@ class EscalationModel(mesa.Model):
         self.events = np.zeros((O, R), dtype=bool)
         self.last_events = np.zeros((O, R), dtype=bool)
         self.events_before_last = np.zeros((O, R), dtype=bool)
-        self.last_active = self.in_force.copy()
         self.stopped = np.zeros((O, R), dtype=bool)
         self.last_stopped = np.zeros((O, R), dtype=bool)
         self.chosen = np.zeros((O, R), dtype=bool)
@@ -348,6 +347,12 @@ class EscalationModel(mesa.Model):
         self.attacking = self.by_dyad.any(attacks)
         self.open = self.reach.open_options(self, direct_rung, recent)
 
+    @property
+    def last_active(self) -> np.ndarray:
+        """(O, R): the options taken or in force in the last round ended (made when asked, for the
+        outcomes: not kept, as nothing else reads it)."""
+        return self.events | self.in_force
+
     def at_war(self) -> np.ndarray:
         """(dyads + 1, R) [actor, target]: a war in force between the actor and the target's side."""
         if self._at_war is None:
@@ -507,4 +512,4 @@ class EscalationModel(mesa.Model):
         for option, score in self._scored:  # cheaper than a matrix product, which converts to float
             np.add(self.score_total, score, out=self.score_total, where=active[option])
         self.events_before_last = self.last_events
-        self.last_events, self.last_stopped, self.last_active = self.events, self.stopped, active
+        self.last_events, self.last_stopped = self.events, self.stopped

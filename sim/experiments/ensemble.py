@@ -90,11 +90,13 @@ def simulate_block(task: BlockTask) -> BlockResult:
 
 def tabulate(model: EscalationModel, first: int, trajectories: bool = True) -> tuple[pa.Table, pa.Table | None]:
     """A finished block's runs table, with its measures, and (if asked) its trajectories; run ids
-    from `first`. Runs and replays (sim trace) tabulate a block alike."""
+    from `first`. Runs and replays (sim trace) tabulate a block alike; the model keeps only its
+    histories afterwards (EscalationModel.drop_round_state)."""
     scenario = model.scenario
     needed = questions.trajectory_columns(scenario.measures, scenario)
-    moves = trajectory_table(model, first) if trajectories or needed else None
     runs = runs_table(model, first)
+    model.drop_round_state()
+    moves = trajectory_table(model, first) if trajectories or needed else None
     if scenario.measures:
         runs = with_measures(runs, moves.select(needed) if needed and moves is not None else None, scenario)
     return runs, moves if trajectories else None
@@ -121,6 +123,7 @@ def simulate_pack(tasks: Sequence[BlockTask]) -> list[BlockResult]:
     streams = PackedStreams([(_generator(t), t.size, t.scenario) for t in tasks])
     model = _finished(EscalationModel(tasks[0].scenario, replicates=streams.replicates, rng=streams))
     table = runs_table(model, 0)
+    model.drop_round_state()
     needed = questions.trajectory_columns(tasks[0].scenario.measures, tasks[0].scenario)
     moves = trajectory_table(model, 0).select(needed) if needed else None
     assert table.column_names[0] == "run"

@@ -3,6 +3,8 @@
     python3 mutants.py COPY count           mutants per module, and how many a default test reaches
     python3 mutants.py COPY sample K        K reached mutants per module (fixed choice), names on stdout
     python3 mutants.py COPY tally FILE      the outcome of the mutants named in FILE, per module, and the survivors
+    python3 mutants.py COPY common OTHER K  K mutants per module reached in both COPY and OTHER (fixed choice):
+                                            the same names to run in both, for a before/after comparison
 
 mutmut 3 runs each mutant against only the tests that reach its function (recorded by its stats
 run), so "restricted to the tests that cover it" is mutmut's own selection; the sample is what
@@ -31,6 +33,16 @@ def mutants(copy: str) -> list[tuple[str, str, bool, int | None]]:
     return found
 
 
+def sample(found: list[tuple[str, str, bool, int | None]], k: int) -> str:
+    """K reached mutants per module, drawn by random.Random("19/<module>") from the sorted names."""
+    by = collections.defaultdict(list)
+    for module, name, reached, _ in found:
+        if reached:
+            by[module].append(name)
+    return "\n".join(name for module in sorted(by)
+                     for name in random.Random(f"19/{module}").sample(sorted(by[module]), min(k, len(by[module]))))
+
+
 def main(copy: str, command: str, *args: str) -> None:
     every = mutants(copy)
     if command == "count":
@@ -40,13 +52,10 @@ def main(copy: str, command: str, *args: str) -> None:
             print(f"{module:36} {per[module]:6} {hit[module]:6}")
         print(f"{'total':36} {sum(per.values()):6} {sum(hit.values()):6}")
     elif command == "sample":
-        by = collections.defaultdict(list)
-        for module, name, reached, _ in every:
-            if reached:
-                by[module].append(name)
-        k = int(args[0])
-        for module in sorted(by):
-            print("\n".join(random.Random(f"19/{module}").sample(sorted(by[module]), min(k, len(by[module])))))
+        print(sample(every, int(args[0])))
+    elif command == "common":
+        other = {(m, name) for m, name, reached, _ in mutants(args[0]) if reached}
+        print(sample([m for m in every if m[:2] in other], int(args[1])))
     elif command == "tally":
         wanted = set(open(args[0]).read().split())
         table = collections.defaultdict(collections.Counter)

@@ -226,3 +226,18 @@ def test_enforcement_is_a_share_of_the_crossings_even_when_an_owner_enforces_wha
     counts.add(pa.Table.from_pandas(runs, preserve_index=False))
     enforced = next(r for r in counts.rows(0, False) if r[1] == "enforced.line")
     assert (enforced[2], enforced[-2]) == (0.5, 2)
+
+
+def test_the_note_on_random_numbers_names_every_difference() -> None:
+    # Mutation survivor (docs/hardening.md): the run-count reason could be dropped unnoticed.
+    from types import SimpleNamespace
+
+    from sim.report.compare import common_random_numbers
+
+    def side(seed: int, runs: int, block: int | None = 10_000, version: str = "1") -> SimpleNamespace:
+        return SimpleNamespace(meta=SimpleNamespace(seed=seed, runs=runs), block_size=block, version=version)
+
+    assert common_random_numbers(side(1, 2000), side(1, 2000)) is None
+    assert common_random_numbers(side(1, 2000), side(1, 3000)) == "different run counts (2,000, 3,000)"
+    assert common_random_numbers(side(1, 2000, version="1"), side(2, 2000, None, "2")) == (
+        "different seeds (1, 2); a block size not recorded; made by different versions of sim (1, 2)")

@@ -100,3 +100,16 @@ def test_a_measure_window_that_starts_after_its_horizon_is_a_located_error(tmp_p
     [problem] = err.value.problems
     assert (problem.file, problem.path) == (str(file), "measures.late.since")
     assert problem.message == "window start after the horizon (expected round 5 or earlier, got 10: round 10)"
+
+
+def test_a_tally_counts_each_red_lines_crossings_sightings_and_enforcements() -> None:
+    # Mutation survivor (docs/hardening.md): the enforcement count starting at 1 passed the suite.
+    import pyarrow as pa
+
+    tally = Tally(["calm", "war"], ["line"], 3)
+    tally.add(pa.table({"outcome": pa.array(["calm", "war", "war", "calm"]).dictionary_encode(),
+                        "crossed.line": [True, True, False, False], "seen.line": [True, False, False, False],
+                        "enforced.line": [False, True, False, False], "round.line": [2, 3, 0, 0]}))
+    assert (tally.runs, list(tally.outcome_counts)) == (4, [2, 2])
+    assert (tally.crossed, tally.seen, tally.enforced) == ({"line": 2}, {"line": 1}, {"line": 1})
+    assert list(tally.crossing_rounds["line"]) == [0, 0, 1, 1]

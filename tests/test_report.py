@@ -184,3 +184,11 @@ def test_a_sensitivity_report_has_a_row_per_metric_and_parameter(tmp_path):
     indices = pd.read_parquet(out / "sensitivity.parquet")
     for metric, parameter in indices[["metric", "parameter"]].drop_duplicates().itertuples(index=False):
         assert f"<td>{metric}</td><td>{parameter}</td>" in page
+
+
+def test_an_interval_is_written_in_percent_and_a_missing_one_as_a_dash() -> None:
+    # Mutation survivor (docs/hardening.md): every interval written as a dash passed the suite.
+    from sim.report.html_report import interval
+
+    assert interval(0.0123, 0.5) == "1.23% to 50.00%"
+    assert interval(float("nan"), float("nan")) == "–"

@@ -160,3 +160,17 @@ def test_ranked_options_whose_intervals_overlap_the_first_are_marked_not_signifi
     lines = {line.split()[0]: line for line in text.splitlines() if line[:1] in "abc" and len(line) > 20}
     assert lines["b"].endswith("~") and not lines["c"].endswith("~") and not lines["a"].endswith("~")
     assert "not significant (1 of 2 other options)" in text
+
+
+def test_metric_labels_name_the_class_or_the_whole_red_line() -> None:
+    # Mutation survivors (docs/hardening.md): partition at the last dot, or no fallback to the
+    # class id, passed the suite.
+    from sim.report.robust_figures import metric_label
+
+    classes = {"militarized_crisis": "Militarized crisis"}
+    assert metric_label("at_least.militarized_crisis", classes) == "P(Militarized crisis or worse)"
+    assert metric_label("at_least.war", classes) == "P(war or worse)"
+    assert metric_label("outcome.war", classes) == "P(war)"
+    assert metric_label("crossed.south_korea.precision_weapons", classes) == (
+        "P(red line south_korea.precision_weapons crossed)")
+    assert metric_label("escalation_score", classes) == "mean escalation score"

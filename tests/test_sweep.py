@@ -516,3 +516,14 @@ def test_ctrl_c_keeps_a_resumable_sweep_and_resume_finishes_it(tmp_path):
                       out=tmp_path / "whole")
     assert file_bytes(out, "runs.parquet") == file_bytes(whole.path, "runs.parquet")
     assert file_bytes(out, "summary.parquet") == file_bytes(whole.path, "summary.parquet")
+
+
+def test_a_sobol_design_is_a_net_not_merely_stratified():
+    # Mutation survivor (docs/hardening.md): drawing Latin hypercube points for --design sobol
+    # passed the test above, as LHS is balanced per axis too. Sobol's first two coordinates at
+    # 2^4 points form a (0, 4, 2)-net, which scrambling keeps: each of the 4 x 4 cells holds one.
+    factors = parse_vary([f"{RESOLVE}=0.2:0.9:2", f"{RISK}=0.3,0.6,0.9"])
+    points = np.array(design_points(factors, "sobol", 16, seed=5))
+    unit = (points - [0.2, 0.3]) / [0.7, 0.6]
+    cells = {(int(x * 4), int(y * 4)) for x, y in unit}
+    assert len(cells) == 16

@@ -106,10 +106,14 @@ def test_a_tally_counts_each_red_lines_crossings_sightings_and_enforcements() ->
     # Mutation survivor (docs/hardening.md): the enforcement count starting at 1 passed the suite.
     import pyarrow as pa
 
-    tally = Tally(["calm", "war"], ["line"], 3)
+    tally = Tally(["calm", "war"], ["line", "never"], 3)
+    never = [False] * 4
     tally.add(pa.table({"outcome": pa.array(["calm", "war", "war", "calm"]).dictionary_encode(),
                         "crossed.line": [True, True, False, False], "seen.line": [True, False, False, False],
-                        "enforced.line": [False, True, False, False], "round.line": [2, 3, 0, 0]}))
+                        "enforced.line": [False, True, False, False], "round.line": [2, 3, 0, 0],
+                        "crossed.never": never, "seen.never": never, "enforced.never": never, "round.never": [0] * 4}))
     assert (tally.runs, list(tally.outcome_counts)) == (4, [2, 2])
-    assert (tally.crossed, tally.seen, tally.enforced) == ({"line": 2}, {"line": 1}, {"line": 1})
+    assert (tally.crossed, tally.seen, tally.enforced) == ({"line": 2, "never": 0}, {"line": 1, "never": 0},
+                                                          {"line": 1, "never": 0})
     assert list(tally.crossing_rounds["line"]) == [0, 0, 1, 1]
+    assert tally.median_round("line") == 2.0 and np.isnan(tally.median_round("never"))

@@ -156,3 +156,13 @@ def test_unknown_scenario_name_suggests_the_closest(tmp_path):
     done = cli("run", "basline", "--runs", "10", cwd=tmp_path)
     assert done.returncode == 2
     assert "error: basline: no such scenario" in done.stderr and "did you mean 'baseline'?" in done.stderr
+
+
+def test_runs_are_cut_into_full_blocks_and_a_short_last_one() -> None:
+    # Mutation survivor (docs/hardening.md): a wrong size for the last block passed the default
+    # suite, whose runs fit in one block.
+    from sim.experiments.ensemble import block_tasks
+
+    tasks = block_tasks(None, 2 * BLOCK + 7, seed=1)
+    assert [(t.block, t.size) for t in tasks] == [(0, BLOCK), (1, BLOCK), (2, 7)]
+    assert [t.size for t in block_tasks(None, BLOCK, seed=1)] == [BLOCK]

@@ -30,6 +30,7 @@ from .agreements import breaks, compile_agreements, negotiate
 from .causes import CHOICE, INCIDENT, INJECT, REPLY, THRESHOLD
 from .clock import Clock
 from .incidents import Incidents
+from .outcomes import class_countings, record_counted
 from .commitments import STATUSES, check_commitments, compile_commitments
 from .dyads import declared_dyads
 from .parameters import block_parameters
@@ -198,6 +199,8 @@ class EscalationModel(mesa.Model):
         self.posture = d.state(0.0, R)
         self._new_rung = (self.option_rung * self.new_above).astype(np.int16)[:, None]
         self._new_force_rows = np.flatnonzero(self.new_above & t.attack[t.action])
+        self.countings, self.class_counting = class_countings(self)
+        self.peak_counted = np.zeros((len(self.countings), R), dtype=np.int16)
 
     def _init_injects(self) -> None:
         s, t = self.scenario, self.tables
@@ -484,6 +487,7 @@ class EscalationModel(mesa.Model):
         self.peak_round[higher] = r
         np.maximum(self.peak_new, peak, out=self.peak_new)
         np.maximum(self.peak_new_actor, new_rung, out=self.peak_new_actor)
+        record_counted(self)
         for option, score in self._scored:  # cheaper than a matrix product, which converts to float
             np.add(self.score_total, score, out=self.score_total, where=active[option])
         self.events_before_last = self.last_events

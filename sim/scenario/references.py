@@ -266,6 +266,13 @@ def _outcome_refs(s: Scenario) -> Iterator[Finding]:
     top = max(a.rung for a in s.actions.values())
     if any(c.easing for c in list(s.outcomes.classes.values())[1:]):
         yield ("outcomes", "classes"), "only the first class may require easing (expected easing on the first, got it later)"
+    for cid, c in s.outcomes.classes.items():
+        for i, dyad in enumerate(c.between):
+            path = ("outcomes", "classes", cid, "between", i)
+            for k, actor in enumerate(dyad):
+                yield from _ref("actor", (*path, k), actor, s.actors)
+            if dyad[0] == dyad[1]:
+                yield path, f"a dyad needs two actors (expected two different ids, got '{dyad[0]}' twice)"
     last = list(s.outcomes.classes.values())[-1].max_rung
     if last < top:
         yield ("outcomes", "classes"), f"classes must cover the ladder (expected the last max_rung >= {top}, got {last})"

@@ -358,13 +358,20 @@ class Dynamics(Block):
     reach: Reach | None = None
 
 
+Dyad = Annotated[list[Id], Field(min_length=2, max_length=2)]
+
+
 class OutcomeClass(Block):
     """Runs whose highest new escalation reaches at most `max_rung`; with `easing`, only those
-    that also stopped an activity of the start or held an agreement."""
+    that also stopped an activity of the start or held an agreement. The class counts only the
+    events it names: with `scripted: false`, not those an inject forced; with `between`, only
+    those of an actor against the other party of one of the listed dyads (either way)."""
 
     max_rung: Annotated[int, Field(ge=0, le=100)]
     label: str = ""
     easing: bool = False
+    scripted: bool = True
+    between: list[Dyad] = []
 
 
 class Outcomes(Sourced):

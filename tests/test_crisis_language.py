@@ -54,3 +54,41 @@ def test_a_class_over_one_dyad_ignores_another_dyads_war():
     assert classes_of(model) == ["violent"]
     model, _, _ = play(script("alpha", "strike>beta") | NO_PACT | between)
     assert classes_of(model) == ["violent"]
+
+
+# -- audience costs that saturate with a line's age (item 7) --------------------------------------
+
+
+def _enforcement_odds(drawn: str, half_life: float | None) -> float:
+    """P(alpha enforces alpha.no_sanctions) in round 1, its line drawn on `drawn`: logit
+    -6 + 1 x stake, stake = weight 0.5 x publicity 0.5 x specificity 1 x (1 + what the age counts)."""
+    world = {"dynamics.enforcement.bias": -6.0, "dynamics.enforcement.resolve": 0.0,
+             "dynamics.enforcement.audience": 1.0, "red_lines.alpha.no_sanctions.drawn": drawn}
+    if half_life is not None:
+        world["dynamics.enforcement.audience_half_life"] = half_life
+    model = new_model(world)
+    model.step()
+    line = next(x for x in model.red_lines if x.id == "alpha.no_sanctions")
+    probability = enforcement_probability(model, line, audience_stake(model, line))
+    assert len(set(probability.tolist())) == 1
+    return float(probability[0])
+
+
+def test_an_old_lines_audience_cost_saturates_with_a_half_life():
+    # Lines drawn 30 and 60 years before the start (2024-01-01). Linear (today's form, no
+    # half-life): the stake counts 1 + age, so the older line is enforced with odds 0.85 against
+    # 0.9999, more than 0.1 apart. With a 10-year half-life the age counts (10 / ln 2)(1 - 2^(-age/10)):
+    # 12.6 and 14.2 years, and the two odds differ by less than 0.05.
+    young, old = dt.date(1994, 1, 1), dt.date(1964, 1, 1)
+    linear = [_enforcement_odds(str(d), None) for d in (young, old)]
+    saturating = [_enforcement_odds(str(d), 10.0) for d in (young, old)]
+    assert linear[1] - linear[0] > 0.1
+    assert 0 < saturating[1] - saturating[0] < 0.05
+    day = dt.date(2024, 1, 1)  # round 1 starts on the world's start
+    for drawn, p in zip((young, old), saturating):
+        age = (day - drawn).days / 365.25
+        counted = 10.0 / math.log(2) * (1 - 2 ** (-age / 10.0))
+        assert math.isclose(p, 1 / (1 + math.exp(6.0 - 0.25 * (1 + counted))), rel_tol=1e-12)
+    for drawn, p in zip((young, old), linear):
+        age = (day - drawn).days / 365.25
+        assert math.isclose(p, 1 / (1 + math.exp(6.0 - 0.25 * (1 + age))), rel_tol=1e-12)

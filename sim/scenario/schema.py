@@ -314,10 +314,14 @@ class CredibilityDynamics(Sourced):
 
 
 class Enforcement(Sourced):
+    """logit P(enforce a crossed line); the audience cost at stake grows with the line's age, in
+    years: linearly, or, given `audience_half_life`, toward a ceiling (docs/model.md)."""
+
     bias: param(-20.0, 20.0)
     resolve: param(0.0, 50.0)
     audience: param(0.0, 50.0)
     risk: param(0.0, 50.0)
+    audience_half_life: param(0.1, 1000.0) | None = None
 
 
 class Reach(Sourced):

@@ -92,3 +92,68 @@ def test_an_old_lines_audience_cost_saturates_with_a_half_life():
     for drawn, p in zip((young, old), linear):
         age = (day - drawn).days / 365.25
         assert math.isclose(p, 1 / (1 + math.exp(6.0 - 0.25 * (1 + age))), rel_tol=1e-12)
+
+
+# -- an actor with no adversary (item 10) --------------------------------------------------------
+
+
+def _mediator(idle_toward: list[str]) -> dict:
+    """Delta, a mediator: talks to alpha or beta or idles (toward `idle_toward`; [] = nobody), at
+    random (utility policy at temperature 1, no preference among the three). Alpha and beta know
+    nothing (intelligence 0) and misread widely (misperception 3 rungs, spiral bias 1)."""
+    return {
+        "actors.delta": {"label": "Delta", "resolve": 0.5, "risk_tolerance": 0.5, "audience_cost_weight": 0.0,
+                         "intelligence": 1.0, "hostility": {"alpha": 0.0}, "sources": ["judgement"]},
+        "actions.talk.allowed.delta": ["alpha", "beta"],
+        "actions.idle.allowed.delta": idle_toward,
+        "actors.alpha.intelligence": 0.0,
+        "actors.beta.intelligence": 0.0,
+        "dynamics.perception.misperception": 3.0,
+        "dynamics.perception.spiral_bias": 1.0,
+        "agreements.truce.mediators": ["delta"],
+    } | utility("delta", temperature=1.0, talk=0.0)
+
+
+def _what_they_saw_of_delta(overrides: dict, replicates: int = 2000) -> tuple[list, list]:
+    """Per round after the first, what each watch on delta saw and whether delta did that."""
+    model = new_model(overrides, replicates)
+    t = model.tables
+    delta = t.index("delta")
+    watches = [w for w in range(len(model.watches.couples)) if model.watches.actor[w] == delta]
+    seen, truth = [], []
+    while model.running:
+        did = model.last_events.copy()  # what delta did last round: what the watches see now
+        model.step()
+        for w in watches:
+            pair = model.watches.pair[w]
+            options = np.flatnonzero(t.pair == pair)
+            seen.append(model.seen[w].copy())
+            truth.append([{int(t.action[o]) for o in options if did[o, r]} for r in range(replicates)])
+    return seen, truth
+
+
+def test_a_mediator_holding_toward_nobody_is_never_seen_holding_or_warning():
+    # Delta holds toward nobody and talks to the parties; over 2,000 runs of 6 rounds its holds are
+    # no event anyone sees, and everything its parties see of it is a talk it made: never a hold,
+    # never a misread one (read as a talk, or a warning where it has one).
+    seen, truth = _what_they_saw_of_delta(_mediator([]))
+    model = new_model(_mediator([]), 1)
+    talk, idle = model.tables.actions.index("talk"), model.tables.actions.index("idle")
+    delta = model.tables.index("delta")
+    assert all(model.watches.actor[w] != delta or model.watches.target[w] != delta
+               for w in range(len(model.watches.couples)))
+    talks = 0
+    for saw, did in zip(seen, truth):
+        for r, action in enumerate(saw.tolist()):
+            assert action in (-1, talk)
+            assert (action == talk) == (talk in did[r])
+            talks += action == talk
+    assert talks > 1000  # it did mediate, and was seen to
+    # switched off: idling toward beta (as before), its holds are seen, and some read as talks it never made
+    seen, truth = _what_they_saw_of_delta(_mediator(["beta"]))
+    holds = misread = 0
+    for saw, did in zip(seen, truth):
+        for r, action in enumerate(saw.tolist()):
+            holds += action == idle
+            misread += action == talk and talk not in did[r]
+    assert holds > 100 and misread > 100

@@ -105,6 +105,11 @@ def compile_tables(s: Scenario) -> Tables:
         for actor, targets in s.actions[aid].allowed.items()
         for target in targets
     ]
+    # the neutral action allowed toward nobody (an actor with no adversary, a mediator): an option
+    # aimed at the actor itself, which no one watches (perception.Watches), so its holds are no news
+    neutral = s.actions[s.ladder.neutral_action]
+    allowed += [(actors.index(actor), actions.index(s.ladder.neutral_action), actors.index(actor))
+                for actor, targets in neutral.allowed.items() if not targets]
     # by actor, then target, then rung: a pair's options are consecutive rows
     triples = sorted(allowed, key=lambda o: (o[0], o[2], rung[o[1]], o[1]))
     actor = np.array([i for i, _, _ in triples], dtype=np.int64)

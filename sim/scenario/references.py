@@ -115,6 +115,9 @@ def _action_refs(s: Scenario) -> Iterator[Finding]:
         for actor, targets in action.allowed.items():
             path = ("actions", xid, "allowed", actor)
             yield from _ref("actor", path, actor, s.actors)
+            if not targets and xid != s.ladder.neutral_action:
+                yield path, (f"no target (expected at least one; only the neutral action "
+                             f"'{s.ladder.neutral_action}' may be taken toward nobody, got [])")
             for i, target in enumerate(targets):
                 yield from _ref("actor", (*path, i), target, s.actors)
                 if target == actor:

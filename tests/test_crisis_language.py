@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.engine.outcomes import outcome_class
 from sim.engine.redlines import audience_stake, enforcement_probability
-from test_engine import activities, inject, new_model, play, script, utility
+from test_engine import activities, inject, new_model, outcome_row, play, script, utility
 
 CLASSES = ("eased", "calm", "tense", "violent")
 NO_PACT = {"commitments.pact.status": "lapsed"}  # gamma does not answer a strike on beta
@@ -157,3 +157,55 @@ def test_a_mediator_holding_toward_nobody_is_never_seen_holding_or_warning():
             holds += action == idle
             misread += action == talk and talk not in did[r]
     assert holds > 100 and misread > 100
+
+
+# -- activity levels (item 9) --------------------------------------------------------------------
+
+THREE_LEVELS = {"actions.sanction.levels": 3, "dynamics.hostility.reaction": 0.5}
+
+
+def _level_and_hostility(model) -> tuple[int, float]:
+    """Alpha's level of sanctions on gamma, and gamma's hostility toward alpha (every replicate alike)."""
+    k = int(np.flatnonzero(model.leveled == model.tables.option("alpha", "sanction", "gamma"))[0])
+    h = model.hostility[model.dyads.declared(model.tables.index("gamma"), model.tables.index("alpha"))]
+    assert len(set(model.level[k].tolist())) == 1 and len(set(h.tolist())) == 1
+    return int(model.level[k, 0]), float(h[0])
+
+
+def test_raising_an_activity_a_level_is_an_event_its_target_sees_and_answers():
+    # Alpha starts sanctions on gamma in round 1 and picks them again every round: with three
+    # levels each pick raises them (rounds 2 and 3), an event gamma sees a round later, and its
+    # hostility rises by reaction x points x (1 - h) each time it sees one (points 12/28); at the top level a
+    # pick is no event. With one level (today) only the start is an event.
+    model, trace, watched = play(script("alpha", "sanction>gamma") | THREE_LEVELS, watch=_level_and_hostility)
+    assert trace == ["+sanction>gamma | . | . || alpha:sanction>gamma"] * 3 + [" | . | . || alpha:sanction>gamma"] * 3
+    step = 0.5 * 12 / 28
+    h = [0.0]
+    for _ in range(3):
+        h.append(h[-1] + step * (1 - h[-1]))
+    assert [level for level, _ in watched] == [1, 2, 3, 3, 3, 3]
+    assert np.allclose([x for _, x in watched], [h[0], h[1], h[2], h[3], h[3], h[3]], rtol=0, atol=1e-15)
+    assert outcome_row(model)["level.alpha.sanction"] == 3
+    # switched off: one level, the picks after the start are no events and gamma's hostility stays
+    model, trace, watched = play(script("alpha", "sanction>gamma") | {"dynamics.hostility.reaction": 0.5},
+                                 watch=lambda m: float(m.hostility[m.dyads.declared(2, 0), 0]))
+    assert trace == ["+sanction>gamma | . | . || alpha:sanction>gamma"] + [" | . | . || alpha:sanction>gamma"] * 5
+    assert np.allclose(watched, [h[0]] + [h[1]] * 5, rtol=0, atol=1e-15)
+
+
+def test_a_raise_costs_the_activitys_escalation_points_again():
+    # Sanctions on gamma in force at the start (level 1). Alpha likes them (preference p toward
+    # gamma) but is averse to escalation: 20 x (1 - risk tolerance 0) x 12/28 = 8.6 for a raise,
+    # though the level in force holds its posture (a start from there would cost nothing). With
+    # p = 5 it holds (5 - 8.6 < 0, idle's 0); with p = 10 it raises twice, then holds at the top.
+    def world(p: float) -> dict:
+        return (activities("alpha", "sanction>gamma") | THREE_LEVELS
+                | utility("alpha", toward={"gamma": {"sanction": p}})
+                | {"dynamics.utility.escalation_aversion": 20.0, "actors.alpha.risk_tolerance": 0.0})
+
+    _, trace, watched = play(world(5.0), watch=_level_and_hostility)
+    assert trace == [". | . | . || alpha:sanction>gamma"] * 6
+    assert [level for level, _ in watched] == [1] * 6
+    _, trace, watched = play(world(10.0), watch=_level_and_hostility)
+    assert trace == ["+sanction>gamma | . | . || alpha:sanction>gamma"] * 2 + [". | . | . || alpha:sanction>gamma"] * 4
+    assert [level for level, _ in watched] == [2, 3, 3, 3, 3, 3]

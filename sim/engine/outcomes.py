@@ -150,9 +150,21 @@ def runs_table(model: EscalationModel, first_run: int) -> pa.Table:
         columns[f"first.{name}"] = _round_or_null(model.first_taken[g], never=-1)
     for g, name in enumerate(names):
         columns[f"rounds.{name}"] = pa.array(model.rounds_taken[g])
+    for name, peak in peak_levels(model).items():
+        columns[f"level.{name}"] = pa.array(peak)
     for path, values in model.params.sampled.items():
         columns[f"param.{path}"] = pa.array(values)
     return pa.table(columns)
+
+
+def peak_levels(model: EscalationModel) -> dict[str, np.ndarray]:
+    """Per `actor.action` of an activity with levels, the highest level it reached toward any
+    target in each run (int8; 0: never in force)."""
+    t, out = model.tables, {}
+    for k, option in enumerate(model.leveled):
+        name = f"{t.actors[t.actor[option]]}.{t.actions[t.action[option]]}"
+        out[name] = np.maximum(out.get(name, 0), model.peak_level[k]).astype(np.int8)
+    return out
 
 
 def _actor_masks(history: np.ndarray, options: np.ndarray, replicates: int) -> np.ndarray:

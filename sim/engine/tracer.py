@@ -48,6 +48,7 @@ class RoundState:
     agreed: list[bool]
     status: list[int]  # per commitment (commitments.STATUSES)
     hostility: np.ndarray  # (n, n)
+    raised: list[int] = field(default_factory=list)  # activities in force raised a level (levels)
 
 
 @dataclass
@@ -186,4 +187,5 @@ class Tracer:
             agreed=[bool(a) for a in model.agreed[:, r]],
             status=[int(s) for s in model.status[:, r]],
             hostility=model.dyads.dense(model.hostility[:, r]),
+            raised=[int(model.leveled[k]) for k in np.flatnonzero(model.raised[:, r])],
         ))

@@ -129,6 +129,13 @@ class Action(Sourced):
     reach: Annotated[int, Field(ge=0, le=100)] | None = None  # else dynamics.reach.rungs
     taboo: param(0.0, 50.0) = 0.0  # a cost of its own in utility, beyond escalation aversion
     requires: dict[Id, Requires] = {}  # per actor allowed to take it
+    levels: Annotated[int, Field(ge=1, le=10)] = 1  # an activity's sizes: raised a level at a time
+
+    @model_validator(mode="after")
+    def _levels_of_an_activity(self) -> Action:
+        if self.levels > 1 and self.kind != "activity":
+            raise ValueError(f"levels above 1 need kind: activity (expected 1 for a move, got {self.levels})")
+        return self
 
 
 class Trigger(Block):

@@ -209,3 +209,45 @@ def test_a_raise_costs_the_activitys_escalation_points_again():
     _, trace, watched = play(world(10.0), watch=_level_and_hostility)
     assert trace == ["+sanction>gamma | . | . || alpha:sanction>gamma"] * 2 + [". | . | . || alpha:sanction>gamma"] * 4
     assert [level for level, _ in watched] == [2, 3, 3, 3, 3, 3]
+
+
+# -- located errors ---------------------------------------------------------------------------------
+
+
+def test_the_new_keys_are_checked_with_located_errors(tmp_path):
+    import pytest
+
+    from sim.scenario import ScenarioError, load_scenario
+    from test_engine import DUEL
+
+    (tmp_path / "duel.yaml").write_text(DUEL.read_text(encoding="utf-8"), encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "extends: duel.yaml\n"
+        "actions:\n"
+        "  threaten: {levels: 2}\n"
+        "  strike:\n"
+        "    allowed: {alpha: [beta, gamma], beta: [alpha], gamma: []}\n"
+        "dynamics:\n"
+        "  enforcement: {audience_half_life: 0}\n"
+        "outcomes:\n"
+        "  classes:\n"
+        "    calm: {max_rung: 2, between: [[alpha, alpha], [alpha, zeta]]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError) as shape:
+        load_scenario(bad)
+    found = sorted(str(p).replace(str(tmp_path) + "/", "") for p in shape.value.problems)
+    assert found == ["bad.yaml:7:17: dynamics.enforcement.audience_half_life: expected a number in [0.1, 1000], got 0"]
+    text = bad.read_text(encoding="utf-8").replace("audience_half_life: 0", "audience_half_life: 5")
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as references:
+        load_scenario(bad)
+    found = sorted(str(p).replace(str(tmp_path) + "/", "") for p in references.value.problems)
+    assert found == [
+        "bad.yaml:10:35: outcomes.classes.calm.between[0]: a dyad needs two actors (expected two different ids, got 'alpha' twice)",
+        "bad.yaml:10:59: outcomes.classes.calm.between[1][1]: unknown actor (expected one of the scenario's actors, got 'zeta') (did you mean 'beta'?)",
+        "bad.yaml:3:14: actions.threaten.levels: levels above 1 need kind: activity (expected 1 for a move, got 2)",
+        "bad.yaml:5:52: actions.strike.allowed.gamma: no target (expected at least one; only the neutral action 'idle' may be taken toward nobody, got [])",
+        "duel.yaml:111:7: commitments.pact.obligations.gamma: obligation not allowed (expected actions.strike.allowed.gamma to include alpha)",
+    ]

@@ -122,6 +122,8 @@ def _action_refs(s: Scenario) -> Iterator[Finding]:
                 yield from _ref("actor", (*path, i), target, s.actors)
                 if target == actor:
                     yield (*path, i), f"an actor cannot target itself (expected another actor, got '{target}')"
+        if action.levels > 1 and action.kind != "activity":
+            yield ("actions", xid, "levels"), f"levels above 1 need kind: activity (expected 1 for a move, got {action.levels})"
         targets = {t for ts in action.allowed.values() for t in ts}
         for target, against in action.against.items():
             path = ("actions", xid, "against", target)

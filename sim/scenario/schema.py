@@ -131,12 +131,6 @@ class Action(Sourced):
     requires: dict[Id, Requires] = {}  # per actor allowed to take it
     levels: Annotated[int, Field(ge=1, le=10)] = 1  # an activity's sizes: raised a level at a time
 
-    @model_validator(mode="after")
-    def _levels_of_an_activity(self) -> Action:
-        if self.levels > 1 and self.kind != "activity":
-            raise ValueError(f"levels above 1 need kind: activity (expected 1 for a move, got {self.levels})")
-        return self
-
 
 class Trigger(Block):
     """Starting or taking one of `actions` toward `target` crosses the line; one of `ambiguous`

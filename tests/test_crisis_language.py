@@ -251,3 +251,20 @@ def test_the_new_keys_are_checked_with_located_errors(tmp_path):
         "bad.yaml:5:52: actions.strike.allowed.gamma: no target (expected at least one; only the neutral action 'idle' may be taken toward nobody, got [])",
         "duel.yaml:111:7: commitments.pact.obligations.gamma: obligation not allowed (expected actions.strike.allowed.gamma to include alpha)",
     ]
+
+
+def test_a_windowed_outcome_measure_counts_the_dyads_its_class_counts():
+    # "violent or worse by round 4", read from the trajectories: alpha's strike on gamma (round 2)
+    # does not count where the classes below count alpha and beta only, as it does not for the
+    # run's outcome; where every dyad counts, it does.
+    from sim.engine.outcomes import runs_table, trajectory_table
+    from sim.experiments.questions import evaluate
+    from sim.scenario.questions import Measure
+
+    measure = {"m": Measure(question="q", kind="outcome", at_least="violent", by=4)}
+    dyads = {f"outcomes.classes.{c}.between": [["alpha", "beta"]] for c in ("eased", "calm", "tense")}
+    for between, expected in ((dyads, False), ({}, True)):
+        model, _, _ = play(script("alpha", "idle>beta", "strike>gamma", "idle>beta") | between, replicates=3)
+        runs, trajectories = runs_table(model, 0).to_pandas(), trajectory_table(model, 0).to_pandas()
+        assert evaluate(measure, runs, trajectories, model.scenario)["m"].tolist() == [expected] * 3
+        assert (runs["outcome"].astype(str) == "violent").tolist() == [expected] * 3

@@ -206,15 +206,20 @@ class UtilityPolicy:
         convex *= p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)
         return convex
 
-    def _raise_scores(self, actor: Actor, u: np.ndarray) -> np.ndarray:
-        """(leveled rows, R): the scores of raising each leveled activity in force a level, its
-        utility `u` (over temperature) with the escalation aversion of its full escalation points
-        in place of that of the increment over the actor's posture (which its own level holds)."""
+    def raise_aversion(self, actor: Actor) -> tuple[np.ndarray, np.ndarray]:
+        """(leveled rows, R) twice: the escalation aversion of raising each leveled activity a
+        level (its full escalation points), and the one its utility holds (the increment over the
+        actor's posture, which its own level holds)."""
         model, rows = actor.model, self.leveled_rows
-        posture = model.posture[self.dyad]
-        kept = self._aversion(actor, np.maximum(self.escalation[:, None] - posture, 0.0))[rows]
+        kept = self._aversion(actor, np.maximum(self.escalation[:, None] - model.posture[self.dyad], 0.0))[rows]
         raised = self._aversion(actor, np.repeat(self.escalation[:, None], model.replicates, axis=1))[rows]
-        return u[rows] - (raised - kept) / actor.temperature
+        return raised, kept
+
+    def _raise_scores(self, actor: Actor, u: np.ndarray) -> np.ndarray:
+        """(leveled rows, R): the scores of raising each leveled activity in force a level: its
+        utility `u` (over temperature) at the escalation aversion of a raise."""
+        raised, kept = self.raise_aversion(actor)
+        return u[self.leveled_rows] - (raised - kept) / actor.temperature
 
     @staticmethod
     def _unprotected(model, guarantees) -> np.ndarray:

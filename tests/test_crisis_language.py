@@ -268,3 +268,17 @@ def test_a_windowed_outcome_measure_counts_the_dyads_its_class_counts():
         runs, trajectories = runs_table(model, 0).to_pandas(), trajectory_table(model, 0).to_pandas()
         assert evaluate(measure, runs, trajectories, model.scenario)["m"].tolist() == [expected] * 3
         assert (runs["outcome"].astype(str) == "violent").tolist() == [expected] * 3
+
+
+def test_a_traced_raise_is_told_as_a_raise():
+    from sim.engine.model import resolve_scenario
+    from sim.report.story import tell
+    from sim.report.trace import replay
+    from test_engine import DUEL
+
+    scenario = resolve_scenario(DUEL, script("alpha", "sanction>gamma") | THREE_LEVELS)
+    tracer, row = replay(scenario, seed=0, block=0, size=3, replicate=1)
+    told = [r.lines for r in tell(scenario, tracer)][:4]
+    assert told == [["starts      alpha sanction>gamma  (its policy)"], ["raises      alpha sanction>gamma  (its policy)"],
+                    ["raises      alpha sanction>gamma  (its policy)"], []]
+    assert row["level.alpha.sanction"] == 3

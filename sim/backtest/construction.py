@@ -11,6 +11,7 @@ start and a file written for one scenario may be scored on another; a file may a
 from __future__ import annotations
 
 from ..scenario import Scenario
+from ..scenario.calendar import from_round
 from .events import Event
 
 
@@ -23,7 +24,8 @@ def true_by_construction(event: Event, scenario: Scenario) -> bool:
     if event.kind == "in_force" and event.at_most is None:
         return standing_at_start(event, scenario)
     if event.kind == "agreement":
-        return scenario.agreements[str(event.agreement)].in_force
+        agreement = scenario.agreements[str(event.agreement)]
+        return agreement.in_force and from_round(agreement.from_, scenario) == 0
     if event.kind == "outcome":
         return str(event.at_least) == next(iter(scenario.outcomes.classes))
     return False

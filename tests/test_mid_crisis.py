@@ -218,3 +218,30 @@ def test_a_stop_for_n_rounds_bars_the_restart_then_the_actor_chooses_freely():
     # a stop alone holds one round: restarted the next
     once = _aid_in_force(AID | inject("cut", 3, stop={"gamma": ["supply>beta"]}))
     assert not once[2].any() and once[3:].all()
+
+
+# -- a question on a sponsor's act answered by its proxies --------------------------------------------
+
+def test_a_question_on_a_sponsor_taking_its_proxys_action_counts_the_proxys_acts():
+    # Alpha may strike only Gamma; Delta, its proxy, strikes Beta in round 2 of every run. "Alpha
+    # strikes Beta" is accepted and answered by Delta's strike: yes by round 2, no by round 1.
+    from sim.engine.outcomes import trajectory_table
+    from sim.experiments.questions import evaluate
+    from sim.scenario.questions import Question, question_problems
+
+    world = DELTA_STRIKES | {"actions.strike.allowed.alpha": ["gamma"]}
+    model = new_model(world, replicates=4, world=PROXY)
+    while model.running:
+        model.step()
+    asks = {f"by_{r}": Question(question="Alpha strikes Beta", kind="takes", actor="alpha", action="strike",
+                                target="beta", by=r) for r in (1, 2)}
+    asks["twice"] = Question(question="Alpha strikes Beta twice", kind="takes", actor="alpha", action="strike",
+                             target="beta", rounds=2)
+    assert list(question_problems(asks, model.scenario)) == []
+    answers = evaluate(asks, runs_table(model, 0).to_pandas(), trajectory_table(model, 0).to_pandas(), model.scenario)
+    assert answers.to_dict("list") == {"by_1": [False] * 4, "by_2": [True] * 4, "twice": [False] * 4}
+    # an action neither the actor nor its proxies may take toward the target is still refused
+    wrong = {"x": Question(question="Alpha strikes Gamma's ally", kind="takes", actor="alpha", action="war",
+                           target="gamma")}
+    [(path, message)] = list(question_problems(wrong, model.scenario))
+    assert path == ("x", "target") and message == "alpha may take war only toward beta (got 'gamma')"

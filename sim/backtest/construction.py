@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..scenario import Scenario
 from ..scenario.calendar import from_round
+from ..scenario.questions import actors_answering
 from .events import Event
 
 
@@ -32,7 +33,7 @@ def true_by_construction(event: Event, scenario: Scenario) -> bool:
 
 
 def standing_at_start(event: Event, scenario: Scenario) -> bool:
-    """The event's actor starts with the event's activity in force (toward its target, if named)."""
-    assert event.actor is not None
+    """The event's actor (or the proxies it acts through) starts with the event's activity in force
+    (toward its target, if named)."""
     return any(m.action == event.action and event.target in (None, m.target)
-               for m in scenario.actors[event.actor].activities)
+               for actor in actors_answering(event, scenario) for m in scenario.actors[actor].activities)

@@ -116,7 +116,7 @@ def test_daily_rounds_keeping_a_monthly_worlds_per_round_values_are_warned(tmp_p
     # one warning per monthly file of the chain: the calibrated world (escalation aversion and
     # convexity, drawn from its posterior) and the world it extends
     on_calibrated = tmp_path / "daily-calibrated.yaml"
-    world = Path(__file__).resolve().parents[1] / "scenarios" / "world" / "korea-2024-calibrated.yaml"
+    world = Path(__file__).resolve().parents[1] / "scenarios" / "korea-2024" / "world" / "korea-2024-calibrated.yaml"
     on_calibrated.write_text(yaml.safe_dump({"name": "daily", "extends": str(world), "description": "Lint under test.",
                                              "sources": ["judgement"], **DAILY}), encoding="utf-8")
     calibrated, authored = _warnings(on_calibrated)

@@ -173,6 +173,11 @@ def test_a_conditional_inject_waits_for_a_state_to_cross_a_level():
     # `until` closes the window: a condition that holds only later never acts
     _, trace, _ = play(world | {"injects.answer.until": 3})
     assert trace == [CALM] * 6
+    # rising 0.1 a round from 0.5, it stands at or above 0.75 after round 3: the inject acts in round 4
+    rising = inject("answer", 1, force={"gamma": "threaten>alpha"}) | {
+        "injects.answer.when": {"state_above": {"morale": 0.75}}, "state.morale.drift": 0.1}
+    _, trace, _ = play(rising)
+    assert trace == [CALM] * 3 + [". | . | . threaten>alpha ||"] + [CALM] * 2
 
 
 def test_a_condition_is_checked_against_the_scenario():

@@ -326,6 +326,7 @@ class EscalationModel(mesa.Model):
             into[chosen[now], rows[now]] = cause
 
     def _apply_injects(self) -> None:
+        self.inject_acting: dict[str, np.ndarray] = {}  # where each inject acts this round (sim trace)
         for iid, inject in self.scenario.injects.items():
             fires = self.inject_fires[iid]
             if iid in self.conditions:  # evaluated every round: its event may happen before its window
@@ -341,6 +342,7 @@ class EscalationModel(mesa.Model):
                         self.params.set(path, fires, value)
                 if not inject.round <= self.round <= (inject.until or inject.round):
                     continue
+            self.inject_acting[iid] = fires
             for option, extra in self.stop_holds[iid]:
                 through = self.barred_through.setdefault(option, np.zeros(self.replicates, dtype=np.int16))
                 np.maximum(through, np.where(fires, self.round + extra, 0), out=through)

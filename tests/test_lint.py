@@ -64,6 +64,9 @@ def test_a_move_nothing_reads_is_warned(tmp_path: Path) -> None:
     assert _warnings(_world(tmp_path, actions={"statement": {**STATEMENT, "rung": 2}})) == []
     band = {"south_korea.precision_weapons": {"warning": ["statement"]}}
     assert _warnings(_world(tmp_path, actions={"statement": STATEMENT}, red_lines=band)) == []
+    awaited = {"answer": {"round": 1, "when": {"actor": "north_korea", "action": "statement"},
+                          "force": {"south_korea": {"action": "warn", "target": "north_korea"}}, "sources": ["judgement"]}}
+    assert _warnings(_world(tmp_path, actions={"statement": STATEMENT}, injects=awaited)) == []
 
 
 def test_an_obligation_that_costs_an_attacker_nothing_is_warned(tmp_path: Path) -> None:

@@ -101,7 +101,8 @@ def escalation_points(s: Scenario, action: str) -> float:
 
 def actions_read(s: Scenario) -> set[str]:
     """The actions some part of the model reacts to: by name or category, a state driver, a red
-    line's or commitment's trigger, a red line's `warning` band, an agreement's `stops`, a measure;
+    line's or commitment's trigger, a red line's `warning` band, an agreement's `stops`, a measure,
+a conditional inject's event;
     by its rung, a tit-for-tat actor answering its actor, and (with `dynamics.reach`) the threat
     that opens replies, when the rung is above the neutral action's."""
     triggers = [line.trigger for line in s.red_lines.values()] + [c.trigger for c in s.commitments.values()]
@@ -116,6 +117,7 @@ def actions_read(s: Scenario) -> set[str]:
     read |= {a for v in s.state.values() for d in v.drivers for a in d.actions}
     read |= {a for g in s.agreements.values() for a in g.stops}
     read |= {m.action for m in s.measures.values() if m.action is not None}
+    read |= {i.when.action for i in s.injects.values() if i.when is not None and i.when.action is not None}
     return read
 
 

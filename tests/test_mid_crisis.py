@@ -250,3 +250,34 @@ def test_a_question_on_a_sponsor_taking_its_proxys_action_counts_the_proxys_acts
                            target="gamma")}
     [(path, message)] = list(question_problems(wrong, model.scenario))
     assert path == ("x", "target") and message == "alpha may take war only toward beta (got 'gamma')"
+
+
+# -- the engine's rule for draws holds: a run replays alone ------------------------------------------
+
+def test_a_run_using_every_mid_crisis_move_replays_alone_exactly():
+    # Blame per observer on a sponsor's line, a line drawn and a pact signed inside the run, a
+    # conditional inject and a stop that holds, with chance everywhere (attribution, the inject's
+    # probability, utility choices): each traced replicate, replayed alone (sim trace), gives the
+    # row the block recorded.
+    from sim.engine.model import EscalationModel, block_generator
+    from sim.experiments.ensemble import tabulate
+    from sim.report.trace import differences, replay
+
+    world = SPONSOR_LINE | DELTA_STRIKES | activities("gamma", "supply>beta") | utility("gamma", supply=1.0, temperature=1.0) | {
+        "actors.delta.attribution": {"beta": 0.5, "gamma": 0.2},
+        "red_lines.beta_no_strikes.drawn": "2024-02-10",
+        "commitments.pact.status": "active", "commitments.pact.signed": "2024-03-10",
+        "injects.cut": {"round": 2, "probability": 0.5, "sources": ["judgement"],
+                        "stop": {"gamma": [{"action": "supply", "target": "beta", "for": 2}]}},
+        "injects.answer": {"round": 1, "sources": ["judgement"], "when": {"actor": "delta", "action": "strike"},
+                           "force": {"gamma": {"action": "threaten", "target": "alpha"}}},
+    }
+    scenario = with_overrides(loaded(PROXY), world)
+    size = 16
+    model = EscalationModel(scenario, replicates=size, rng=block_generator(3, 0, 0))
+    while model.running:
+        model.step()
+    recorded = tabulate(model, 0, trajectories=False)[0].to_pylist()
+    for replicate in (0, 5, 11):
+        _, row = replay(scenario, seed=3, block=0, size=size, replicate=replicate)
+        assert differences(recorded[replicate], row) == []

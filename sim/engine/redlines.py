@@ -35,7 +35,7 @@ class RedLine:
     trigger_actions: np.ndarray
     ambiguous: np.ndarray
     watch: int  # the owner's watch on (trigger actor, trigger target); -1 if that pair has no option
-    crossing_options: np.ndarray  # the trigger actor's options that cross the line
+    crossing_options: np.ndarray  # the trigger actor's and its proxies' options that cross the line
     warning: np.ndarray
     response: int  # the owner's response option
     severity: float  # escalation points of the declared response, scaled to [0, 1]

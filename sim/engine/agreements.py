@@ -78,11 +78,15 @@ def utility(model: EscalationModel, g: Agreement, party: int, other: int) -> np.
 
 
 def mediated(model: EscalationModel, g: Agreement, party: int) -> np.ndarray | float:
-    """(R,): `mediation` where a mediator engaged `party` last round, else 0."""
+    """(R,): `party`'s `mediation` where a mediator engaged it last round, else 0."""
     engaging = g.engaging[g.parties.index(party)]
     if not engaging.any():
         return 0.0
-    return model.last_events[engaging].any(axis=0) * model.params[g.path("mediation")]
+    if isinstance(model.scenario.agreements[g.id].mediation, dict):
+        strength = model.params.get(g.path(f"mediation.{model.tables.actors[party]}"), 0.0)
+    else:
+        strength = model.params[g.path("mediation")]
+    return model.last_events[engaging].any(axis=0) * strength
 
 
 def negotiate(model: EscalationModel) -> None:

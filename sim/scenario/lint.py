@@ -26,7 +26,7 @@ PER_ROUND = (
     "dynamics.utility.hostility", "dynamics.utility.escalation_aversion", "dynamics.utility.deterrence",
     "dynamics.utility.emboldening", "dynamics.utility.convexity", "red_lines.*.cost", "red_lines.*.response.lag",
     "commitments.*.caution", "commitments.*.obligations.*.cost", "commitments.*.obligations.*.lag",
-    "state.*.effects.*.weight", "state.*.drivers.*.delta", "agreements.*.value.*", "agreements.*.mediation",
+    "state.*.effects.*.weight", "state.*.drivers.*.delta", "agreements.*.value.*", "agreements.*.mediation", "agreements.*.mediation.*",
     "agreements.*.break_cost",
 )
 SHORT_ROUND_DAYS = 7  # a round shorter than a week ...

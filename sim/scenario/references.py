@@ -196,9 +196,10 @@ def _agreement_refs(s: Scenario) -> Iterator[Finding]:
             yield from _ref("actor", (*base, "mediators", i), mediator, s.actors)
         for i, action in enumerate(g.stops):
             yield from _ref("action", (*base, "stops", i), action, s.actions)
-        for party in g.value:
-            if party not in g.parties:
-                yield (*base, "value", party), f"not a party (expected one of {', '.join(g.parties)}, got '{party}')"
+        for key in ("value", "mediation"):
+            for party in getattr(g, key) if isinstance(getattr(g, key), dict) else ():
+                if party not in g.parties:
+                    yield (*base, key, party), f"not a party (expected one of {', '.join(g.parties)}, got '{party}')"
         if g.ripeness is not None:
             yield from _ref("state variable", (*base, "ripeness", "state"), g.ripeness.state, s.state)
             for party in g.ripeness.weight:

@@ -23,34 +23,38 @@ Round = Annotated[int, Field(ge=1, le=600)]
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]*$")
 
 
-def _attribution(value: Any) -> float | Distribution | dict[str, float | Distribution]:
-    """One probability for every observer, or a mapping of observer id to probability."""
-    if not isinstance(value, dict) or is_distribution(value):
-        return parameter_value(value, 0.0, 1.0)
-    out = {}
-    for observer, probability in value.items():
-        if not isinstance(observer, str) or not ID_PATTERN.match(observer):
-            raise ValueError(f"expected an observer's actor id as a key, got {observer!r}")
-        try:
-            out[observer] = parameter_value(probability, 0.0, 1.0)
-        except ValueError as err:
-            raise ValueError(f"{observer}: {err}") from None
-    return out
+def per_actor(low: float, high: float, keys: str) -> Any:
+    """A parameter in [low, high] given once for all, or as a mapping of actor id (`keys`: who they
+    are, for the error) to its value; an actor the mapping leaves out has 0."""
 
+    def validate(value: Any) -> float | Distribution | dict[str, float | Distribution]:
+        if not isinstance(value, dict) or is_distribution(value):
+            return parameter_value(value, low, high)
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or not ID_PATTERN.match(key):
+                raise ValueError(f"expected {keys} as a key, got {key!r}")
+            try:
+                out[key] = parameter_value(item, low, high)
+            except ValueError as err:
+                raise ValueError(f"{key}: {err}") from None
+        return out
 
-def _attribution_yaml(value: Any) -> Any:
-    return {k: parameter_yaml(v) for k, v in value.items()} if isinstance(value, dict) else parameter_yaml(value)
+    def dump(value: Any) -> Any:
+        return {k: parameter_yaml(v) for k, v in value.items()} if isinstance(value, dict) else parameter_yaml(value)
+
+    one = parameter_json_schema(low, high)
+    return Annotated[
+        float | Distribution | dict[str, float | Distribution],
+        PlainValidator(validate),
+        PlainSerializer(dump),
+        WithJsonSchema({"anyOf": [*one["anyOf"], {"type": "object", "additionalProperties": one}]}),
+    ]
 
 
 # The chance an observer blames a non-state actor's sponsor for what the actor does: one number
 # for every observer, or per observer (observers left out of the mapping never blame it).
-Attribution = Annotated[
-    float | Distribution | dict[str, float | Distribution],
-    PlainValidator(_attribution),
-    PlainSerializer(_attribution_yaml),
-    WithJsonSchema({"anyOf": [*parameter_json_schema(0.0, 1.0)["anyOf"],
-                              {"type": "object", "additionalProperties": parameter_json_schema(0.0, 1.0)}]}),
-]
+Attribution = per_actor(0.0, 1.0, "an observer's actor id")
 TimeUnit = Literal["day", "week", "month"]
 
 CATEGORIES = (
@@ -256,7 +260,7 @@ class Agreement(Sourced):
     value: dict[Id, param(-20.0, 20.0)]
     proposal_rate: Unit
     mediators: list[Id] = []
-    mediation: param(0.0, 20.0) = 0.0
+    mediation: per_actor(0.0, 20.0, "a party's actor id") = 0.0  # per party: one may seek it, the other refuse it
     eases: Unit = 0.0
     break_cost: param(0.0, 20.0) = 0.0
     ripeness: Ripeness | None = None

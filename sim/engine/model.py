@@ -26,7 +26,7 @@ from . import commitments as commitment_rules
 from . import policies
 from . import redlines as red_line_rules
 from .agents import Actor
-from .agreements import breaks, compile_agreements, negotiate
+from .agreements import breaks, compile_agreements, in_force_at_start, negotiate
 from .causes import CHOICE, INCIDENT, INJECT, REPLY, THRESHOLD
 from .clock import Clock
 from .incidents import Incidents
@@ -165,7 +165,7 @@ class EscalationModel(mesa.Model):
         statuses = np.array([STATUSES.index(c.status) for c in s.commitments.values()], dtype=np.int64)
         self.status = np.repeat(statuses[:, None], R, axis=1)
         self.first_invoked = np.zeros((len(s.commitments), R), dtype=np.int16)
-        self.agreed = np.repeat(np.array([g.in_force for g in s.agreements.values()], dtype=bool)[:, None], R, axis=1)
+        self.agreed = np.repeat(in_force_at_start(s)[:, None], R, axis=1)
         self.first_agreed = np.where(self.agreed, 0, -1).astype(np.int16)
         self.state_values = np.stack([p[f"state.{vid}.initial"] for vid in s.state]) if s.state else np.zeros((0, R))
         self.seen = np.full((len(self.watches.couples), R), NONE, dtype=np.int16)
@@ -215,6 +215,43 @@ class EscalationModel(mesa.Model):
             )
             for iid, inject in s.injects.items()
         }
+        # a stop that holds (`for` rounds, or through the inject's `until`): per stopped option,
+        # how many rounds from the one the inject acts in it stays closed to its actor's choice
+        self.stop_holds = {
+            iid: [(t.option(a, m.action, m.target), (m.for_ or 1) - 1) for a, moves in inject.stop.items()
+                  for m in moves if m.for_ is not None or (inject.until is not None and inject.when is None)]
+            for iid, inject in s.injects.items()
+        }
+        self.barred_through: dict[int, np.ndarray] = {}  # option -> (R,) last round it is barred
+        self.conditions = {iid: self._condition(iid, inject.when) for iid, inject in s.injects.items()
+                           if inject.when is not None}
+        self.inject_done = {iid: np.zeros(self.replicates, dtype=bool) for iid in self.conditions}
+
+    def _condition(self, iid: str, when) -> tuple[np.ndarray, np.ndarray, list, list]:
+        """A conditional inject's event options, whether each run has seen one, and its state levels."""
+        t = self.tables
+        options = np.zeros(0, dtype=np.int64)
+        if when.actor is not None:
+            target = None if when.target is None else t.index(when.target)
+            options = t.options_matching(t.index(when.actor), t.action_index([when.action]), target)
+        levels = [[(self._state_index[v], f"injects.{iid}.when.{key}.{v}") for v in getattr(when, key)]
+                  for key in ("state_above", "state_below")]
+        return options, np.zeros(self.replicates, dtype=bool), levels[0], levels[1]
+
+    def _holds(self, iid: str) -> np.ndarray:
+        """(R,) where a conditional inject's condition holds at the start of this round: its event
+        happened (taken, or in force, in an earlier round) and each state is past its level."""
+        options, happened, above, below = self.conditions[iid]
+        if len(options):
+            happened |= (self.last_events[options] | self.in_force[options]).any(axis=0)
+            holds = happened.copy()
+        else:
+            holds = np.ones(self.replicates, dtype=bool)
+        for v, path in above:
+            holds &= self.state_values[v] >= self.params[path]
+        for v, path in below:
+            holds &= self.state_values[v] < self.params[path]
+        return holds
 
     def _init_state_variables(self) -> None:
         """Which options drive each state variable, by event or while in force."""
@@ -289,13 +326,26 @@ class EscalationModel(mesa.Model):
             into[chosen[now], rows[now]] = cause
 
     def _apply_injects(self) -> None:
+        self.inject_acting: dict[str, np.ndarray] = {}  # where each inject acts this round (sim trace)
         for iid, inject in self.scenario.injects.items():
             fires = self.inject_fires[iid]
-            if self.round == inject.round:
-                for path, value in inject.set.items():
+            if iid in self.conditions:  # evaluated every round: its event may happen before its window
+                holds = self._holds(iid)
+                within = inject.round <= self.round <= (inject.until or self.scenario.rounds)
+                fires = fires & holds & ~self.inject_done[iid] if within else np.zeros_like(fires)
+                self.inject_done[iid] |= fires
+                for path, value in inject.set.items() if fires.any() else ():
                     self.params.set(path, fires, value)
-            if not inject.round <= self.round <= (inject.until or inject.round):
-                continue
+            else:
+                if self.round == inject.round:
+                    for path, value in inject.set.items():
+                        self.params.set(path, fires, value)
+                if not inject.round <= self.round <= (inject.until or inject.round):
+                    continue
+            self.inject_acting[iid] = fires
+            for option, extra in self.stop_holds[iid]:
+                through = self.barred_through.setdefault(option, np.zeros(self.replicates, dtype=np.int16))
+                np.maximum(through, np.where(fires, self.round + extra, 0), out=through)
             starts, stops = self.inject_options[iid]
             for option in starts:
                 self.forced_start[option] |= fires
@@ -345,6 +395,8 @@ class EscalationModel(mesa.Model):
         attacks = recent & t.attack[t.action][:, None]
         self.attacking = self.by_dyad.any(attacks)
         self.open = self.reach.open_options(self, direct_rung, recent)
+        for option, through in self.barred_through.items():  # a stop that holds closes the option
+            self.open[option] &= self.round > through
 
     def at_war(self) -> np.ndarray:
         """(dyads + 1, R) [actor, target]: a war in force between the actor and the target's side."""
@@ -399,12 +451,21 @@ class EscalationModel(mesa.Model):
         if self.tracer is not None:
             self.tracer.incidents(self, happen)
 
-    def blame_sponsors(self, actor: np.ndarray) -> np.ndarray:
-        """Where a non-state `actor` (R,) acted, its sponsor with the actor's attribution probability."""
+    def attribution(self, actor: int, observer: int) -> np.ndarray:
+        """(R,) the chance `observer` blames `actor`'s sponsor for what `actor` did: the actor's one
+        `attribution`, or its value for this observer (0 for an observer its mapping leaves out)."""
+        aid = self.tables.actors[actor]
+        if isinstance(self.scenario.actors[aid].attribution, dict):
+            return self.params.get(f"actors.{aid}.attribution.{self.tables.actors[observer]}", 0.0)
+        return self.params[f"actors.{aid}.attribution"]
+
+    def blame_sponsors(self, actor: np.ndarray, observer: int) -> np.ndarray:
+        """Where a non-state `actor` (R,) acted, its sponsor with the probability that `observer`
+        blames it."""
         blamed = actor.copy()
         for a in self.actors_by_index:
             if self.sponsor_of[a.index] >= 0:
-                hit = (actor == a.index) & (self.rng.random(self.replicates) < a.attribution)
+                hit = (actor == a.index) & (self.rng.random(self.replicates) < self.attribution(a.index, observer))
                 blamed[hit] = self.sponsor_of[a.index]
         return blamed
 
@@ -417,7 +478,7 @@ class EscalationModel(mesa.Model):
             felt = np.where(aimed, t.points[np.maximum(self.seen[col], 0)], 0.0)
             self.react(self.watch_dyad[col], felt, reaction)
             if self.sponsor_of[actor] >= 0:
-                blamed = self.rng.random(self.replicates) < self.actors_by_index[actor].attribution
+                blamed = self.rng.random(self.replicates) < self.attribution(actor, observer)
                 self.react(self.watch_sponsor_dyad[col], np.where(blamed, felt, 0.0), reaction)
         if self.last_stopped.any():
             relief = self.by_dyad.max_where(self.last_stopped, self.option_points[:, None], NONE)

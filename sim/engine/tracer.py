@@ -172,7 +172,8 @@ class Tracer:
         stopped_by = {}
         for o in flags(model.stopped & model.forced_stop):
             by = [f"agreement {g.id}" for g in model.agreements if g.covered[o] and model.agreed[g.index, r]]
-            by += [f"inject {iid}" for iid, (_, stops) in model.inject_options.items() if o in stops and self.injects[iid]]
+            by += [f"inject {iid}" for iid, (_, stops) in model.inject_options.items()
+                   if o in stops and iid in model.inject_acting and model.inject_acting[iid][r]]
             stopped_by[o] = ", ".join(by)
         causes = model.event_causes()[:, r]
         self.states.append(RoundState(

@@ -12,7 +12,7 @@ from .errors import did_you_mean
 from .params import Distribution, numbers
 from .questions import question_problems
 from .sources import load_digest
-from .schema import Move, Scenario, ScriptedPolicy, TitForTatPolicy
+from .schema import Move, Scenario, ScriptedPolicy, TitForTatPolicy, When
 from .yamlio import Key
 
 Finding = tuple[tuple[Key, ...], str]
@@ -107,6 +107,9 @@ def _actor_refs(s: Scenario) -> Iterator[Finding]:
                 yield path, f"not an activity (expected an action of kind activity, got move '{move.action}')"
         if actor.sponsor is not None:
             yield from _ref("actor", (*base, "sponsor"), actor.sponsor, s.actors)
+        if isinstance(actor.attribution, dict):
+            for observer in actor.attribution:
+                yield from _ref("actor", (*base, "attribution", observer), observer, s.actors)
 
 
 def _action_refs(s: Scenario) -> Iterator[Finding]:
@@ -260,6 +263,26 @@ def _inject_refs(s: Scenario) -> Iterator[Finding]:
                     yield from _move(s, actor, move, (*base, "stop", actor, i))
                 else:
                     yield from _ref("actor", (*base, "stop", actor), actor, s.actors)
+        if inject.when is not None:
+            yield from _when_refs(s, inject.when, (*base, "when"))
+
+
+def _when_refs(s: Scenario, when: When, base: tuple[Key, ...]) -> Iterator[Finding]:
+    for key in ("state_above", "state_below"):
+        for vid in getattr(when, key):
+            yield from _ref("state variable", (*base, key, vid), vid, s.state)
+    if when.actor is None or when.action is None:
+        return
+    if when.actor not in s.actors:
+        yield from _ref("actor", (*base, "actor"), when.actor, s.actors)
+    elif when.action not in s.actions:
+        yield from _ref("action", (*base, "action"), when.action, s.actions)
+    elif when.target is None:
+        if not s.actions[when.action].allowed.get(when.actor):
+            yield (*base, "action"), (f"{when.actor} may not take {when.action} (expected an action listed with "
+                                      f"{when.actor} under its allowed, got '{when.action}')")
+    else:
+        yield from _move(s, when.actor, Move(action=when.action, target=when.target), base)
 
 
 def _outcome_refs(s: Scenario) -> Iterator[Finding]:

@@ -30,6 +30,7 @@ from .agreements import breaks, compile_agreements, in_force_at_start, negotiate
 from .causes import CHOICE, INCIDENT, INJECT, REPLY, THRESHOLD
 from .clock import Clock
 from .incidents import Incidents
+from .outcomes import class_countings, record_counted
 from .commitments import STATUSES, check_commitments, compile_commitments
 from .dyads import declared_dyads
 from .parameters import block_parameters
@@ -198,6 +199,15 @@ class EscalationModel(mesa.Model):
         self.posture = d.state(0.0, R)
         self._new_rung = (self.option_rung * self.new_above).astype(np.int16)[:, None]
         self._new_force_rows = np.flatnonzero(self.new_above & t.attack[t.action])
+        self.countings, self.class_counting = class_countings(self)
+        # activity levels (docs/design.md, "Activity levels"): the level of the options that have
+        # several, 0 when not in force; a raise is a pick of one in force below its top level
+        self.leveled = np.flatnonzero(t.levels[t.action] > 1)
+        self.top_level = t.levels[t.action][self.leveled][:, None]
+        self.level = self.in_force[self.leveled].astype(np.int8)
+        self.peak_level = self.level.copy()
+        self.raised = np.zeros((len(self.leveled), R), dtype=bool)
+        self.peak_counted = np.zeros((len(self.countings), R), dtype=np.int16)
 
     def _init_injects(self) -> None:
         s, t = self.scenario, self.tables
@@ -432,8 +442,22 @@ class EscalationModel(mesa.Model):
         self.chosen = picks & ~self.forced_start
         events = (picks | self.forced_start) & ~(self.in_force & activity)
         stopped = (stops | self.forced_stop) & self.in_force & ~self.forced_start
+        if len(self.leveled):
+            rows = self.leveled
+            self.raised = self.chosen[rows] & self.in_force[rows] & ~stopped[rows] & (self.level < self.top_level)
+            events[rows] |= self.raised
         self.in_force = (self.in_force & ~stopped) | (events & activity)
         self.events, self.stopped = events, stopped
+        if len(self.leveled):
+            self._update_levels()
+
+    def _update_levels(self) -> None:
+        """A start puts an activity at level 1, a raise one level up, a stop at 0."""
+        rows = self.leveled
+        started = self.events[rows] & ~self.raised
+        level = np.where(started, 1, self.level + self.raised)
+        self.level = np.where(self.in_force[rows], level, 0).astype(np.int8)
+        np.maximum(self.peak_level, self.level, out=self.peak_level)
 
     def _incidents(self) -> None:
         """Events nobody chose (incidents.py), at their own rung, added to the round's events."""
@@ -448,6 +472,9 @@ class EscalationModel(mesa.Model):
             if self.option_activity[option]:
                 self.in_force[option] |= happen[k]
                 self.stopped[option] &= ~happen[k]
+        if len(self.leveled):  # an activity an incident put (or kept) in force stands at level 1 at least
+            self.level = np.maximum(self.level, self.in_force[self.leveled]).astype(np.int8)
+            np.maximum(self.peak_level, self.level, out=self.peak_level)
         if self.tracer is not None:
             self.tracer.incidents(self, happen)
 
@@ -545,6 +572,7 @@ class EscalationModel(mesa.Model):
         self.peak_round[higher] = r
         np.maximum(self.peak_new, peak, out=self.peak_new)
         np.maximum(self.peak_new_actor, new_rung, out=self.peak_new_actor)
+        record_counted(self)
         for option, score in self._scored:  # cheaper than a matrix product, which converts to float
             np.add(self.score_total, score, out=self.score_total, where=active[option])
         self.events_before_last = self.last_events

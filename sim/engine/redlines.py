@@ -118,10 +118,16 @@ def enforcement_probability(model: EscalationModel, line: RedLine, stake: np.nda
 
 def audience_stake(model: EscalationModel, line: RedLine) -> np.ndarray:
     """What backing down would cost the owner: grows with publicity, specificity and the line's
-    age in real time (Fearon 1994)."""
+    age in real time (Fearon 1994); with a half-life h, the age counts (h / ln 2)(1 - 2^(-age/h)),
+    as much as the linear form at first and never more than h / ln 2 (Tomz 2007; Snyder and
+    Borghard 2011: the cost of backing down is bounded)."""
     owner, p = model.actors_by_index[line.owner], model.params
     age_years = max(model.clock.years_since(line.drawn, model.round), 0.0)
-    return owner.audience_cost_weight * p[line.path("publicity")] * p[line.path("specificity")] * (1.0 + age_years)
+    grown = 1.0 + age_years
+    if model.scenario.dynamics.enforcement.audience_half_life is not None:
+        half_life = p["dynamics.enforcement.audience_half_life"]
+        grown = 1.0 + half_life / np.log(2.0) * -np.expm1(-np.log(2.0) * age_years / half_life)
+    return owner.audience_cost_weight * p[line.path("publicity")] * p[line.path("specificity")] * grown
 
 
 def check_red_lines(model: EscalationModel, seen: np.ndarray) -> None:

@@ -165,7 +165,11 @@ def _new_above(per_round: dict[str, np.ndarray], scenario: Scenario, tables: Tab
 
     classes = list(scenario.outcomes.classes)
     threshold = scenario.outcomes.classes[classes[rank - 1]].max_rung
-    new = EscalationModel(scenario, replicates=1).new_above & (tables.rung[tables.action] > threshold)
+    model = EscalationModel(scenario, replicates=1)
+    new = model.new_above & (tables.rung[tables.action] > threshold)
+    counting = model.class_counting[rank - 1]
+    if counting >= 0 and model.countings[counting].options is not None:  # the class counts chosen dyads only
+        new &= model.countings[counting].options
     hits: np.ndarray | None = None
     for actor in tables.actors:
         options = tables.of_actor[tables.index(actor)][new[tables.of_actor[tables.index(actor)]]]

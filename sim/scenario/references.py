@@ -118,10 +118,15 @@ def _action_refs(s: Scenario) -> Iterator[Finding]:
         for actor, targets in action.allowed.items():
             path = ("actions", xid, "allowed", actor)
             yield from _ref("actor", path, actor, s.actors)
+            if not targets and xid != s.ladder.neutral_action:
+                yield path, (f"no target (expected at least one; only the neutral action "
+                             f"'{s.ladder.neutral_action}' may be taken toward nobody, got [])")
             for i, target in enumerate(targets):
                 yield from _ref("actor", (*path, i), target, s.actors)
                 if target == actor:
                     yield (*path, i), f"an actor cannot target itself (expected another actor, got '{target}')"
+        if action.levels > 1 and action.kind != "activity":
+            yield ("actions", xid, "levels"), f"levels above 1 need kind: activity (expected 1 for a move, got {action.levels})"
         targets = {t for ts in action.allowed.values() for t in ts}
         for target, against in action.against.items():
             path = ("actions", xid, "against", target)
@@ -289,6 +294,13 @@ def _outcome_refs(s: Scenario) -> Iterator[Finding]:
     top = max(a.rung for a in s.actions.values())
     if any(c.easing for c in list(s.outcomes.classes.values())[1:]):
         yield ("outcomes", "classes"), "only the first class may require easing (expected easing on the first, got it later)"
+    for cid, c in s.outcomes.classes.items():
+        for i, dyad in enumerate(c.between):
+            path = ("outcomes", "classes", cid, "between", i)
+            for k, actor in enumerate(dyad):
+                yield from _ref("actor", (*path, k), actor, s.actors)
+            if dyad[0] == dyad[1]:
+                yield path, f"a dyad needs two actors (expected two different ids, got '{dyad[0]}' twice)"
     last = list(s.outcomes.classes.values())[-1].max_rung
     if last < top:
         yield ("outcomes", "classes"), f"classes must cover the ladder (expected the last max_rung >= {top}, got {last})"

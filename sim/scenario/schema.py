@@ -161,6 +161,7 @@ class Action(Sourced):
     reach: Annotated[int, Field(ge=0, le=100)] | None = None  # else dynamics.reach.rungs
     taboo: param(0.0, 50.0) = 0.0  # a cost of its own in utility, beyond escalation aversion
     requires: dict[Id, Requires] = {}  # per actor allowed to take it
+    levels: Annotated[int, Field(ge=1, le=10)] = 1  # an activity's sizes: raised a level at a time
 
 
 class Trigger(Block):
@@ -385,10 +386,14 @@ class CredibilityDynamics(Sourced):
 
 
 class Enforcement(Sourced):
+    """logit P(enforce a crossed line); the audience cost at stake grows with the line's age, in
+    years: linearly, or, given `audience_half_life`, toward a ceiling (docs/model.md)."""
+
     bias: param(-20.0, 20.0)
     resolve: param(0.0, 50.0)
     audience: param(0.0, 50.0)
     risk: param(0.0, 50.0)
+    audience_half_life: param(0.1, 1000.0) | None = None
 
 
 class Reach(Sourced):
@@ -429,13 +434,20 @@ class Dynamics(Block):
     reach: Reach | None = None
 
 
+Dyad = Annotated[list[Id], Field(min_length=2, max_length=2)]
+
+
 class OutcomeClass(Block):
     """Runs whose highest new escalation reaches at most `max_rung`; with `easing`, only those
-    that also stopped an activity of the start or held an agreement."""
+    that also stopped an activity of the start or held an agreement. The class counts only the
+    events it names: with `scripted: false`, not those an inject forced; with `between`, only
+    those of an actor against the other party of one of the listed dyads (either way)."""
 
     max_rung: Annotated[int, Field(ge=0, le=100)]
     label: str = ""
     easing: bool = False
+    scripted: bool = True
+    between: list[Dyad] = []
 
 
 class Outcomes(Sourced):

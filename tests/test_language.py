@@ -442,10 +442,10 @@ def test_list_groups_the_named_scenarios_by_world_each_once_with_its_first_sente
         assert line == f"  {name:<26}{textwrap.shorten(first, 100)}", "the first sentence, shortened to 100 characters"
         listed.append(name)
     assert sorted(listed) == scenario_names()
-    assert out.splitlines()[0] == (
+    assert (
         "korea-2024 (scenarios/korea-2024/): world files world/korea-2024-calibrated.yaml, world/korea-2024.yaml; "
         "record events/korea-2024.yaml"
-    )
+    ) in out.splitlines()
 
 
 def test_list_shortens_a_long_first_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

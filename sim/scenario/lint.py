@@ -102,8 +102,7 @@ def escalation_points(s: Scenario, action: str) -> float:
 def actions_read(s: Scenario) -> set[str]:
     """The actions some part of the model reacts to: by name or category, a state driver, a red
     line's or commitment's trigger, a red line's `warning` band, an agreement's `stops`, a measure,
-a conditional inject's event;
-    by its rung, a tit-for-tat actor answering its actor, and (with `dynamics.reach`) the threat
+    a conditional inject's event; by its rung, a tit-for-tat actor answering its actor, and (with `dynamics.reach`) the threat
     that opens replies, when the rung is above the neutral action's."""
     triggers = [line.trigger for line in s.red_lines.values()] + [c.trigger for c in s.commitments.values()]
     categories = {c for t in triggers for c in t.categories}

@@ -257,6 +257,10 @@ def test_the_range_a_slider_offers_is_the_range_the_schema_accepts() -> None:
     assert declared_range(s, "actors.south_korea.resolve") == (0.0, 1.0)
     assert declared_range(s, "actors.south_korea.preferences.lethal_aid") == (-10.0, 10.0)
     assert declared_range(s, "rounds") == (-np.inf, np.inf)
+    per_actor = load_scenario("israel-iran", {"actors.hezbollah.attribution": {"israel": 0.9},
+                                             "agreements.lebanon_ceasefire.mediation": {"israel": 0.5}})
+    assert declared_range(per_actor, "actors.hezbollah.attribution.israel") == (0.0, 1.0)
+    assert declared_range(per_actor, "agreements.lebanon_ceasefire.mediation.israel") == (0.0, 20.0)
     for path in ("actors.south_korea.preferences.lethal_aid", "red_lines.south_korea.precision_weapons.specificity"):
         low, high = declared_range(s, path)
         load_scenario("precision-weapons", {path: low})

@@ -90,11 +90,13 @@ def declared_range(scenario: Scenario, path: str) -> tuple[float, float]:
     """[low, high] of the schema's parameter type at `path` (the minimum and maximum its JSON
     Schema gives the number, as `sim schema` prints them); infinite where it sets none."""
     keys = parse_path(scenario.model_dump(mode="json"), path)
-    annotation = _annotation(scenario, keys)
-    for meta in getattr(annotation, "__metadata__", ()):
-        if isinstance(meta, WithJsonSchema) and meta.json_schema:
-            number = next((s for s in meta.json_schema.get("anyOf", []) if s.get("type") == "number"), {})
-            return float(number.get("minimum", -math.inf)), float(number.get("maximum", math.inf))
+    # an entry of a per-actor mapping (an attribution per observer, a mediation per party) has
+    # the range the mapping's one value would have
+    for annotation in (_annotation(scenario, keys), _annotation(scenario, keys[:-1])):
+        for meta in getattr(annotation, "__metadata__", ()):
+            if isinstance(meta, WithJsonSchema) and meta.json_schema:
+                number = next((s for s in meta.json_schema.get("anyOf", []) if s.get("type") == "number"), {})
+                return float(number.get("minimum", -math.inf)), float(number.get("maximum", math.inf))
     return -math.inf, math.inf
 
 

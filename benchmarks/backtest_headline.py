@@ -35,11 +35,11 @@ CALIBRATED_WORLD = "extends: world/korea-2024-calibrated.yaml"
 
 def scenarios(folder: Path) -> dict[str, str | Path]:
     """`baseline`, and when it extends the calibrated world, the same on the world before calibration."""
-    text = (ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8")
+    text = (ROOT / "scenarios" / "korea-2024" / "baseline.yaml").read_text(encoding="utf-8")
     if CALIBRATED_WORLD not in text:
         return {"baseline": "baseline"}
     path = folder / "baseline-uncalibrated.yaml"
-    path.write_text(text.replace(CALIBRATED_WORLD, f"extends: {ROOT / 'scenarios' / 'world' / 'korea-2024.yaml'}"),
+    path.write_text(text.replace(CALIBRATED_WORLD, f"extends: {ROOT / "scenarios" / "korea-2024" / "world" / "korea-2024.yaml"}"),
                     encoding="utf-8")
     return {"calibrated": "baseline", "uncalibrated": path}
 

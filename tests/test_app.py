@@ -257,6 +257,10 @@ def test_the_range_a_slider_offers_is_the_range_the_schema_accepts() -> None:
     assert declared_range(s, "actors.south_korea.resolve") == (0.0, 1.0)
     assert declared_range(s, "actors.south_korea.preferences.lethal_aid") == (-10.0, 10.0)
     assert declared_range(s, "rounds") == (-np.inf, np.inf)
+    per_actor = load_scenario("israel-iran", {"actors.hezbollah.attribution": {"israel": 0.9},
+                                             "agreements.lebanon_ceasefire.mediation": {"israel": 0.5}})
+    assert declared_range(per_actor, "actors.hezbollah.attribution.israel") == (0.0, 1.0)
+    assert declared_range(per_actor, "agreements.lebanon_ceasefire.mediation.israel") == (0.0, 20.0)
     for path in ("actors.south_korea.preferences.lethal_aid", "red_lines.south_korea.precision_weapons.specificity"):
         low, high = declared_range(s, path)
         load_scenario("precision-weapons", {path: low})
@@ -275,11 +279,11 @@ def test_the_catalog_puts_every_named_scenario_under_the_world_it_extends(tmp_pa
     worlds = catalog()
     listed = [name for names in worlds.values() for name in names[1:]]
     assert sorted(listed) == scenario_names()
-    baseline_world = yaml.safe_load((Path(__file__).parents[1] / "scenarios/baseline.yaml").read_text(encoding="utf-8"))["extends"]
-    assert "baseline" in worlds[baseline_world]
+    baseline_world = yaml.safe_load((Path(__file__).parents[1] / "scenarios/korea-2024/baseline.yaml").read_text(encoding="utf-8"))["extends"]
+    assert "baseline" in worlds[f"korea-2024/{baseline_world}"]
     assert all(names[0] == world for world, names in worlds.items())
     monkeypatch.chdir(tmp_path)  # sim app started anywhere finds the world files
-    assert load_scenario(reference("world/korea-2024.yaml")).name == "korea-2024-world"
+    assert load_scenario(reference("korea-2024/world/korea-2024.yaml")).name == "korea-2024-world"
 
 
 def test_an_inject_added_in_the_app_is_an_override_the_loader_accepts() -> None:
@@ -354,5 +358,5 @@ def test_two_runs_started_at_once_get_two_directories(tmp_path: Path) -> None:
     from sim.app.runner import next_directory
 
     (tmp_path / "1-baseline").mkdir()
-    first, second = next_directory(tmp_path, "baseline"), next_directory(tmp_path, "world/korea-2024.yaml")
+    first, second = next_directory(tmp_path, "baseline"), next_directory(tmp_path, "korea-2024/world/korea-2024.yaml")
     assert (first.name, second.name) == ("2-baseline", "3-korea-2024")  # neither exists yet: both are claimed

@@ -362,7 +362,7 @@ def test_calibrate_baseline_as_its_help_shows(tmp_path):
     """`sim calibrate baseline` completes, and so does calibrating the calibrated world, which
     already draws five parameters from a joint posterior named 'calibration': the new group is
     'calibration_2'."""
-    for scenario, group in (("baseline", "calibration"), ("scenarios/world/korea-2024-calibrated.yaml", "calibration_2")):
+    for scenario, group in (("baseline", "calibration"), ("scenarios/korea-2024/world/korea-2024-calibrated.yaml", "calibration_2")):
         out = tmp_path / group
         assert main(["calibrate", scenario, "--events", "events/korea-2024.yaml", "--vary",
                      "actors.north_korea.resolve=0.3:0.9", "--points", "16", "--runs", "200", "--seed", "1",

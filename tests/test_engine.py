@@ -937,6 +937,24 @@ def test_mediation_raises_the_engaged_partys_proposals_and_acceptance():
         assert model.agreed.mean() < 1e-3
 
 
+def test_mediation_per_party_moves_only_the_party_that_seeks_it():
+    # The same world, gamma engaging both parties every round; mediation given per party. With
+    # beta's strength 20 the truce is signed as above (3/4 in round 2); with beta's 0 (beta refuses
+    # third-party mediation, alpha seeks it) never, though gamma engages beta as much.
+    world = {
+        "agreements.truce.value": {"alpha": 20.0, "beta": -20.0},
+        "agreements.truce.proposal_rate": 1.0,
+    }
+    both = script("gamma", "talk>beta", "idle>alpha")
+    sought = new_model(world | {"agreements.truce.mediation": {"alpha": 0.0, "beta": 20.0}} | both, replicates=MANY)
+    refused = new_model(world | {"agreements.truce.mediation": {"alpha": 20.0}} | both, replicates=MANY)
+    for model in (sought, refused):
+        model.step()
+        model.step()
+    assert_rate(sought.first_agreed[0] == 2, 0.75)
+    assert refused.agreed.mean() == 0.0
+
+
 def test_hostility_lowers_a_partys_value_of_an_agreement():
     model = new_model(
         {"agreements.truce.value": {"alpha": 20.0, "beta": 20.0}, "agreements.truce.proposal_rate": 1.0,

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from sim.cli import main
+from sim.scenario.catalog import world_folders
 from sim.cli.sweep import _sampled
 from sim.experiments.designs import parse_vary
 from sim.experiments.sweeps import check_factor
@@ -425,27 +426,53 @@ def test_explain_every_named_scenario_cites_only_known_sources(capsys: pytest.Ca
 # --- sim list --------------------------------------------------------------------------------------
 
 
-def test_list_names_every_scenario_once_with_its_first_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_groups_the_named_scenarios_by_world_each_once_with_its_first_sentence(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, out, err = cli(capsys, "list")
     assert (code, err) == (0, "")
-    lines = out.splitlines()
-    assert [line.split()[0] for line in lines] == scenario_names()
-    for name, line in zip(scenario_names(), lines):
+    folders, world, listed = world_folders(), None, []
+    for line in out.splitlines():
+        if not line.startswith("  "):
+            world = line.split()[0]
+            continue
+        name = line.split()[0]
+        assert name in [p.stem for p in folders[world]], "under its own world's heading"
         first = load_scenario(name).description.split(". ")[0].rstrip(".") + "."
-        assert line == f"{name:<26}{textwrap.shorten(first, 100)}", "the first sentence, shortened to 100 characters"
+        assert line == f"  {name:<26}{textwrap.shorten(first, 100)}", "the first sentence, shortened to 100 characters"
+        listed.append(name)
+    assert sorted(listed) == scenario_names()
+    assert (
+        "korea-2024 (scenarios/korea-2024/): world files world/korea-2024-calibrated.yaml, world/korea-2024.yaml; "
+        "record events/korea-2024.yaml"
+    ) in out.splitlines()
 
 
 def test_list_shortens_a_long_first_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     long = "word " * 40
-    (tmp_path / "long.yaml").write_text(f"extends: {DUEL}\nname: long\ndescription: {long}end. Second.\n")
-    (tmp_path / "short.yaml").write_text(f"extends: {DUEL}\nname: short\ndescription: Short one. Second.\n")
+    (tmp_path / "duel").mkdir()
+    (tmp_path / "duel" / "long.yaml").write_text(f"extends: {DUEL}\nname: long\ndescription: {long}end. Second.\n")
+    (tmp_path / "duel" / "short.yaml").write_text(f"extends: {DUEL}\nname: short\ndescription: Short one. Second.\n")
     monkeypatch.setattr("sim.scenario.catalog.scenario_dir", lambda: tmp_path)
     _, out, _ = cli(capsys, "list")
-    long_line, short_line = out.splitlines()
-    assert short_line == f"{'short':<26}Short one."
-    assert long_line.startswith(f"{'long':<26}word word") and long_line.endswith("[...]")
-    assert len(long_line) <= 26 + 100
+    heading, long_line, short_line = out.splitlines()
+    assert heading == "duel (scenarios/duel/): world files none"
+    assert short_line == f"  {'short':<26}Short one."
+    assert long_line.startswith(f"  {'long':<26}word word") and long_line.endswith("[...]")
+    assert len(long_line) <= 2 + 26 + 100
+
+
+def test_a_name_written_in_two_worlds_is_refused_with_both_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    for world in ("east", "west"):
+        (tmp_path / world).mkdir()
+        (tmp_path / world / "clash.yaml").write_text(f"extends: {DUEL}\nname: clash\n")
+    monkeypatch.setattr("sim.scenario.catalog.scenario_dir", lambda: tmp_path)
+    code, out, err = cli(capsys, "run", "clash", "--runs", "10")
+    assert (code, out) == (2, "")
+    assert f"{tmp_path / 'west' / 'clash.yaml'}: a named scenario 'clash' exists twice" in err
+    assert str(tmp_path / "east" / "clash.yaml") in err
 
 
 # --- distributions print as written ------------------------------------------------------------------

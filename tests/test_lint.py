@@ -35,9 +35,15 @@ def test_a_stop_of_an_activity_its_actor_still_likes_is_warned(tmp_path: Path) -
     [(path, message)] = _warnings(_world(tmp_path, injects={"cut": CUT_AID}))
     assert path == "injects.cut.stop.united_states[0]"
     assert message.startswith("stops lethal_aid toward ukraine in round 3, but united_states's preference for it "
-                              "stays +4: it may start it again from round 4")
-    # `until` stops it again each round but bars no restart: still warned
-    assert len(_warnings(_world(tmp_path, injects={"cut": {**CUT_AID, "until": 24}}))) == 1
+                              "stays +4: it may start it again from round 4 (expected `for: 22` on the stop")
+    # a stop that holds (`for` rounds, or through `until`) to the end of the run is not warned about
+    held = {**CUT_AID, "stop": {"united_states": [{"action": "lethal_aid", "target": "ukraine", "for": 22}]}}
+    assert _warnings(_world(tmp_path, injects={"cut": held})) == []
+    assert _warnings(_world(tmp_path, injects={"cut": {**CUT_AID, "until": 24}})) == []
+    # one that holds for part of it is, from the round after it ends
+    held["stop"]["united_states"][0]["for"] = 6
+    [(_, message)] = _warnings(_world(tmp_path, injects={"cut": held}))
+    assert "it may start it again from round 9" in message
     policy = {**CUT_AID, "set": {"actors.united_states.preferences.lethal_aid": -5.0}}
     assert _warnings(_world(tmp_path, injects={"cut": policy})) == []
     disliked = {"united_states": {"preferences_toward": {"ukraine": {"lethal_aid": -1.0}}}}
@@ -58,6 +64,9 @@ def test_a_move_nothing_reads_is_warned(tmp_path: Path) -> None:
     assert _warnings(_world(tmp_path, actions={"statement": {**STATEMENT, "rung": 2}})) == []
     band = {"south_korea.precision_weapons": {"warning": ["statement"]}}
     assert _warnings(_world(tmp_path, actions={"statement": STATEMENT}, red_lines=band)) == []
+    awaited = {"answer": {"round": 1, "when": {"actor": "north_korea", "action": "statement"},
+                          "force": {"south_korea": {"action": "warn", "target": "north_korea"}}, "sources": ["judgement"]}}
+    assert _warnings(_world(tmp_path, actions={"statement": STATEMENT}, injects=awaited)) == []
 
 
 def test_an_obligation_that_costs_an_attacker_nothing_is_warned(tmp_path: Path) -> None:
@@ -67,15 +76,19 @@ def test_an_obligation_that_costs_an_attacker_nothing_is_warned(tmp_path: Path) 
     assert message.startswith("north_korea's obligation costs an attacker 0: it deters nothing")
 
 
-def test_a_line_drawn_after_the_start_is_warned(tmp_path: Path) -> None:
-    late = {"russia.lethal_aid": {"drawn": "2024-08-01"}}
+def test_a_line_drawn_beyond_the_run_is_warned(tmp_path: Path) -> None:
+    # drawn inside the run, it stands from the round its date falls in: nothing to warn about
+    assert _warnings(_world(tmp_path, red_lines={"russia.lethal_aid": {"drawn": "2024-08-01"}})) == []
+    late = {"russia.lethal_aid": {"drawn": "2027-01-01"}}
     [(path, message)] = _warnings(_world(tmp_path, red_lines=late))
     assert path == "red_lines.russia.lethal_aid.drawn"
-    assert message.startswith("drawn on 2024-08-01, after the start (2024-06-23)")
+    assert message.startswith("drawn 2027-01-01, after the run's last round (round 24 starts 2026-05-23)")
+    [(path, message)] = _warnings(_world(tmp_path, commitments={"treaty_article_4": {"signed": "2027-01-01"}}))
+    assert path == "commitments.treaty_article_4.signed" and message.startswith("signed 2027-01-01, after the run's")
 
 
 def test_warnings_are_located_where_the_value_was_written(tmp_path: Path) -> None:
-    file = _world(tmp_path, red_lines={"russia.lethal_aid": {"drawn": "2024-08-01"}})
+    file = _world(tmp_path, red_lines={"russia.lethal_aid": {"drawn": "2027-01-01"}})
     [warning] = scenario_warnings(file)
     line = next(i for i, text in enumerate(file.read_text().splitlines(), 1) if "drawn:" in text)
     assert (warning.file, warning.line) == (str(file), line)
@@ -106,7 +119,7 @@ def test_daily_rounds_keeping_a_monthly_worlds_per_round_values_are_warned(tmp_p
     # one warning per monthly file of the chain: the calibrated world (escalation aversion and
     # convexity, drawn from its posterior) and the world it extends
     on_calibrated = tmp_path / "daily-calibrated.yaml"
-    world = Path(__file__).resolve().parents[1] / "scenarios" / "world" / "korea-2024-calibrated.yaml"
+    world = Path(__file__).resolve().parents[1] / "scenarios" / "korea-2024" / "world" / "korea-2024-calibrated.yaml"
     on_calibrated.write_text(yaml.safe_dump({"name": "daily", "extends": str(world), "description": "Lint under test.",
                                              "sources": ["judgement"], **DAILY}), encoding="utf-8")
     calibrated, authored = _warnings(on_calibrated)

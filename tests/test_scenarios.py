@@ -16,11 +16,13 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.scenario import ScenarioError, Scenario, load_digest, load_scenario, scenario_dir, scenario_names
+from sim.scenario import ScenarioError, Scenario, load_digest, load_scenario, scenario_names
+from sim.scenario.catalog import world_folders
 
 REPO = Path(__file__).resolve().parents[1]
 SIM = REPO / "sim"
-WORLD = REPO / "scenarios" / "world" / "korea-2024.yaml"
+KOREA = REPO / "scenarios" / "korea-2024"
+WORLD = KOREA / "world" / "korea-2024.yaml"
 OTHER_CRISIS = Path(__file__).resolve().parent / "data" / "other-crisis.yaml"
 
 NAMES = [
@@ -80,20 +82,21 @@ def _raw(path: Path) -> Any:
 # --- the named scenarios ---------------------------------------------------------------
 
 
-def test_exactly_the_nine_named_scenarios() -> None:
-    assert scenario_names() == sorted(NAMES)
+def test_exactly_the_nine_named_scenarios_in_the_korean_world() -> None:
+    assert [p.stem for p in world_folders()["korea-2024"]] == sorted(NAMES)
+    assert set(NAMES) <= set(scenario_names())
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_named_scenario_loads_under_its_file_name(name: str, loaded: dict[str, Scenario]) -> None:
-    path = scenario_dir() / f"{name}.yaml"
+    path = KOREA / f"{name}.yaml"
     assert _raw(path)["name"] == path.stem == name
     assert loaded[name].name == name
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_named_scenario_has_description_and_its_own_sources(name: str) -> None:
-    raw = _raw(scenario_dir() / f"{name}.yaml")
+    raw = _raw(KOREA / f"{name}.yaml")
     # Written in the scenario file itself, not inherited from the world.
     assert isinstance(raw.get("description"), str) and len(raw["description"].split()) >= 10
     assert isinstance(raw.get("sources"), list) and raw["sources"]
@@ -175,11 +178,11 @@ def _sources_in(node: Any, path: str = "") -> list[tuple[str, Any]]:
     return found
 
 
-SCENARIO_FILES = sorted((REPO / "scenarios").rglob("*.yaml"))
+SCENARIO_FILES = sorted(KOREA.rglob("*.yaml"))
 
 
 def test_scenario_files_are_the_world_and_the_named_scenarios() -> None:
-    assert [p.relative_to(REPO / "scenarios").as_posix() for p in SCENARIO_FILES] == sorted(
+    assert [p.relative_to(KOREA).as_posix() for p in SCENARIO_FILES] == sorted(
         [f"{n}.yaml" for n in NAMES] + ["world/korea-2024-calibrated.yaml", "world/korea-2024.yaml"]
     )
 

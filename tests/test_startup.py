@@ -65,10 +65,10 @@ def test_showing_a_scenario_needs_none_of_the_run_stack() -> None:
 
 def test_sim_list_lists_exactly_the_named_scenarios_with_their_validated_descriptions(capsys) -> None:
     assert main(["list"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == scenario_names()
-    for name, line in zip(scenario_names(), lines):
-        first = load_scenario(name).description.split(". ")[0].rstrip(".") + "."
+    lines = [line[2:] for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    assert sorted(line.split()[0] for line in lines) == scenario_names()
+    for line in lines:
+        first = load_scenario(line.split()[0]).description.split(". ")[0].rstrip(".") + "."
         assert line[26:].split(" [...]")[0] in first
 
 
@@ -104,7 +104,8 @@ def test_sim_list_reports_a_named_scenario_it_cannot_read_plainly_through_the_fu
 ) -> None:
     from sim.scenario import catalog
 
-    (tmp_path / "odd.yaml").write_text("name: odd\ndescription: 7\n", encoding="utf-8")
+    (tmp_path / "odd").mkdir()
+    (tmp_path / "odd" / "odd.yaml").write_text("name: odd\ndescription: 7\n", encoding="utf-8")
     monkeypatch.setattr(catalog, "scenario_dir", lambda: tmp_path)
     assert main(["list"]) == 2
-    assert "odd.yaml:2:1: description: " in capsys.readouterr().err  # located, as a full load reports it
+    assert "odd/odd.yaml:2:1: description: " in capsys.readouterr().err  # located, as a full load reports it

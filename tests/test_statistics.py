@@ -158,7 +158,7 @@ def tail(scenario: str | Path) -> dict[str, tuple[int, int]]:
     }
 
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios" / "korea-2024"
 
 
 def calibrated(name: str, folder: Path) -> Path:

@@ -16,28 +16,27 @@ from pydantic import BaseModel, WithJsonSchema
 
 from ..report.explain import explain_path
 from ..scenario import Distribution, Scenario, scenario_names
-from ..scenario.catalog import find_scenario, scenario_dir
+from ..scenario.catalog import WORLD_FILES, find_scenario, scenario_dir
 from ..scenario.dotpath import parse_path
 from ..scenario.params import numbers, value_text
 from ..scenario.yamlio import Key, read_yaml
 
-WORLD_DIR = "world"
 ADDED_INJECT = "added_in_app"  # id prefix of injects added in the app: added_in_app_1, ...
 
 
 def worlds() -> list[str]:
-    """The world files, as scenario references (`world/korea-2024.yaml`)."""
-    return sorted(f"{WORLD_DIR}/{p.name}" for p in (scenario_dir() / WORLD_DIR).glob("*.yaml"))
+    """The world files, as references relative to scenarios/ (`korea-2024/world/korea-2024.yaml`)."""
+    return sorted(p.relative_to(scenario_dir()).as_posix() for p in scenario_dir().glob(f"*/{WORLD_FILES}/*.yaml"))
 
 
 def world_of(ref: str) -> str | None:
     """The world file a scenario's `extends` chain ends in (None for a file that is no world's)."""
-    world_dir = (scenario_dir() / WORLD_DIR).resolve()
+    root = scenario_dir().resolve()
     path, seen = find_scenario(ref), set()
     while path.resolve() not in seen:
         seen.add(path.resolve())
-        if path.resolve().parent == world_dir:
-            return f"{WORLD_DIR}/{path.name}"
+        if path.resolve().parent.name == WORLD_FILES and path.resolve().parents[2] == root:
+            return path.resolve().relative_to(root).as_posix()
         data, _ = read_yaml(path)
         parent = data.get("extends") if isinstance(data, dict) else None
         if not isinstance(parent, str):
@@ -49,7 +48,7 @@ def world_of(ref: str) -> str | None:
 def reference(name: str) -> str:
     """What `load_scenario` and `sim run` take for a catalog entry: the name of a named scenario,
     the full path of a world file (whatever the working directory)."""
-    return str(scenario_dir() / name) if name.startswith(f"{WORLD_DIR}/") else name
+    return str(scenario_dir() / name) if f"/{WORLD_FILES}/" in name else name
 
 
 def catalog() -> dict[str, list[str]]:
@@ -91,11 +90,13 @@ def declared_range(scenario: Scenario, path: str) -> tuple[float, float]:
     """[low, high] of the schema's parameter type at `path` (the minimum and maximum its JSON
     Schema gives the number, as `sim schema` prints them); infinite where it sets none."""
     keys = parse_path(scenario.model_dump(mode="json"), path)
-    annotation = _annotation(scenario, keys)
-    for meta in getattr(annotation, "__metadata__", ()):
-        if isinstance(meta, WithJsonSchema) and meta.json_schema:
-            number = next((s for s in meta.json_schema.get("anyOf", []) if s.get("type") == "number"), {})
-            return float(number.get("minimum", -math.inf)), float(number.get("maximum", math.inf))
+    # an entry of a per-actor mapping (an attribution per observer, a mediation per party) has
+    # the range the mapping's one value would have
+    for annotation in (_annotation(scenario, keys), _annotation(scenario, keys[:-1])):
+        for meta in getattr(annotation, "__metadata__", ()):
+            if isinstance(meta, WithJsonSchema) and meta.json_schema:
+                number = next((s for s in meta.json_schema.get("anyOf", []) if s.get("type") == "number"), {})
+                return float(number.get("minimum", -math.inf)), float(number.get("maximum", math.inf))
     return -math.inf, math.inf
 
 

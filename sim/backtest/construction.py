@@ -11,6 +11,8 @@ start and a file written for one scenario may be scored on another; a file may a
 from __future__ import annotations
 
 from ..scenario import Scenario
+from ..scenario.calendar import from_round
+from ..scenario.questions import actors_answering
 from .events import Event
 
 
@@ -23,14 +25,15 @@ def true_by_construction(event: Event, scenario: Scenario) -> bool:
     if event.kind == "in_force" and event.at_most is None:
         return standing_at_start(event, scenario)
     if event.kind == "agreement":
-        return scenario.agreements[str(event.agreement)].in_force
+        agreement = scenario.agreements[str(event.agreement)]
+        return agreement.in_force and from_round(agreement.from_, scenario) == 0
     if event.kind == "outcome":
         return str(event.at_least) == next(iter(scenario.outcomes.classes))
     return False
 
 
 def standing_at_start(event: Event, scenario: Scenario) -> bool:
-    """The event's actor starts with the event's activity in force (toward its target, if named)."""
-    assert event.actor is not None
+    """The event's actor (or the proxies it acts through) starts with the event's activity in force
+    (toward its target, if named)."""
     return any(m.action == event.action and event.target in (None, m.target)
-               for m in scenario.actors[event.actor].activities)
+               for actor in actors_answering(event, scenario) for m in scenario.actors[actor].activities)

@@ -20,6 +20,8 @@ from .. import __version__
 from ..experiments import interrupts
 from ..experiments.destination import OutputError, no_space
 from ..scenario import Problem, ScenarioError, read_description, scenario_names
+from ..scenario.catalog import WORLD_FILES, world_files, world_folders
+from ..scenario.paths import data_dir
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -31,17 +33,24 @@ class UsageError(Exception):
 
 
 def _list(args: argparse.Namespace) -> int:
-    for name in scenario_names():
-        # The description as written, without validating the scenario (that needs pydantic and
-        # the whole schema); a file that cannot be read that way gets the full load and its errors.
-        description = read_description(name)
-        if description is None:
-            from ..scenario import load_scenario
-
-            description = load_scenario(name).description
-        first = description.split(". ")[0].rstrip(".") + "."
-        print(f"{name:<26}{textwrap.shorten(first, 100)}")
+    for world, files in world_folders().items():
+        worlds = [f"{WORLD_FILES}/{p.name}" for p in world_files(world)]
+        record = [f"record events/{world}.yaml"] if (data_dir("events") / f"{world}.yaml").is_file() else []
+        print(f"{world} (scenarios/{world}/): " + "; ".join([f"world files {', '.join(worlds) or 'none'}", *record]))
+        for path in files:
+            print(f"  {path.stem:<26}{_first_sentence(path.stem)}")
     return 0
+
+
+def _first_sentence(name: str) -> str:
+    # The description as written, without validating the scenario (that needs pydantic and the
+    # whole schema); a file that cannot be read that way gets the full load and its errors.
+    description = read_description(name)
+    if description is None:
+        from ..scenario import load_scenario
+
+        description = load_scenario(name).description
+    return textwrap.shorten(description.split(". ")[0].rstrip(".") + ".", 100)
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -35,7 +35,6 @@ class Actor(mesa.Agent):
     intelligence = property(lambda self: self.param("intelligence"))
     reciprocity = property(lambda self: self.param("reciprocity"))
     persistence = property(lambda self: self.param("persistence"))
-    attribution = property(lambda self: self.param("attribution"))
     temperature = property(lambda self: self.model.params.get(f"actors.{self.actor_id}.policy.temperature", 1.0))
 
     def step(self) -> None:

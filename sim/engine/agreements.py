@@ -9,7 +9,9 @@ proposals and acceptances), plus its `ripeness` weight times a state variable (Z
 hurting stalemate: war weariness makes a settlement ripe). In force, it stops the
 activities it names between the parties, eases their hostility by `eases` per rate unit, and
 costs either party `break_cost` in utility for an option that would break it; an event of a
-named action between the parties breaks it.
+named action between the parties breaks it. An agreement `from` a date after the start is
+neither proposed nor, if `in_force`, holding before the round that date falls in (it then comes
+into force in that round).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ..scenario import Scenario
+from ..scenario.calendar import from_round
 
 if TYPE_CHECKING:
     from .model import EscalationModel
@@ -36,9 +41,16 @@ class Agreement:
     mediators: np.ndarray  # (M,) actors
     engaging: tuple[np.ndarray, np.ndarray]  # (O,) bool each: a mediator's de-escalating moves toward each party
     ripeness_state: int  # -1 when the agreement does not ripen
+    first_round: int  # the round it may be proposed from, or comes into force if in force (0: the start)
+    in_force: bool  # in force from its first round without being proposed
 
     def path(self, key: str) -> str:
         return f"agreements.{self.id}.{key}"
+
+
+def in_force_at_start(s: Scenario) -> np.ndarray:
+    """(G,) bool: the agreements in force before round 1."""
+    return np.array([g.in_force and from_round(g.from_, s) == 0 for g in s.agreements.values()], dtype=bool)
 
 
 def compile_agreements(model: EscalationModel) -> list[Agreement]:
@@ -52,7 +64,8 @@ def compile_agreements(model: EscalationModel) -> list[Agreement]:
         mediators = np.array([t.index(m) for m in g.mediators], dtype=np.int64)
         engaging = tuple(np.isin(t.actor, mediators) & (t.target == x) & (t.points[t.action] < 0) for x in (a, b))
         ripeness = list(model.scenario.state).index(g.ripeness.state) if g.ripeness else -1
-        out.append(Agreement(index, gid, (a, b), named & between, mediators, engaging, ripeness))
+        out.append(Agreement(index, gid, (a, b), named & between, mediators, engaging, ripeness,
+                             from_round(g.from_, model.scenario), g.in_force))
     return out
 
 
@@ -65,11 +78,15 @@ def utility(model: EscalationModel, g: Agreement, party: int, other: int) -> np.
 
 
 def mediated(model: EscalationModel, g: Agreement, party: int) -> np.ndarray | float:
-    """(R,): `mediation` where a mediator engaged `party` last round, else 0."""
+    """(R,): `party`'s `mediation` where a mediator engaged it last round, else 0."""
     engaging = g.engaging[g.parties.index(party)]
     if not engaging.any():
         return 0.0
-    return model.last_events[engaging].any(axis=0) * model.params[g.path("mediation")]
+    if isinstance(model.scenario.agreements[g.id].mediation, dict):
+        strength = model.params.get(g.path(f"mediation.{model.tables.actors[party]}"), 0.0)
+    else:
+        strength = model.params[g.path("mediation")]
+    return model.last_events[engaging].any(axis=0) * strength
 
 
 def negotiate(model: EscalationModel) -> None:
@@ -79,9 +96,11 @@ def negotiate(model: EscalationModel) -> None:
         a, b = g.parties
         in_force = model.agreed[g.index]
         rate = model.clock.chance(p[g.path("proposal_rate")])
-        signed = np.zeros(R, dtype=bool)
+        open_ = model.round >= g.first_round
+        signed = np.full(R, g.in_force and model.round == g.first_round)
         for proposer, other in ((a, b), (b, a)):
             proposes = rng.random(R) < rate * logistic(utility(model, g, proposer, other) + mediated(model, g, proposer))
+            proposes &= open_
             accepts = rng.random(R) < logistic(utility(model, g, other, proposer) + mediated(model, g, other))
             signed |= proposes & accepts
             if model.tracer is not None:

@@ -6,7 +6,10 @@ was not itself attacking: an attack in reply to an attack is not new aggression.
 guarantor may still read any listed or ambiguous attack as aggression with probability
 `slack` (deliberately ambiguous wording). Triggered, it honours the obligation with
 probability `honour`, `lag` rounds later; not honouring lapses the commitment. A non-state
-attacker's sponsor is blamed with the attacker's `attribution` probability. A guarantor's
+attacker's sponsor is blamed with the probability the guarantor blames it (the attacker's
+`attribution`); a trigger naming the sponsor among its attackers is triggered by its proxies'
+attacks where the guarantor blames the sponsor. A commitment `signed` after the start is judged,
+and deters, only from the round that date falls in. A guarantor's
 hostility reacts to an attack on its partner as to one on itself. Attackers are deterred by
 an active commitment, and the protected party emboldened by it (see policies.py).
 """
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..scenario.calendar import from_round
 from ..scenario.references import attackers_of
 from .causes import OBLIGATION
 
@@ -33,6 +37,7 @@ class Guarantee:
     guarantor: int
     protected: int
     attackers: list[tuple[int, int]]  # (attacker, the guarantor's watch on attacker -> protected)
+    proxies: np.ndarray  # attackers watched only as a listed sponsor's proxies: they count when blamed on it
     potential: list[int]  # every actor that could trigger it, watched or not
     option_toward: np.ndarray  # (n,) the obligation's option toward each actor, -1 if not allowed
     toward_attacker: bool
@@ -47,6 +52,7 @@ class Commitment:
     ambiguous: np.ndarray
     guarantees: list[Guarantee]
     nullify_state: int
+    first_round: int  # the round it is signed in (0: in force from the start)
 
     def path(self, key: str) -> str:
         return f"commitments.{self.id}.{key}"
@@ -57,11 +63,22 @@ def _parties(c) -> list[tuple[str, str]]:
     return [(g, next((p for p in c.parties if p != g), g)) for g in c.obligations]
 
 
+def _watched_attackers(s, c) -> list[str]:
+    """Who may trigger it, with the proxies of the listed attackers (blamed on their sponsor)."""
+    listed = attackers_of(s, c.parties, c.trigger.attackers)
+    return listed + [aid for aid, a in s.actors.items() if a.sponsor in listed and aid not in listed]
+
+
+def _proxies_only(s, c) -> list[str]:
+    listed = attackers_of(s, c.parties, c.trigger.attackers)
+    return [x for x in _watched_attackers(s, c) if x not in listed]
+
+
 def watches_of(model: EscalationModel) -> list[tuple[int, int]]:
     t, s, out = model.tables, model.scenario, []
     for c in s.commitments.values():
         for g, protected in _parties(c):
-            for x in attackers_of(s, c.parties, c.trigger.attackers):
+            for x in _watched_attackers(s, c):
                 pair = t.pair_index(t.index(x), t.index(protected))
                 if pair >= 0 and x != g:
                     out.append((t.index(g), pair))
@@ -76,7 +93,7 @@ def compile_commitments(model: EscalationModel) -> list[Commitment]:
         for g, protected in _parties(c):
             gi, pi = t.index(g), t.index(protected)
             attackers = []
-            for x in attackers_of(s, c.parties, c.trigger.attackers):
+            for x in _watched_attackers(s, c):
                 pair = t.pair_index(t.index(x), pi)
                 if pair >= 0 and x != g:
                     attackers.append((t.index(x), model.watches.index[(gi, pair)]))
@@ -87,7 +104,7 @@ def compile_commitments(model: EscalationModel) -> list[Commitment]:
             toward[t.target[rows]] = rows
             guarantees.append(
                 Guarantee(
-                    gi, pi, attackers,
+                    gi, pi, attackers, np.array([t.index(x) for x in _proxies_only(s, c)], dtype=np.int64),
                     [t.index(x) for x in attackers_of(s, c.parties, c.trigger.attackers) if x != g],
                     toward, obligation.toward == "attacker", f"commitments.{cid}.obligations.{g}",
                 )
@@ -100,15 +117,16 @@ def compile_commitments(model: EscalationModel) -> list[Commitment]:
                 ambiguous=t.actions_of(c.trigger.actions + c.trigger.ambiguous, c.trigger.categories),
                 guarantees=guarantees,
                 nullify_state=list(s.state).index(c.nullification.state) if c.nullification else -1,
+                first_round=from_round(c.signed, s),
             )
         )
     return out
 
 
 def in_force(model: EscalationModel, commitment: int) -> np.ndarray:
-    """(R,) bool: the commitment can still be honoured (active or invoked)."""
+    """(R,) bool: the commitment is signed and can still be honoured (active or invoked)."""
     status = model.status[commitment]
-    return (status == ACTIVE) | (status == INVOKED)
+    return ((status == ACTIVE) | (status == INVOKED)) & (model.round >= model.commitments[commitment].first_round)
 
 
 def check_commitments(model: EscalationModel, seen: np.ndarray) -> None:
@@ -128,8 +146,10 @@ def check_commitments(model: EscalationModel, seen: np.ndarray) -> None:
                 aggression = np.isin(saw, c.actions) & ~model.attacking[model.dyads.rows(g.protected, x)]
                 read_as_aggression = np.isin(saw, c.ambiguous) & (rng.random(R) < slack)
                 attacker = np.where((attacker < 0) & (aggression | read_as_aggression), x, attacker)
-            attacker = model.blame_sponsors(attacker)
-            triggered = (attacker >= 0) & ((status == ACTIVE) | (status == INVOKED))
+            attacker = model.blame_sponsors(attacker, g.guarantor)
+            attacker = np.where(np.isin(attacker, g.proxies), -1, attacker)  # a proxy not blamed on its sponsor
+            signed = model.round - 1 >= c.first_round  # what it judges happened last round
+            triggered = (attacker >= 0) & ((status == ACTIVE) | (status == INVOKED)) & signed
             honoured = triggered & (rng.random(R) < p[f"{g.path}.honour"])
             option = g.option_toward[np.maximum(attacker, 0)] if g.toward_attacker else g.option_toward[g.protected]
             honoured &= option >= 0

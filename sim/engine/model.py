@@ -26,10 +26,11 @@ from . import commitments as commitment_rules
 from . import policies
 from . import redlines as red_line_rules
 from .agents import Actor
-from .agreements import breaks, compile_agreements, negotiate
+from .agreements import breaks, compile_agreements, in_force_at_start, negotiate
 from .causes import CHOICE, INCIDENT, INJECT, REPLY, THRESHOLD
 from .clock import Clock
 from .incidents import Incidents
+from .outcomes import class_countings, record_counted
 from .commitments import STATUSES, check_commitments, compile_commitments
 from .dyads import declared_dyads
 from .parameters import block_parameters
@@ -164,7 +165,7 @@ class EscalationModel(mesa.Model):
         statuses = np.array([STATUSES.index(c.status) for c in s.commitments.values()], dtype=np.int64)
         self.status = np.repeat(statuses[:, None], R, axis=1)
         self.first_invoked = np.zeros((len(s.commitments), R), dtype=np.int16)
-        self.agreed = np.repeat(np.array([g.in_force for g in s.agreements.values()], dtype=bool)[:, None], R, axis=1)
+        self.agreed = np.repeat(in_force_at_start(s)[:, None], R, axis=1)
         self.first_agreed = np.where(self.agreed, 0, -1).astype(np.int16)
         self.state_values = np.stack([p[f"state.{vid}.initial"] for vid in s.state]) if s.state else np.zeros((0, R))
         self.seen = np.full((len(self.watches.couples), R), NONE, dtype=np.int16)
@@ -197,6 +198,15 @@ class EscalationModel(mesa.Model):
         self.posture = d.state(0.0, R)
         self._new_rung = (self.option_rung * self.new_above).astype(np.int16)[:, None]
         self._new_force_rows = np.flatnonzero(self.new_above & t.attack[t.action])
+        self.countings, self.class_counting = class_countings(self)
+        # activity levels (docs/design.md, "Activity levels"): the level of the options that have
+        # several, 0 when not in force; a raise is a pick of one in force below its top level
+        self.leveled = np.flatnonzero(t.levels[t.action] > 1)
+        self.top_level = t.levels[t.action][self.leveled][:, None]
+        self.level = self.in_force[self.leveled].astype(np.int8)
+        self.peak_level = self.level.copy()
+        self.raised = np.zeros((len(self.leveled), R), dtype=bool)
+        self.peak_counted = np.zeros((len(self.countings), R), dtype=np.int16)
 
     def _init_injects(self) -> None:
         s, t = self.scenario, self.tables
@@ -214,6 +224,43 @@ class EscalationModel(mesa.Model):
             )
             for iid, inject in s.injects.items()
         }
+        # a stop that holds (`for` rounds, or through the inject's `until`): per stopped option,
+        # how many rounds from the one the inject acts in it stays closed to its actor's choice
+        self.stop_holds = {
+            iid: [(t.option(a, m.action, m.target), (m.for_ or 1) - 1) for a, moves in inject.stop.items()
+                  for m in moves if m.for_ is not None or (inject.until is not None and inject.when is None)]
+            for iid, inject in s.injects.items()
+        }
+        self.barred_through: dict[int, np.ndarray] = {}  # option -> (R,) last round it is barred
+        self.conditions = {iid: self._condition(iid, inject.when) for iid, inject in s.injects.items()
+                           if inject.when is not None}
+        self.inject_done = {iid: np.zeros(self.replicates, dtype=bool) for iid in self.conditions}
+
+    def _condition(self, iid: str, when) -> tuple[np.ndarray, np.ndarray, list, list]:
+        """A conditional inject's event options, whether each run has seen one, and its state levels."""
+        t = self.tables
+        options = np.zeros(0, dtype=np.int64)
+        if when.actor is not None:
+            target = None if when.target is None else t.index(when.target)
+            options = t.options_matching(t.index(when.actor), t.action_index([when.action]), target)
+        levels = [[(self._state_index[v], f"injects.{iid}.when.{key}.{v}") for v in getattr(when, key)]
+                  for key in ("state_above", "state_below")]
+        return options, np.zeros(self.replicates, dtype=bool), levels[0], levels[1]
+
+    def _holds(self, iid: str) -> np.ndarray:
+        """(R,) where a conditional inject's condition holds at the start of this round: its event
+        happened (taken, or in force, in an earlier round) and each state is past its level."""
+        options, happened, above, below = self.conditions[iid]
+        if len(options):
+            happened |= (self.last_events[options] | self.in_force[options]).any(axis=0)
+            holds = happened.copy()
+        else:
+            holds = np.ones(self.replicates, dtype=bool)
+        for v, path in above:
+            holds &= self.state_values[v] >= self.params[path]
+        for v, path in below:
+            holds &= self.state_values[v] < self.params[path]
+        return holds
 
     def _init_state_variables(self) -> None:
         """Which options drive each state variable, by event or while in force."""
@@ -288,13 +335,26 @@ class EscalationModel(mesa.Model):
             into[chosen[now], rows[now]] = cause
 
     def _apply_injects(self) -> None:
+        self.inject_acting: dict[str, np.ndarray] = {}  # where each inject acts this round (sim trace)
         for iid, inject in self.scenario.injects.items():
             fires = self.inject_fires[iid]
-            if self.round == inject.round:
-                for path, value in inject.set.items():
+            if iid in self.conditions:  # evaluated every round: its event may happen before its window
+                holds = self._holds(iid)
+                within = inject.round <= self.round <= (inject.until or self.scenario.rounds)
+                fires = fires & holds & ~self.inject_done[iid] if within else np.zeros_like(fires)
+                self.inject_done[iid] |= fires
+                for path, value in inject.set.items() if fires.any() else ():
                     self.params.set(path, fires, value)
-            if not inject.round <= self.round <= (inject.until or inject.round):
-                continue
+            else:
+                if self.round == inject.round:
+                    for path, value in inject.set.items():
+                        self.params.set(path, fires, value)
+                if not inject.round <= self.round <= (inject.until or inject.round):
+                    continue
+            self.inject_acting[iid] = fires
+            for option, extra in self.stop_holds[iid]:
+                through = self.barred_through.setdefault(option, np.zeros(self.replicates, dtype=np.int16))
+                np.maximum(through, np.where(fires, self.round + extra, 0), out=through)
             starts, stops = self.inject_options[iid]
             for option in starts:
                 self.forced_start[option] |= fires
@@ -346,6 +406,8 @@ class EscalationModel(mesa.Model):
         attacks = recent & t.attack[t.action][:, None]
         self.attacking = self.by_dyad.any(attacks)
         self.open = self.reach.open_options(self, direct_rung, recent)
+        for option, through in self.barred_through.items():  # a stop that holds closes the option
+            self.open[option] &= self.round > through
 
     def drop_round_state(self) -> None:
         """Drops the arrays the rounds worked on, keeping the histories (`history_*`), once the
@@ -403,10 +465,24 @@ class EscalationModel(mesa.Model):
         stopped = np.logical_or(stops, self.forced_stop, out=stops)
         stopped &= self.in_force
         np.copyto(stopped, False, where=self.forced_start)
+        if len(self.leveled):
+            rows = self.leveled
+            self.raised = self.chosen[rows] & self.in_force[rows] & ~stopped[rows] & (self.level < self.top_level)
+            events[rows] |= self.raised
         in_force = np.invert(stopped)
         in_force &= self.in_force
         in_force |= events & activity
         self.in_force, self.events, self.stopped = in_force, events, stopped
+        if len(self.leveled):
+            self._update_levels()
+
+    def _update_levels(self) -> None:
+        """A start puts an activity at level 1, a raise one level up, a stop at 0."""
+        rows = self.leveled
+        started = self.events[rows] & ~self.raised
+        level = np.where(started, 1, self.level + self.raised)
+        self.level = np.where(self.in_force[rows], level, 0).astype(np.int8)
+        np.maximum(self.peak_level, self.level, out=self.peak_level)
 
     def _incidents(self) -> None:
         """Events nobody chose (incidents.py), at their own rung, added to the round's events."""
@@ -421,15 +497,27 @@ class EscalationModel(mesa.Model):
             if self.option_activity[option]:
                 self.in_force[option] |= happen[k]
                 self.stopped[option] &= ~happen[k]
+        if len(self.leveled):  # an activity an incident put (or kept) in force stands at level 1 at least
+            self.level = np.maximum(self.level, self.in_force[self.leveled]).astype(np.int8)
+            np.maximum(self.peak_level, self.level, out=self.peak_level)
         if self.tracer is not None:
             self.tracer.incidents(self, happen)
 
-    def blame_sponsors(self, actor: np.ndarray) -> np.ndarray:
-        """Where a non-state `actor` (R,) acted, its sponsor with the actor's attribution probability."""
+    def attribution(self, actor: int, observer: int) -> np.ndarray:
+        """(R,) the chance `observer` blames `actor`'s sponsor for what `actor` did: the actor's one
+        `attribution`, or its value for this observer (0 for an observer its mapping leaves out)."""
+        aid = self.tables.actors[actor]
+        if isinstance(self.scenario.actors[aid].attribution, dict):
+            return self.params.get(f"actors.{aid}.attribution.{self.tables.actors[observer]}", 0.0)
+        return self.params[f"actors.{aid}.attribution"]
+
+    def blame_sponsors(self, actor: np.ndarray, observer: int) -> np.ndarray:
+        """Where a non-state `actor` (R,) acted, its sponsor with the probability that `observer`
+        blames it."""
         blamed = actor.copy()
         for a in self.actors_by_index:
             if self.sponsor_of[a.index] >= 0:
-                hit = (actor == a.index) & (self.rng.random(self.replicates) < a.attribution)
+                hit = (actor == a.index) & (self.rng.random(self.replicates) < self.attribution(a.index, observer))
                 blamed[hit] = self.sponsor_of[a.index]
         return blamed
 
@@ -442,7 +530,7 @@ class EscalationModel(mesa.Model):
             felt = np.where(aimed, t.points[np.maximum(self.seen[col], 0)], 0.0)
             self.react(self.watch_dyad[col], felt, reaction)
             if self.sponsor_of[actor] >= 0:
-                blamed = self.rng.random(self.replicates) < self.actors_by_index[actor].attribution
+                blamed = self.rng.random(self.replicates) < self.attribution(actor, observer)
                 self.react(self.watch_sponsor_dyad[col], np.where(blamed, felt, 0.0), reaction)
         if self.last_stopped.any():
             relief = self.by_dyad.max_where(self.last_stopped, self.option_points[:, None], NONE)
@@ -518,6 +606,7 @@ class EscalationModel(mesa.Model):
         self.peak_round[higher] = r
         np.maximum(self.peak_new, peak, out=self.peak_new)
         np.maximum(self.peak_new_actor, new_rung, out=self.peak_new_actor)
+        record_counted(self)
         for option, score in self._scored:  # cheaper than a matrix product, which converts to float
             np.add(self.score_total, score, out=self.score_total, where=active[option])
         self.events_before_last = self.last_events

@@ -4,17 +4,22 @@ Outcome classes measure the largest change from the starting situation: the high
 rung (`new_rung`), that of an event (a start or a move with positive escalation points) above
 the rung its actor already had in force against the same party at the start. `peak_rung` is
 the highest rung of any event (start or move) at all. The first class may require *easing* (an activity of
-the start stopped, or an agreement in force, at the end).
+the start stopped, or an agreement in force, at the end). A class may count only some events
+(`scripted: false` leaves out those an inject forced, `between` keeps those of the listed dyads):
+a run falls in the first class whose `max_rung` covers the highest new rung among the events that
+class counts, so a scripted opening attack need not push every run out of the lower classes.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
+from .causes import INJECT
 from .commitments import STATUSES
 
 if TYPE_CHECKING:
@@ -27,13 +32,67 @@ def eased(model: EscalationModel) -> np.ndarray:
     return stopped | model.agreed.any(axis=0)
 
 
+@dataclass(frozen=True)
+class Counting:
+    """The events an outcome class counts: those of `options` (None: every option), and those an
+    inject forced only when `scripted`."""
+
+    options: np.ndarray | None  # (O,) bool
+    scripted: bool
+
+
+def class_countings(model: EscalationModel) -> tuple[list[Counting], list[int]]:
+    """The distinct countings of the classes that do not count every event, and per class the
+    index of its counting (-1: every event, read from `peak_new`)."""
+    t, countings, index = model.tables, [], []
+    for c in model.scenario.outcomes.classes.values():
+        if c.scripted and not c.between:
+            index.append(-1)
+            continue
+        options = None
+        if c.between:
+            dyads = {(t.index(a), t.index(b)) for a, b in c.between}
+            dyads |= {(b, a) for a, b in dyads}
+            options = np.array([(int(i), int(j)) in dyads for i, j in zip(t.actor, t.against)], dtype=bool)
+        counting = Counting(options, c.scripted)
+        match = [k for k, known in enumerate(countings)
+                 if known.scripted == counting.scripted and np.array_equal(known.options, counting.options)]
+        if not match:
+            countings.append(counting)
+        index.append(match[0] if match else len(countings) - 1)
+    return countings, index
+
+
+def record_counted(model: EscalationModel) -> None:
+    """Raise each counting's highest new rung (`peak_counted`) by the round's events it counts."""
+    if not model.countings:
+        return
+    scripted = model.forced_start & (model.forced_cause == INJECT) & ~model.incident
+    for k, counting in enumerate(model.countings):
+        counted = model.events if counting.scripted else model.events & ~scripted
+        if counting.options is not None:
+            counted = counted & counting.options[:, None]
+        peak = np.where(counted, model._new_rung, 0).max(axis=0)
+        np.maximum(model.peak_counted[k], peak, out=model.peak_counted[k])
+
+
 def outcome_class(model: EscalationModel) -> np.ndarray:
-    """Index of the first outcome class whose max_rung covers each run's highest new rung."""
+    """Index of the first outcome class whose max_rung covers each run's highest new rung among
+    the events the class counts (the first, with easing, only where the run eased)."""
     classes = list(model.scenario.outcomes.classes.values())
-    limits = np.array([c.max_rung for c in classes])
-    code = np.searchsorted(limits, model.peak_new, side="left")
-    if classes[0].easing:
-        code = np.where((code == 0) & ~eased(model), 1, code)
+    if not model.countings:
+        limits = np.array([c.max_rung for c in classes])
+        code = np.searchsorted(limits, model.peak_new, side="left")
+        if classes[0].easing:
+            code = np.where((code == 0) & ~eased(model), 1, code)
+        return code
+    code = np.full(model.replicates, len(classes) - 1)
+    for c in reversed(range(len(classes))):
+        k = model.class_counting[c]
+        fits = (model.peak_new if k < 0 else model.peak_counted[k]) <= classes[c].max_rung
+        if c == 0 and classes[0].easing:
+            fits &= eased(model)
+        code = np.where(fits, c, code)
     return code
 
 
@@ -100,9 +159,21 @@ def runs_table(model: EscalationModel, first_run: int) -> pa.Table:
         columns[f"first.{name}"] = _round_or_null(model.first_taken[g], never=-1)
     for g, name in enumerate(names):
         columns[f"rounds.{name}"] = pa.array(model.rounds_taken[g])
+    for name, peak in peak_levels(model).items():
+        columns[f"level.{name}"] = pa.array(peak)
     for path, values in model.params.sampled.items():
         columns[f"param.{path}"] = pa.array(values)
     return pa.table(columns)
+
+
+def peak_levels(model: EscalationModel) -> dict[str, np.ndarray]:
+    """Per `actor.action` of an activity with levels, the highest level it reached toward any
+    target in each run (int8; 0: never in force)."""
+    t, out = model.tables, {}
+    for k, option in enumerate(model.leveled):
+        name = f"{t.actors[t.actor[option]]}.{t.actions[t.action[option]]}"
+        out[name] = np.maximum(out.get(name, 0), model.peak_level[k]).astype(np.int8)
+    return out
 
 
 def _actor_masks(history: np.ndarray, options: np.ndarray, replicates: int) -> np.ndarray:

@@ -79,7 +79,8 @@ class Watches:
 
     def __init__(self, tables: Tables, extra: list[tuple[int, int]]):
         t = tables
-        couples = {(int(o), int(p)) for o, p in zip(t.against, t.pair)} | set(extra)
+        # an option aimed at its own actor (the neutral action toward nobody) is watched by no one
+        couples = {(int(o), int(p)) for o, p in zip(t.against, t.pair) if t.pairs[p, 0] != t.pairs[p, 1]} | set(extra)
         self.couples = sorted(couples)
         self.index = {c: w for w, c in enumerate(self.couples)}
         self.observer = np.array([o for o, _ in self.couples], dtype=np.int64)

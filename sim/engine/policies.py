@@ -86,7 +86,10 @@ class UtilityPolicy:
               + state effects - break costs of agreements in force
     An activity in force is reconsidered with probability 1 - persistence (per rate unit) and
     then stopped with probability logistic(-utility / temperature). Up to `moves_per_round`
-    options are drawn, with replacement; an activity already in force cannot be drawn.
+    options are drawn, with replacement; an activity already in force cannot be drawn, unless it
+    has `levels` and stands below the top one: drawing it then raises it a level, at the escalation
+    aversion of its full escalation points (a raise is a step of its own, not a step from the
+    posture its current level holds).
     """
 
     def __init__(self, actor: Actor):
@@ -101,6 +104,8 @@ class UtilityPolicy:
         self.rung = t.rung[self.action] / t.top
         self.activity = t.activity[self.action]
         self.activity_rows = np.flatnonzero(self.activity)
+        self.leveled_rows = np.flatnonzero(t.levels[self.action] > 1)  # activities with levels
+        self.level_index = np.searchsorted(model.leveled, self.options[self.leveled_rows])
         self._preference_version = -1
         base = f"actors.{actor.actor_id}"
         self.preference_paths = [
@@ -170,13 +175,7 @@ class UtilityPolicy:
         yield "preference", 1, self._preferences(actor)
         yield "hostility", 1, p["dynamics.utility.hostility"] * model.hostility[self.dyad] * self.points[:, None]
         increment = np.maximum(self.escalation[:, None] - model.posture[self.dyad], 0.0)
-        for rows, guarantees in self.emboldened:
-            increment[rows] *= self._unprotected(model, guarantees)
-        convex = increment * increment
-        convex *= p["dynamics.utility.convexity"]
-        convex += increment  # increment x (1 + convexity x increment)
-        convex *= p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)
-        yield "escalation aversion", -1, convex
+        yield "escalation aversion", -1, self._aversion(actor, increment)
         yield "reciprocity", -1, actor.reciprocity * np.abs(self.rung[:, None] - model.stance[self.dyad]) * self.direct[:, None]
         for line, crosses in self.red_lines:
             fear = p["dynamics.utility.deterrence"] * model.credibility[line.index, i] * p[line.path("cost")]
@@ -194,6 +193,33 @@ class UtilityPolicy:
         for vid, variable, matches, weight in self.effects:
             yield f"state {vid}", 1, matches[:, None] * (p[weight] * model.state_values[variable])
         yield "agreements in force", -1, break_costs(model, i, self.options)
+
+    def _aversion(self, actor: Actor, increment: np.ndarray) -> np.ndarray:
+        """(O_i, R) aversion x (1 - risk tolerance) x Δ (1 + convexity Δ) for escalation increments
+        Δ (changed in place: shrunk where a guarantee emboldens)."""
+        model, p = actor.model, actor.model.params
+        for rows, guarantees in self.emboldened:
+            increment[rows] *= self._unprotected(model, guarantees)
+        convex = increment * increment
+        convex *= p["dynamics.utility.convexity"]
+        convex += increment  # increment x (1 + convexity x increment)
+        convex *= p["dynamics.utility.escalation_aversion"] * (1.0 - actor.risk_tolerance)
+        return convex
+
+    def raise_aversion(self, actor: Actor) -> tuple[np.ndarray, np.ndarray]:
+        """(leveled rows, R) twice: the escalation aversion of raising each leveled activity a
+        level (its full escalation points), and the one its utility holds (the increment over the
+        actor's posture, which its own level holds)."""
+        model, rows = actor.model, self.leveled_rows
+        kept = self._aversion(actor, np.maximum(self.escalation[:, None] - model.posture[self.dyad], 0.0))[rows]
+        raised = self._aversion(actor, np.repeat(self.escalation[:, None], model.replicates, axis=1))[rows]
+        return raised, kept
+
+    def _raise_scores(self, actor: Actor, u: np.ndarray) -> np.ndarray:
+        """(leveled rows, R): the scores of raising each leveled activity in force a level: its
+        utility `u` (over temperature) at the escalation aversion of a raise."""
+        raised, kept = self.raise_aversion(actor)
+        return u[self.leveled_rows] - (raised - kept) / actor.temperature
 
     @staticmethod
     def _unprotected(model, guarantees) -> np.ndarray:
@@ -227,9 +253,14 @@ class UtilityPolicy:
     def new_option_scores(self, actor: Actor, u: np.ndarray) -> np.ndarray:
         """(O_i, R): the softmax scores of new options, utility / temperature `u` with the
         activities already in force left out (-inf)."""
-        rows = self.activity_rows
-        z = np.where(actor.model.open[self.options], u, -np.inf)
-        z[rows] = np.where(actor.model.in_force[self.options[rows]], -np.inf, z[rows])
+        model, rows = actor.model, self.activity_rows
+        z = np.where(model.open[self.options], u, -np.inf)
+        z[rows] = np.where(model.in_force[self.options[rows]], -np.inf, z[rows])
+        if len(self.leveled_rows):  # an activity in force below its top level may be raised
+            rows = self.leveled_rows
+            can_raise = model.in_force[self.options[rows]] & (model.level[self.level_index] < model.top_level[self.level_index])
+            can_raise &= model.open[self.options[rows]]
+            z[rows] = np.where(can_raise, self._raise_scores(actor, u), z[rows])
         return z
 
     def decide(self, actor: Actor) -> Decision:

@@ -23,6 +23,7 @@ class Tables:
     public: np.ndarray  # (A,) bool
     detection: np.ndarray  # (A,) chance a covert action is seen by a fully informed observer
     activity: np.ndarray  # (A,) bool: stays in force until stopped
+    levels: np.ndarray  # (A,) int: the sizes an activity may be raised to (1: none)
     attack: np.ndarray  # (A,) bool: a use of force (MID level 4 or 5)
     war: np.ndarray  # (A,) bool: an activity of war (MID level 5)
     category: tuple[str, ...]  # (A,) each action's category
@@ -105,6 +106,11 @@ def compile_tables(s: Scenario) -> Tables:
         for actor, targets in s.actions[aid].allowed.items()
         for target in targets
     ]
+    # the neutral action allowed toward nobody (an actor with no adversary, a mediator): an option
+    # aimed at the actor itself, which no one watches (perception.Watches), so its holds are no news
+    neutral = s.actions[s.ladder.neutral_action]
+    allowed += [(actors.index(actor), actions.index(s.ladder.neutral_action), actors.index(actor))
+                for actor, targets in neutral.allowed.items() if not targets]
     # by actor, then target, then rung: a pair's options are consecutive rows
     triples = sorted(allowed, key=lambda o: (o[0], o[2], rung[o[1]], o[1]))
     actor = np.array([i for i, _, _ in triples], dtype=np.int64)
@@ -131,6 +137,7 @@ def compile_tables(s: Scenario) -> Tables:
         public=np.array([s.actions[a].public for a in actions]),
         detection=np.array([s.actions[a].detection for a in actions]),
         activity=np.array([s.actions[a].kind == "activity" for a in actions]),
+        levels=np.array([s.actions[a].levels for a in actions], dtype=np.int64),
         attack=np.array([s.actions[a].mid_level >= 4 for a in actions]),
         war=np.array([s.actions[a].mid_level >= 5 and s.actions[a].kind == "activity" for a in actions]),
         category=tuple(s.actions[a].category for a in actions),

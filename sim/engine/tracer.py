@@ -48,6 +48,7 @@ class RoundState:
     agreed: list[bool]
     status: list[int]  # per commitment (commitments.STATUSES)
     hostility: np.ndarray  # (n, n)
+    raised: list[int] = field(default_factory=list)  # activities in force raised a level (levels)
 
 
 @dataclass
@@ -141,8 +142,15 @@ class Tracer:
         if terms is None:
             self._add(model, "decided", actor=actor.index, picks=[(p, None, []) for p in picks], stops=stops)
             return
-        named = [(name, sign * np.broadcast_to(value, (len(options), model.replicates))[:, r])
+        named = [(name, sign * np.array(np.broadcast_to(value, (len(options), model.replicates))[:, r]))
                  for name, sign, value in terms(actor)]
+        leveled = getattr(actor.policy, "leveled_rows", ())
+        if len(leveled):  # a pick of an activity in force is a raise, at the aversion of a raise
+            raised, _ = actor.policy.raise_aversion(actor)
+            in_force = model.in_force[options[leveled], r]
+            for name, value in named:
+                if name == "escalation aversion":
+                    value[leveled] = np.where(in_force, -raised[:, r], value[leveled])
         scores = actor.policy.new_option_scores(actor, actor.policy.utilities(actor) / actor.temperature)
         chance = softmax_probabilities(scores)[:, r]
         rows = {int(o): j for j, o in enumerate(options)}
@@ -172,7 +180,8 @@ class Tracer:
         stopped_by = {}
         for o in flags(model.stopped & model.forced_stop):
             by = [f"agreement {g.id}" for g in model.agreements if g.covered[o] and model.agreed[g.index, r]]
-            by += [f"inject {iid}" for iid, (_, stops) in model.inject_options.items() if o in stops and self.injects[iid]]
+            by += [f"inject {iid}" for iid, (_, stops) in model.inject_options.items()
+                   if o in stops and iid in model.inject_acting and model.inject_acting[iid][r]]
             stopped_by[o] = ", ".join(by)
         causes = model.event_causes()[:, r]
         self.states.append(RoundState(
@@ -186,4 +195,5 @@ class Tracer:
             agreed=[bool(a) for a in model.agreed[:, r]],
             status=[int(s) for s in model.status[:, r]],
             hostility=model.dyads.dense(model.hostility[:, r]),
+            raised=[int(model.leveled[k]) for k in np.flatnonzero(model.raised[:, r])],
         ))

@@ -18,11 +18,11 @@ import pandas as pd
 
 from ..engine.tables import Tables, compile_tables
 from ..scenario import Scenario
-from ..scenario.questions import Question, horizon_round, window_rounds
+from ..scenario.questions import Question, actors_answering, horizon_round, window_rounds
 
 
-def _in_force_at_start(scenario: Scenario, actor: str, action: str) -> bool:
-    return any(m.action == action for m in scenario.actors[actor].activities)
+def _in_force_at_start(scenario: Scenario, q: Question) -> bool:
+    return any(m.action == q.action for a in actors_answering(q, scenario) for m in scenario.actors[a].activities)
 
 
 def _needs_trajectories(q: Question, scenario: Scenario) -> bool:
@@ -31,7 +31,7 @@ def _needs_trajectories(q: Question, scenario: Scenario) -> bool:
     if q.kind == "takes":
         assert q.actor is not None and q.action is not None
         return (q.target is not None or (q.rounds or 1) > 1 or q.since is not None or q.at_most is not None
-                or _in_force_at_start(scenario, q.actor, q.action))
+                or _in_force_at_start(scenario, q))
     if q.kind == "outcome":
         return horizon_round(q, scenario) < scenario.rounds or q.since is not None
     return False
@@ -46,7 +46,8 @@ def trajectory_columns(questions: Mapping[str, Question], scenario: Scenario) ->
         if q.kind == "outcome":
             wanted = [f"moves.{actor}" for actor in scenario.actors]
         else:
-            wanted = [f"{'activities' if q.kind == 'in_force' else 'moves'}.{q.actor}"]
+            kind = "activities" if q.kind == "in_force" else "moves"
+            wanted = [f"{kind}.{actor}" for actor in actors_answering(q, scenario)]
         columns += [c for c in wanted if c not in columns]
     return ["run", "round", *columns] if columns else []
 
@@ -86,11 +87,11 @@ def _bits(tables: Tables, actor: str, options: np.ndarray) -> np.uint64:
     return np.uint64(sum(1 << mine.index(o) for o in options))
 
 
-def _matching_bits(tables: Tables, q: Question) -> np.uint64:
-    assert q.actor is not None and q.action is not None
+def _matching_bits(tables: Tables, q: Question, actor: str) -> np.uint64:
+    assert q.action is not None
     target = None if q.target is None else tables.index(q.target)
-    options = tables.options_matching(tables.index(q.actor), tables.action_index([q.action]), target)
-    return _bits(tables, q.actor, options)
+    options = tables.options_matching(tables.index(actor), tables.action_index([q.action]), target)
+    return _bits(tables, actor, options)
 
 
 def _by(column: pd.Series, last: int) -> np.ndarray:
@@ -112,14 +113,19 @@ def _happened(q: Question, runs: pd.DataFrame, per_round: dict[str, np.ndarray] 
         return _by(runs[f"agreed.{q.agreement}"], last)
     if q.kind == "outcome":
         return _outcome_reached(q, runs, per_round, scenario, tables, last)
+    actors = actors_answering(q, scenario)
     if not _needs_trajectories(q, scenario):
-        first = runs[f"first.{q.actor}.{q.action}"]
-        return _by(first, last) & (first.fillna(-1).to_numpy() >= 1)
+        taken = np.zeros(len(runs), dtype=bool)
+        for actor in actors:
+            first = runs[f"first.{actor}.{q.action}"]
+            taken |= _by(first, last) & (first.fillna(-1).to_numpy() >= 1)
+        return taken
     assert per_round is not None
-    bits = _matching_bits(tables, q)
-    name = f"{'activities' if q.kind == 'in_force' else 'moves'}.{q.actor}"
+    kind = "activities" if q.kind == "in_force" else "moves"
     first, last = window_rounds(q, scenario)
-    hits = (per_round[name][:, first - 1:last] & bits) != 0
+    hits = np.zeros((len(runs), max(last - first + 1, 0)), dtype=bool)
+    for actor in actors:
+        hits |= (per_round[f"{kind}.{actor}"][:, first - 1:last] & _matching_bits(tables, q, actor)) != 0
     if q.through is not None:
         return hits.all(axis=1)
     count = hits.sum(axis=1)
@@ -159,7 +165,11 @@ def _new_above(per_round: dict[str, np.ndarray], scenario: Scenario, tables: Tab
 
     classes = list(scenario.outcomes.classes)
     threshold = scenario.outcomes.classes[classes[rank - 1]].max_rung
-    new = EscalationModel(scenario, replicates=1).new_above & (tables.rung[tables.action] > threshold)
+    model = EscalationModel(scenario, replicates=1)
+    new = model.new_above & (tables.rung[tables.action] > threshold)
+    counting = model.class_counting[rank - 1]
+    if counting >= 0 and model.countings[counting].options is not None:  # the class counts chosen dyads only
+        new &= model.countings[counting].options
     hits: np.ndarray | None = None
     for actor in tables.actors:
         options = tables.of_actor[tables.index(actor)][new[tables.of_actor[tables.index(actor)]]]

@@ -17,7 +17,7 @@ from ..scenario import Distribution, Scenario
 from ..scenario.citations import Citation, DeclaredClaim, DeclaredReference, citations
 from ..scenario.dotpath import PathError, parse_path, value_at
 from ..scenario.params import EMPIRICAL, number_text, value_text
-from ..scenario.schema import Agreement, Commitment, Inject, RedLine, Sourced
+from ..scenario.schema import Agreement, Commitment, Inject, RedLine, Sourced, When
 from ..scenario.yamlio import Key, dotted
 
 WIDTH = 96
@@ -68,7 +68,8 @@ def _commitment(s: Scenario, cid: str, c: Commitment) -> list[str]:
     readable = list(dict.fromkeys(tr.actions + tr.ambiguous))
     kind = "mutual" if len(c.obligations) == 2 else "one-way"
     lines = [
-        f"commitment {cid} ({' and '.join(c.parties)}, {kind}), status {c.status}",
+        f"commitment {cid} ({' and '.join(c.parties)}, {kind}), status {c.status}"
+        + (f", signed {c.signed}" if c.signed is not None else ""),
         f"  triggered by aggression against a guaranteed party ({' or '.join(tr.actions)}); with probability "
         f"{_v(c.slack)}, {' or '.join(readable)} read as aggression whoever started the fight",
     ]
@@ -86,7 +87,8 @@ def _commitment(s: Scenario, cid: str, c: Commitment) -> list[str]:
 def _agreement(s: Scenario, gid: str, g: Agreement) -> list[str]:
     values = ", ".join(f"{p} {_v(v)}" for p, v in g.value.items())
     return [
-        f"agreement {gid} ({' and '.join(g.parties)}){', in force at the start' if g.in_force else ''}",
+        f"agreement {gid} ({' and '.join(g.parties)}){', in force at the start' if g.in_force else ''}"
+        + (f", from {g.from_}" if g.from_ is not None else ""),
         f"  stops {', '.join(g.stops) or 'nothing (talks)'} between them; values {values}; "
         f"proposed at rate {_v(g.proposal_rate)} per {s.rates_per}",
         f"  mediators: {', '.join(g.mediators) or 'none'} (mediation {_v(g.mediation)}); eases {_v(g.eases)}, "
@@ -97,14 +99,27 @@ def _agreement(s: Scenario, gid: str, g: Agreement) -> list[str]:
 
 def _inject(s: Scenario, iid: str, inject: Inject) -> list[str]:
     span = f"round {inject.round}" + (f" to {inject.until}" if inject.until else "")
+    if inject.when is not None:
+        span = f"once, from {span}, when {_condition(inject.when)}"
     forced = [f"{a} {m.action} toward {m.target}" for a, m in inject.force.items()]
-    stopped = [f"{a} stops {m.action} toward {m.target}" for a, ms in inject.stop.items() for m in ms]
+    stopped = [f"{a} stops {m.action} toward {m.target}" + (f" for {m.for_} rounds" if m.for_ else "")
+               for a, ms in inject.stop.items() for m in ms]
     signed = [f"{gid} signed" for gid in inject.sign]
     changes = [f"{k} := {_v(v)}" for k, v in {**inject.set_state, **inject.set_status, **inject.set}.items()]
     return [
         f"inject {iid}: {span}, probability {_v(inject.probability)}: {'; '.join(forced + stopped + signed + changes)}",
         *_provenance(s, inject),
     ]
+
+
+def _condition(when: When) -> str:
+    parts = []
+    if when.actor is not None:
+        toward = f" toward {when.target}" if when.target else ""
+        parts.append(f"{when.actor} has taken {when.action}{toward}")
+    parts += [f"{v} >= {_v(level)}" for v, level in when.state_above.items()]
+    parts += [f"{v} < {_v(level)}" for v, level in when.state_below.items()]
+    return " and ".join(parts)
 
 
 def _overview(s: Scenario) -> str:

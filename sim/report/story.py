@@ -154,7 +154,7 @@ def _acts(state: RoundState, facts: list[Fact], tracer: Tracer, name: Namer, sce
     for o in state.events:
         if t.action[o] == t.neutral:
             continue
-        verb = "starts" if t.activity[t.action[o]] else "moves "
+        verb = "raises" if o in state.raised else "starts" if t.activity[t.action[o]] else "moves "
         if o in state.forced:
             why = _forced_reason(o, tracer.facts, name, scenario, number, tracer.injects)
         elif o in state.chosen:

@@ -39,3 +39,10 @@ def round_dates(s: Scenario) -> list[dt.date]:
 def round_of(day: dt.date, s: Scenario) -> int:
     """The number of rounds that have started by `day` (0 before the start)."""
     return sum(1 for r in range(1, s.rounds + 2) if round_start(s.start, s.round.length, s.round.unit, r) <= day)
+
+
+def from_round(day: dt.date | None, s: Scenario) -> int:
+    """The round from which something dated `day` (a line drawn, a treaty signed) holds: the round
+    the date falls in, 0 (before round 1) when it is on or before the start or not given, and
+    past the last round when it lies beyond the run."""
+    return round_of(day, s) if day is not None and day > s.start else 0

@@ -13,13 +13,46 @@ from .errors import Problem, ScenarioError, did_you_mean
 from .paths import data_dir
 
 
+WORLD_FILES = "world"  # each world folder's subfolder of world files (not named scenarios)
+
+
 def scenario_dir() -> Path:
     return data_dir("scenarios")
 
 
+def world_folders() -> dict[str, list[Path]]:
+    """Each world's folder name (`korea-2024`) with its named scenarios: the YAML files at the top
+    of scenarios/WORLD/; the world files themselves sit in scenarios/WORLD/world/."""
+    return {
+        folder.name: sorted(folder.glob("*.yaml"))
+        for folder in sorted(scenario_dir().iterdir())
+        if folder.is_dir() and not folder.name.startswith(".")
+    }
+
+
+def world_files(world: str) -> list[Path]:
+    """The world files of world folder `world`: what its named scenarios extend."""
+    return sorted((scenario_dir() / world / WORLD_FILES).glob("*.yaml"))
+
+
+def scenario_paths() -> dict[str, Path]:
+    """Every named scenario's file, by name; a name written in two worlds is an error, since
+    `sim run NAME` could not tell which one is meant."""
+    paths: dict[str, Path] = {}
+    for files in world_folders().values():
+        for path in files:
+            if path.stem in paths:
+                raise ScenarioError(
+                    [Problem(str(path), 0, 0, "", f"a named scenario '{path.stem}' exists twice "
+                             f"(expected one name per scenario, got {paths[path.stem]} as well)")]
+                )
+            paths[path.stem] = path
+    return paths
+
+
 def scenario_names() -> list[str]:
-    """The named scenarios: every YAML file at the top of scenarios/."""
-    return sorted(p.stem for p in scenario_dir().glob("*.yaml"))
+    """The named scenarios of every world."""
+    return sorted(scenario_paths())
 
 
 def find_scenario(ref: str | Path, relative_to: Path | None = None) -> Path:
@@ -30,8 +63,8 @@ def find_scenario(ref: str | Path, relative_to: Path | None = None) -> Path:
         if relative_to is not None and not path.is_absolute():
             path = relative_to.parent / path
         return path
-    path = scenario_dir() / f"{text}.yaml"
-    if not path.is_file():
+    path = scenario_paths().get(text)
+    if path is None:
         raise ScenarioError(
             [
                 Problem(

@@ -9,12 +9,12 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from .calendar import DAYS
+from .calendar import DAYS, from_round, round_dates
 from .errors import Problem, ScenarioError
 from .loader import load_located, load_scenario, locate
 from .params import Distribution
 from .questions import Finding
-from .schema import Scenario, TitForTatPolicy
+from .schema import Inject, Scenario, Stop, TitForTatPolicy
 from .yamlio import Key, Locations
 
 # The values that count per round, not per real time (docs/scenarios.md, "What scales with the
@@ -26,7 +26,7 @@ PER_ROUND = (
     "dynamics.utility.hostility", "dynamics.utility.escalation_aversion", "dynamics.utility.deterrence",
     "dynamics.utility.emboldening", "dynamics.utility.convexity", "red_lines.*.cost", "red_lines.*.response.lag",
     "commitments.*.caution", "commitments.*.obligations.*.cost", "commitments.*.obligations.*.lag",
-    "state.*.effects.*.weight", "state.*.drivers.*.delta", "agreements.*.value.*", "agreements.*.mediation",
+    "state.*.effects.*.weight", "state.*.drivers.*.delta", "agreements.*.value.*", "agreements.*.mediation", "agreements.*.mediation.*",
     "agreements.*.break_cost",
 )
 SHORT_ROUND_DAYS = 7  # a round shorter than a week ...
@@ -44,7 +44,7 @@ def lint(s: Scenario, locations: Locations) -> Iterator[Finding]:
     yield from _stops_undone(s)
     yield from _actions_nothing_reads(s)
     yield from _obligations_costing_nothing(s)
-    yield from _lines_drawn_after_the_start(s)
+    yield from _dated_beyond_the_run(s)
     yield from _monthly_values_in_short_rounds(s, locations)
 
 
@@ -62,25 +62,35 @@ def preference(s: Scenario, actor: str, action: str, target: str) -> tuple[str, 
     return f"actors.{actor}.preferences.{action}", _central(a.preferences.get(action, 0.0))
 
 
+def barred_through(inject: Inject, stop: Stop) -> int:
+    """The last round a stop bars its actor from restarting the activity, counted from the inject's
+    `round` (a conditional inject may act later): `for` rounds from then, else through `until`,
+    else none (the round of the stop itself)."""
+    if stop.for_ is not None:
+        return (inject.until if inject.until is not None and inject.when is None else inject.round) + stop.for_ - 1
+    return inject.until if inject.until is not None and inject.when is None else inject.round
+
+
 def _stops_undone(s: Scenario) -> Iterator[Finding]:
-    """A `stop` of an activity its actor (choosing by utility) still likes once the inject has
-    acted: a stop ends the activity in force but bars no restart (`until` stops it again each
-    round, after a restart), so the actor may start it again the next round."""
+    """A `stop` of an activity its actor (choosing by utility) still likes once the stop no longer
+    holds: a stop ends the activity in force and bars a restart only for its `for` rounds (or
+    through the inject's `until`), so the actor may start it again once they are over."""
     for iid, inject in s.injects.items():
-        if inject.round >= s.rounds:
-            continue
         for actor, moves in inject.stop.items():
             if s.actors[actor].policy.name != "utility":
                 continue
             for i, move in enumerate(moves):
+                last = barred_through(inject, move)
+                if last >= s.rounds:
+                    continue
                 path, written = preference(s, actor, move.action, move.target)
                 liking = inject.set.get(path, written)
                 if liking > 0:
                     yield ("injects", iid, "stop", actor, i), (
                         f"stops {move.action} toward {move.target} in round {inject.round}, but {actor}'s preference "
-                        f"for it stays {liking:+g}: it may start it again from round {inject.round + 1} (a stop "
-                        f"bars no restart; `until` only stops it again) (expected `set: {{{path}: 0 or less}}` "
-                        f"on the inject to keep it stopped)")
+                        f"for it stays {liking:+g}: it may start it again from round {last + 1} (expected "
+                        f"`for: {s.rounds - inject.round + 1}` on the stop to bar a restart to the end of the run, "
+                        f"or `set: {{{path}: 0 or less}}` on the inject)")
 
 
 def escalation_points(s: Scenario, action: str) -> float:
@@ -91,8 +101,8 @@ def escalation_points(s: Scenario, action: str) -> float:
 
 def actions_read(s: Scenario) -> set[str]:
     """The actions some part of the model reacts to: by name or category, a state driver, a red
-    line's or commitment's trigger, a red line's `warning` band, an agreement's `stops`, a measure;
-    by its rung, a tit-for-tat actor answering its actor, and (with `dynamics.reach`) the threat
+    line's or commitment's trigger, a red line's `warning` band, an agreement's `stops`, a measure,
+    a conditional inject's event; by its rung, a tit-for-tat actor answering its actor, and (with `dynamics.reach`) the threat
     that opens replies, when the rung is above the neutral action's."""
     triggers = [line.trigger for line in s.red_lines.values()] + [c.trigger for c in s.commitments.values()]
     categories = {c for t in triggers for c in t.categories}
@@ -106,6 +116,7 @@ def actions_read(s: Scenario) -> set[str]:
     read |= {a for v in s.state.values() for d in v.drivers for a in d.actions}
     read |= {a for g in s.agreements.values() for a in g.stops}
     read |= {m.action for m in s.measures.values() if m.action is not None}
+    read |= {i.when.action for i in s.injects.values() if i.when is not None and i.when.action is not None}
     return read
 
 
@@ -132,13 +143,17 @@ def _obligations_costing_nothing(s: Scenario) -> Iterator[Finding]:
                     f"utility units, the default being 0)")
 
 
-def _lines_drawn_after_the_start(s: Scenario) -> Iterator[Finding]:
-    for lid, line in s.red_lines.items():
-        if line.drawn > s.start:
-            yield ("red_lines", lid, "drawn"), (
-                f"drawn on {line.drawn}, after the start ({s.start}): the line stands from round 1 all the same "
-                f"(a line cannot yet be drawn inside the run), aged 0 until that date (expected a date on or "
-                f"before the start)")
+def _dated_beyond_the_run(s: Scenario) -> Iterator[Finding]:
+    """A line drawn, a commitment signed or an agreement holding from a date after the run's last
+    round: it never takes effect."""
+    dated = [(("red_lines", lid, "drawn"), line.drawn, "drawn") for lid, line in s.red_lines.items()]
+    dated += [(("commitments", cid, "signed"), c.signed, "signed") for cid, c in s.commitments.items()]
+    dated += [(("agreements", gid, "from"), g.from_, "from") for gid, g in s.agreements.items()]
+    for path, day, word in dated:
+        if from_round(day, s) > s.rounds:
+            yield path, (f"{word} {day}, after the run's last round (round {s.rounds} starts "
+                         f"{round_dates(s)[-1]}): it never takes effect in the run (expected a date "
+                         f"by the end of round {s.rounds})")
 
 
 def round_days(s: Scenario) -> float:

@@ -335,7 +335,7 @@ def _allowed_keys(path: tuple[Key, ...], root: type[BaseModel] = Scenario) -> li
     for key in path:
         kind = _child_type(kind, key)
     models = [m for m in _members(kind) if isinstance(m, type) and issubclass(m, BaseModel)]
-    return sorted({name for m in models for name in m.model_fields})
+    return sorted({field.alias or name for m in models for name, field in m.model_fields.items()})
 
 
 def _members(kind: Any) -> list[Any]:
@@ -392,9 +392,15 @@ def dump_scenario(scenario: Scenario) -> str:
     return yaml.safe_dump(ordered, sort_keys=False, width=100, allow_unicode=True)
 
 
+# Optional keys added after scenarios were first dumped: left out when unset, so that a scenario
+# using none of them dumps (and hashes, as calibration plans record) as it did before them.
+LATER_KEYS = ("when", "signed", "from", "for")
+
+
 def _provenance_last(node: Any) -> Any:
     """Each block's own keys first, then its `sources` and `note`, as people write them."""
     if isinstance(node, dict):
+        node = {k: v for k, v in node.items() if not (k in LATER_KEYS and v is None)}
         keys = [k for k in node if k not in ("sources", "note")] + [k for k in ("sources", "note") if k in node]
         return {k: _provenance_last(node[k]) for k in keys}
     if isinstance(node, list):

@@ -266,24 +266,43 @@ def param(low: float = 0.0, high: float = 1.0) -> Any:
     """A parameter type: a number in [low, high] or a distribution that fits there."""
 
     def validate(value: Any) -> float | Distribution:
-        if isinstance(value, Distribution):
-            return value
-        if isinstance(value, dict):
-            return _distribution(value, low, high)
-        number = _number(value)
-        if not low <= number <= high:
-            raise ValueError(f"expected a number in {_range_text(low, high)}, got {number:g}")
-        return number
-
-    def serialize(value: float | Distribution) -> Any:
-        return value.as_yaml() if isinstance(value, Distribution) else value
+        return parameter_value(value, low, high)
 
     return Annotated[
-        float | Distribution, PlainValidator(validate), PlainSerializer(serialize), WithJsonSchema(_json_schema(low, high))
+        float | Distribution, PlainValidator(validate), PlainSerializer(parameter_yaml),
+        WithJsonSchema(parameter_json_schema(low, high)),
     ]
 
 
-def _json_schema(low: float, high: float) -> dict[str, Any]:
+def parameter_value(value: Any, low: float, high: float) -> float | Distribution:
+    """A parameter as written (a number or a distribution) checked to lie in [low, high]."""
+    if isinstance(value, Distribution):
+        return value
+    if isinstance(value, dict):
+        return _distribution(value, low, high)
+    number = _number(value)
+    if not low <= number <= high:
+        raise ValueError(f"expected a number in {_range_text(low, high)}, got {number:g}")
+    return number
+
+
+def parameter_yaml(value: float | Distribution) -> Any:
+    return value.as_yaml() if isinstance(value, Distribution) else value
+
+
+def is_distribution(value: Any) -> bool:
+    """Whether a written mapping is one distribution (`{beta: [2, 2]}`: a kind and its list, or
+    `empirical` and its mapping) rather than ids mapped to parameters (`{beta: 0.5}`)."""
+    if isinstance(value, Distribution):
+        return True
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    kind, args = next(iter(value.items()))
+    return (kind in DISTRIBUTION_SHAPES and isinstance(args, list)) or (kind == EMPIRICAL and isinstance(args, dict)
+                                                                         and "values" in args)
+
+
+def parameter_json_schema(low: float, high: float) -> dict[str, Any]:
     """What `param(low, high)` accepts, for editors (`sim schema`): a number in range or a distribution."""
     number: dict[str, Any] = {"type": "number"}
     if math.isfinite(low):

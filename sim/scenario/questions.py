@@ -6,7 +6,9 @@ target, in at least `rounds` and at most `at_most` rounds), an activity is `in_f
 a `commitment` invoked (or ends with a `status`), an `agreement` agreed, the outcome is
 `at_least` a class. Its horizon is a date or a number of rounds from the start; `takes`,
 `in_force` and `outcome` may count only the rounds `since` a date or round (the window's start). Whether it
-happened in each run is worked out from the results tables (sim/experiments/questions.py).
+happened in each run is worked out from the results tables (sim/experiments/questions.py). An actor
+asked about an action only the actors it sponsors may take acts through them: the question counts
+their acts.
 """
 
 from __future__ import annotations
@@ -165,6 +167,21 @@ def question_problems(questions: Mapping[str, Question], s: Scenario) -> Iterato
                                  f"got {q.horizon}: round {last})")
 
 
+def actors_answering(q: Question, s: Scenario) -> list[str]:
+    """The actors whose acts answer a question on `q.actor` taking `q.action`: the actor itself, or,
+    for an action only the actors it sponsors may take, those actors (a sponsor acting through its
+    proxies, as a red line named on the sponsor reads them)."""
+    assert q.actor is not None and q.action is not None
+    allowed = s.actions[q.action].allowed
+
+    def may(actor: str) -> bool:
+        return bool(allowed.get(actor)) if q.target is None else q.target in allowed.get(actor, [])
+
+    if may(q.actor):
+        return [q.actor]
+    return [aid for aid, a in s.actors.items() if a.sponsor == q.actor and may(aid)]
+
+
 def _option_problems(q: Question, s: Scenario) -> Iterator[Finding]:
     if q.actor is None or q.action is None:
         return
@@ -175,11 +192,13 @@ def _option_problems(q: Question, s: Scenario) -> Iterator[Finding]:
         yield ("action",), _unknown("action", q.action, list(s.actions))
         return
     action = s.actions[q.action]
-    targets = action.allowed.get(q.actor, [])
+    proxies = [aid for aid, a in s.actors.items() if a.sponsor == q.actor]
+    targets = sorted({x for a in [q.actor, *proxies] for x in action.allowed.get(a, [])})
     if not targets:
-        yield ("action",), (f"{q.actor} may not take {q.action} in this scenario "
+        nor = ", nor may an actor it sponsors" if proxies else ""
+        yield ("action",), (f"{q.actor} may not take {q.action} in this scenario{nor} "
                             f"(expected an action it is allowed, got '{q.action}')")
-    elif q.target is not None and q.target not in targets:
+    elif not actors_answering(q, s):
         yield ("target",), f"{q.actor} may take {q.action} only toward {', '.join(targets)} (got '{q.target}')"
     if q.kind == "in_force" and action.kind != "activity":
         yield ("action",), f"not an activity (expected an action of kind activity, got '{q.action}', a move)"

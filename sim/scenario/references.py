@@ -12,7 +12,7 @@ from .errors import did_you_mean
 from .params import Distribution, numbers
 from .questions import question_problems
 from .sources import load_digest
-from .schema import Move, Scenario, ScriptedPolicy, TitForTatPolicy
+from .schema import Move, Scenario, ScriptedPolicy, TitForTatPolicy, When
 from .yamlio import Key
 
 Finding = tuple[tuple[Key, ...], str]
@@ -107,6 +107,9 @@ def _actor_refs(s: Scenario) -> Iterator[Finding]:
                 yield path, f"not an activity (expected an action of kind activity, got move '{move.action}')"
         if actor.sponsor is not None:
             yield from _ref("actor", (*base, "sponsor"), actor.sponsor, s.actors)
+        if isinstance(actor.attribution, dict):
+            for observer in actor.attribution:
+                yield from _ref("actor", (*base, "attribution", observer), observer, s.actors)
 
 
 def _action_refs(s: Scenario) -> Iterator[Finding]:
@@ -115,10 +118,15 @@ def _action_refs(s: Scenario) -> Iterator[Finding]:
         for actor, targets in action.allowed.items():
             path = ("actions", xid, "allowed", actor)
             yield from _ref("actor", path, actor, s.actors)
+            if not targets and xid != s.ladder.neutral_action:
+                yield path, (f"no target (expected at least one; only the neutral action "
+                             f"'{s.ladder.neutral_action}' may be taken toward nobody, got [])")
             for i, target in enumerate(targets):
                 yield from _ref("actor", (*path, i), target, s.actors)
                 if target == actor:
                     yield (*path, i), f"an actor cannot target itself (expected another actor, got '{target}')"
+        if action.levels > 1 and action.kind != "activity":
+            yield ("actions", xid, "levels"), f"levels above 1 need kind: activity (expected 1 for a move, got {action.levels})"
         targets = {t for ts in action.allowed.values() for t in ts}
         for target, against in action.against.items():
             path = ("actions", xid, "against", target)
@@ -188,9 +196,10 @@ def _agreement_refs(s: Scenario) -> Iterator[Finding]:
             yield from _ref("actor", (*base, "mediators", i), mediator, s.actors)
         for i, action in enumerate(g.stops):
             yield from _ref("action", (*base, "stops", i), action, s.actions)
-        for party in g.value:
-            if party not in g.parties:
-                yield (*base, "value", party), f"not a party (expected one of {', '.join(g.parties)}, got '{party}')"
+        for key in ("value", "mediation"):
+            for party in getattr(g, key) if isinstance(getattr(g, key), dict) else ():
+                if party not in g.parties:
+                    yield (*base, key, party), f"not a party (expected one of {', '.join(g.parties)}, got '{party}')"
         if g.ripeness is not None:
             yield from _ref("state variable", (*base, "ripeness", "state"), g.ripeness.state, s.state)
             for party in g.ripeness.weight:
@@ -260,12 +269,39 @@ def _inject_refs(s: Scenario) -> Iterator[Finding]:
                     yield from _move(s, actor, move, (*base, "stop", actor, i))
                 else:
                     yield from _ref("actor", (*base, "stop", actor), actor, s.actors)
+        if inject.when is not None:
+            yield from _when_refs(s, inject.when, (*base, "when"))
+
+
+def _when_refs(s: Scenario, when: When, base: tuple[Key, ...]) -> Iterator[Finding]:
+    for key in ("state_above", "state_below"):
+        for vid in getattr(when, key):
+            yield from _ref("state variable", (*base, key, vid), vid, s.state)
+    if when.actor is None or when.action is None:
+        return
+    if when.actor not in s.actors:
+        yield from _ref("actor", (*base, "actor"), when.actor, s.actors)
+    elif when.action not in s.actions:
+        yield from _ref("action", (*base, "action"), when.action, s.actions)
+    elif when.target is None:
+        if not s.actions[when.action].allowed.get(when.actor):
+            yield (*base, "action"), (f"{when.actor} may not take {when.action} (expected an action listed with "
+                                      f"{when.actor} under its allowed, got '{when.action}')")
+    else:
+        yield from _move(s, when.actor, Move(action=when.action, target=when.target), base)
 
 
 def _outcome_refs(s: Scenario) -> Iterator[Finding]:
     top = max(a.rung for a in s.actions.values())
     if any(c.easing for c in list(s.outcomes.classes.values())[1:]):
         yield ("outcomes", "classes"), "only the first class may require easing (expected easing on the first, got it later)"
+    for cid, c in s.outcomes.classes.items():
+        for i, dyad in enumerate(c.between):
+            path = ("outcomes", "classes", cid, "between", i)
+            for k, actor in enumerate(dyad):
+                yield from _ref("actor", (*path, k), actor, s.actors)
+            if dyad[0] == dyad[1]:
+                yield path, f"a dyad needs two actors (expected two different ids, got '{dyad[0]}' twice)"
     last = list(s.outcomes.classes.values())[-1].max_rung
     if last < top:
         yield ("outcomes", "classes"), f"classes must cover the ladder (expected the last max_rung >= {top}, got {last})"

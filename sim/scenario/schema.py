@@ -8,17 +8,53 @@ sections are checked in `references.py`; this module checks shape, types and ran
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema, model_validator
 
 from .citations import DeclaredClaim, DeclaredReference
-from .params import Unit, param
+from .params import Distribution, Unit, is_distribution, param, parameter_json_schema, parameter_value, parameter_yaml
 from .questions import Measure
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]*$", max_length=64)]
 Sources = Annotated[list[str], Field(min_length=1)]
 Round = Annotated[int, Field(ge=1, le=600)]
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]*$")
+
+
+def per_actor(low: float, high: float, keys: str) -> Any:
+    """A parameter in [low, high] given once for all, or as a mapping of actor id (`keys`: who they
+    are, for the error) to its value; an actor the mapping leaves out has 0."""
+
+    def validate(value: Any) -> float | Distribution | dict[str, float | Distribution]:
+        if not isinstance(value, dict) or is_distribution(value):
+            return parameter_value(value, low, high)
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or not ID_PATTERN.match(key):
+                raise ValueError(f"expected {keys} as a key, got {key!r}")
+            try:
+                out[key] = parameter_value(item, low, high)
+            except ValueError as err:
+                raise ValueError(f"{key}: {err}") from None
+        return out
+
+    def dump(value: Any) -> Any:
+        return {k: parameter_yaml(v) for k, v in value.items()} if isinstance(value, dict) else parameter_yaml(value)
+
+    one = parameter_json_schema(low, high)
+    return Annotated[
+        float | Distribution | dict[str, float | Distribution],
+        PlainValidator(validate),
+        PlainSerializer(dump),
+        WithJsonSchema({"anyOf": [*one["anyOf"], {"type": "object", "additionalProperties": one}]}),
+    ]
+
+
+# The chance an observer blames a non-state actor's sponsor for what the actor does: one number
+# for every observer, or per observer (observers left out of the mapping never blame it).
+Attribution = per_actor(0.0, 1.0, "an observer's actor id")
 TimeUnit = Literal["day", "week", "month"]
 
 CATEGORIES = (
@@ -100,7 +136,7 @@ class Actor(Sourced):
     moves_per_round: Annotated[int, Field(ge=0, le=10)] | None = None
     routine: list[Move] = []  # moves it took as a matter of course before the start: part of the status quo
     sponsor: Id | None = None
-    attribution: Unit = 0.0
+    attribution: Attribution = 0.0
 
 
 class Requires(Block):
@@ -129,6 +165,7 @@ class Action(Sourced):
     reach: Annotated[int, Field(ge=0, le=100)] | None = None  # else dynamics.reach.rungs
     taboo: param(0.0, 50.0) = 0.0  # a cost of its own in utility, beyond escalation aversion
     requires: dict[Id, Requires] = {}  # per actor allowed to take it
+    levels: Annotated[int, Field(ge=1, le=10)] = 1  # an activity's sizes: raised a level at a time
 
 
 class Trigger(Block):
@@ -159,7 +196,7 @@ class RedLine(Sourced):
     publicity: Unit
     specificity: Unit
     credibility: Unit
-    drawn: dt.date
+    drawn: dt.date  # after the start: the line stands from the round this date falls in
 
 
 class CommitmentTrigger(Block):
@@ -205,6 +242,7 @@ class Commitment(Sourced):
     caution: param(0.0, 10.0) = 0.0  # share of its deterrence felt by escalation short of an attack
     status: Status = "active"
     nullification: Nullification | None = None
+    signed: dt.date | None = None  # after the start: in force from the round this date falls in
 
 
 class Ripeness(Block):
@@ -222,11 +260,15 @@ class Agreement(Sourced):
     value: dict[Id, param(-20.0, 20.0)]
     proposal_rate: Unit
     mediators: list[Id] = []
-    mediation: param(0.0, 20.0) = 0.0
+    mediation: per_actor(0.0, 20.0, "a party's actor id") = 0.0  # per party: one may seek it, the other refuse it
     eases: Unit = 0.0
     break_cost: param(0.0, 20.0) = 0.0
     ripeness: Ripeness | None = None
     in_force: bool = False
+    # after the start: proposed (or, in force, holding) only from the round this date falls in
+    from_: dt.date | None = Field(None, alias="from")
+
+    model_config = ConfigDict(**Block.model_config, serialize_by_alias=True)
 
 
 class Driver(Block):
@@ -256,16 +298,50 @@ class StateVariable(Sourced):
     effects: list[Effect] = []
 
 
+class Stop(Move):
+    """An activity an inject stops; `for` rounds (the inject's own included) its actor may not
+    restart it by choice."""
+
+    for_: Annotated[int, Field(ge=1, le=600)] | None = Field(None, alias="for")
+
+    model_config = ConfigDict(**Block.model_config, serialize_by_alias=True)
+
+
+class When(Block):
+    """The condition a conditional inject waits for, all of what is given holding together: an
+    `actor` took `action` (toward `target`, if given) or had it in force in an earlier round; each
+    state variable of `state_above` at or above its level, each of `state_below` below it."""
+
+    actor: Id | None = None
+    action: Id | None = None
+    target: Id | None = None
+    state_above: dict[Id, Unit] = {}
+    state_below: dict[Id, Unit] = {}
+
+    @model_validator(mode="after")
+    def _a_condition(self) -> When:
+        if (self.actor is None) != (self.action is None):
+            raise ValueError("an event needs both actor and action (expected both or neither, got one)")
+        if self.target is not None and self.action is None:
+            raise ValueError("a target needs an actor and an action (expected them, got none)")
+        if self.actor is None and not (self.state_above or self.state_below):
+            raise ValueError("when needs an event (actor, action) or state_above or state_below "
+                             "(expected one, got none)")
+        return self
+
+
 class Inject(Sourced):
     """At `round` (through `until`), with `probability` per run: force moves or starts, stop
     activities, put agreements in force, set states or statuses; `set` changes parameters from
-    `round` on (an election, a change of government)."""
+    `round` on (an election, a change of government). With `when`, it acts once, in the first
+    round from `round` (through `until`) in which the condition holds in that run."""
 
     round: Round
     until: Round | None = None
     probability: Unit = 1.0
+    when: When | None = None
     force: dict[Id, Move] = {}
-    stop: dict[Id, list[Move]] = {}
+    stop: dict[Id, list[Stop]] = {}
     sign: list[Id] = []
     set_state: dict[Id, Unit] = {}
     set_status: dict[Id, Status] = {}
@@ -314,10 +390,14 @@ class CredibilityDynamics(Sourced):
 
 
 class Enforcement(Sourced):
+    """logit P(enforce a crossed line); the audience cost at stake grows with the line's age, in
+    years: linearly, or, given `audience_half_life`, toward a ceiling (docs/model.md)."""
+
     bias: param(-20.0, 20.0)
     resolve: param(0.0, 50.0)
     audience: param(0.0, 50.0)
     risk: param(0.0, 50.0)
+    audience_half_life: param(0.1, 1000.0) | None = None
 
 
 class Reach(Sourced):
@@ -358,13 +438,20 @@ class Dynamics(Block):
     reach: Reach | None = None
 
 
+Dyad = Annotated[list[Id], Field(min_length=2, max_length=2)]
+
+
 class OutcomeClass(Block):
     """Runs whose highest new escalation reaches at most `max_rung`; with `easing`, only those
-    that also stopped an activity of the start or held an agreement."""
+    that also stopped an activity of the start or held an agreement. The class counts only the
+    events it names: with `scripted: false`, not those an inject forced; with `between`, only
+    those of an actor against the other party of one of the listed dyads (either way)."""
 
     max_rung: Annotated[int, Field(ge=0, le=100)]
     label: str = ""
     easing: bool = False
+    scripted: bool = True
+    between: list[Dyad] = []
 
 
 class Outcomes(Sourced):

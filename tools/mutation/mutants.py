@@ -5,6 +5,7 @@
     python3 mutants.py COPY tally FILE      the outcome of the mutants named in FILE, per module, and the survivors
     python3 mutants.py COPY common OTHER K  K mutants per module reached in both COPY and OTHER (fixed choice):
                                             the same names to run in both, for a before/after comparison
+    python3 mutants.py COPY new OTHER K     K reached mutants per module of the modules OTHER does not have
 
 mutmut 3 runs each mutant against only the tests that reach its function (recorded by its stats
 run), so "restricted to the tests that cover it" is mutmut's own selection; the sample is what
@@ -56,6 +57,9 @@ def main(copy: str, command: str, *args: str) -> None:
     elif command == "common":
         other = {(m, name) for m, name, reached, _ in mutants(args[0]) if reached}
         print(sample([m for m in every if m[:2] in other], int(args[1])))
+    elif command == "new":
+        old = {m for m, *_ in mutants(args[0])}
+        print(sample([m for m in every if m[0] not in old], int(args[1])))
     elif command == "tally":
         wanted = set(open(args[0]).read().split())
         table = collections.defaultdict(collections.Counter)

@@ -82,6 +82,24 @@ def utility(actor: str, toward: dict | None = None, temperature: float = 0.01, *
     }
 
 
+def step_keeping_what_choices_read(model: EscalationModel) -> dict[str, np.ndarray]:
+    """One round, after which the stance, posture and open options the round's choices read are
+    back in place (the model drops them once the choices are made), so that a test may compute
+    an actor's utility terms after the round as the policy did. Returns them."""
+    read: dict[str, np.ndarray] = {}
+    apply = model._apply_decisions
+
+    def keep_then_apply() -> None:
+        read.update(stance=model.stance, posture=model.posture, open=model.open)
+        apply()
+
+    model._apply_decisions = keep_then_apply
+    model.step()
+    del model._apply_decisions
+    model.stance, model.posture, model.open = read["stance"], read["posture"], read["open"]
+    return read
+
+
 def inject(name: str, round: int, **what) -> dict:
     """An inject (force, stop, sign, set_state, set_status, set, until, probability)."""
     if "force" in what:
@@ -680,7 +698,7 @@ def test_escalation_aversion_counts_only_what_goes_beyond_the_actors_own_posture
     # escalation point against beta), but all of it (40) to striking gamma.
     model = new_model(utility("alpha") | activities("alpha", "war>beta")
                       | {"dynamics.utility.escalation_aversion": 40.0, "actors.alpha.risk_tolerance": 0.0})
-    model.step()
+    step_keeping_what_choices_read(model)
     alpha, t = model.actors_by_index[0], model.tables
     u = alpha.policy.utilities(alpha)[:, 0]
     assert u[list(t.of_actor[0]).index(option(model, "alpha", "strike>beta"))] == -10.0
@@ -1123,7 +1141,7 @@ def test_an_action_requires_its_conditions_per_replicate(needs, setting, strikes
 
 def test_escalation_aversion_grows_faster_than_the_step_with_convexity():
     model = new_model(utility("alpha") | {"dynamics.utility.escalation_aversion": 2.0, "dynamics.utility.convexity": 3.0})
-    model.step()
+    step_keeping_what_choices_read(model)
     actor = model.actors_by_index[0]
     terms = {name: np.broadcast_to(value, (len(actor.policy.options), 3)) for name, _, value in actor.policy.terms(actor)}
     t = model.tables
@@ -1193,7 +1211,7 @@ def test_a_commitment_makes_its_potential_attackers_cautious_short_of_an_attack(
                                 "commitments.pact.trigger.ambiguous": []}
     for caution in (0.0, 2.0):
         model = new_model(world | {"commitments.pact.caution": caution})
-        model.step()
+        step_keeping_what_choices_read(model)
         actor = model.actors_by_index[0]
         terms = {name: np.broadcast_to(v, (len(actor.policy.options), 3)) for name, _, v in actor.policy.terms(actor)}
         t = model.tables

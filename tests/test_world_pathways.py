@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from sim.engine.model import EscalationModel
+from test_engine import step_keeping_what_choices_read
 
 SEED = 2024
 RUNS = 20
@@ -21,7 +22,7 @@ RUNS = 20
 
 def first_round(**overrides) -> EscalationModel:
     model = EscalationModel("baseline", replicates=RUNS, rng=SEED, overrides=overrides)
-    model.step()
+    step_keeping_what_choices_read(model)
     return model
 
 

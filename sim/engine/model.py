@@ -446,6 +446,9 @@ class EscalationModel(mesa.Model):
         """Stops and picks, with what was forced: a start of an activity already in force is no
         event; a forced start overrides a stop."""
         t = self.tables
+        # what the choices read is made again next round: dropped before their outcome is made,
+        # which is the round's peak of memory (50 actors x 10,000 runs: about 30 MiB less, BENCHMARKS.md)
+        self.stance = self.posture = self.open = None
         picks = np.zeros_like(self.events)
         stops = np.zeros_like(self.events)
         for actor in self.actors_by_index:

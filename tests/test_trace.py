@@ -19,6 +19,7 @@ from sim.engine.tracer import Tracer
 from sim.engine.model import resolve_scenario
 from sim.report.story import epilogue, tell
 from sim.report.trace import Trace, format_trace, replay, trace_pick, trace_run
+from sim.scenario import load_scenario
 
 DATA = Path(__file__).resolve().parent / "data"
 REEF = DATA / "other-crisis.yaml"  # utility and tit-for-tat policies, misperception, chance, a red line, an inject
@@ -233,3 +234,22 @@ def test_a_run_of_a_scenario_with_measures_replays_with_its_measures(tmp_path: P
     trace = trace_run(made.path, 17)
     assert "measure.seoul_lethal_aid" in trace.recorded
     assert trace.mismatches == []
+
+
+def test_rare_facts_name_the_attacker_and_what_broke_an_agreement() -> None:
+    # Facts no short default trace produces: a commitment triggered by actor 0 (a real attacker,
+    # not the unknown one, -1), an agreement broken by two moves, and an agreement in force at the end.
+    from sim.engine.tracer import Fact
+    from sim.report.story import Namer, _fact_line
+
+    scenario = load_scenario("baseline")
+    name = Namer(scenario, compile_tables(scenario))
+    assert name.t.actors[:3] == ("south_korea", "russia", "north_korea")
+    triggered = {"commitment": 0, "protected": 2, "guarantor": 1, "honoured": True, "honour": 0.5}
+    assert _fact_line(Fact(2, "triggered", {**triggered, "attacker": 0}), name) == (
+        "commitment  treaty_article_4: south_korea attacked north_korea; russia honours it (P(honour) 0.500)")
+    assert ": an unknown attacker attacked" in _fact_line(Fact(2, "triggered", {**triggered, "attacker": -1}), name)
+    broken = _fact_line(Fact(3, "broken", {"agreement": 2, "by": [0, 5]}), name)
+    assert broken == f"agreement   inter_korean_talks broken by {name.option(0)}; {name.option(5)}"
+    ended = epilogue(scenario, Tracer(0), {"in_force.us_dprk_talks": True, "in_force.ukraine_ceasefire": False})
+    assert ended[-1] == "agreements  in force: us_dprk_talks"

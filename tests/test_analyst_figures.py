@@ -18,6 +18,7 @@ from sim.report.plots import fan_chart, heatmap_figure
 from sim.report.tornado import tornado_data
 from sim.report.world_diagram import world_diagram
 from sim.scenario import load_scenario
+from sim.scenario.calendar import round_dates
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,15 @@ def test_class_or_worse_by_round_is_cumulative_and_ends_at_the_outcome(small: si
     measure = Measure(question="q", kind="outcome", at_least="militarized_crisis", by=3)
     alone = evaluate({"m": measure}, runs, trajectories, scenario)["m"].sum()
     assert alone == table[(table["class"] == "militarized_crisis") & (table["round"] == 3)]["count"].item()
+    # the same horizon given as round 3's first day, and a window opened by a date, read the scenario's calendar
+    third = round_dates(scenario)[2]
+    dated = {"by_date": Measure(question="q", kind="outcome", at_least="militarized_crisis", by=third),
+             "since_date": Measure(question="q", kind="outcome", at_least="militarized_crisis", since=third, by=4),
+             "since_round": Measure(question="q", kind="outcome", at_least="militarized_crisis", since=3, by=4)}
+    answers = evaluate(dated, runs, trajectories, scenario)
+    assert answers["by_date"].sum() == alone
+    assert answers["since_round"].any(), "the window must hold crises for the comparison to mean anything"
+    assert (answers["since_date"] == answers["since_round"]).all()
 
 
 def test_the_tornado_ranks_a_planted_effect_first() -> None:
@@ -65,6 +75,15 @@ def test_the_tornado_ranks_a_planted_effect_first() -> None:
     assert list(data["parameter"]) == ["a", "b"]
     assert data.loc[0, "swing"] > 0.3 and data.loc[1, "swing"] < 0.15
     assert data.loc[0, "at_low"] < data.loc[0, "at_high"], "the metric rises with a"
+
+
+def test_a_parameter_with_up_to_twice_the_groups_distinct_values_is_grouped_by_value() -> None:
+    # 10 values (2 x GROUPS): one group per value, so the bar spans the extreme points exactly;
+    # quintiles would average pairs (0.05 to 0.85 at 0.5 and 8.5).
+    points = pd.DataFrame({"point": range(10), "a": np.arange(10.0)})
+    summary = pd.DataFrame({"point": range(10), "metric": "outcome.war", "p": np.arange(10) / 10})
+    row = tornado_data(points, summary, "outcome.war", ["a"]).iloc[0]
+    assert (row["low"], row["high"], row["at_low"], row["at_high"]) == (0.0, 0.9, 0.0, 9.0)
 
 
 def test_the_world_diagram_names_every_red_line_commitment_and_agreement() -> None:

@@ -70,6 +70,15 @@ def test_tidy_frame_has_one_row_per_run_and_quantity(small: sim.RunResult) -> No
     assert rounds["date"].notna().all(), "a round is given its date"
 
 
+def test_tidy_numbers_leave_the_text_column_empty(small: sim.RunResult) -> None:
+    from sim.experiments.export import tidy_runs
+
+    numbers = small.runs()[["run", "crossed.south_korea.precision_weapons", "round.south_korea.precision_weapons"]]
+    tidy = tidy_runs(numbers, small.scenario)
+    assert list(tidy.columns) == ["run", "quantity", "id", "value", "text", "date"]
+    assert len(tidy) == 2 * len(numbers) and tidy["text"].map(lambda t: t is None).all()
+
+
 @pytest.mark.slow
 def test_sim_export_writes_tidy_csv_files(small: sim.RunResult, tmp_path: Path, capsys) -> None:
     small_dir = small.save(tmp_path / "r") if small.path is None else small.path

@@ -28,7 +28,9 @@ def test_a_measure_column_is_the_answer_to_its_question_in_each_run(precision: s
     assert runs["measure.seoul_lethal_aid"].dtype == bool
     assert 0 < expected.sum() < len(runs), "the run must split on the question for the test to mean anything"
     assert (runs["measure.seoul_lethal_aid"] == expected).all()
-    row = sim.measures(precision).iloc[0]
+    table = sim.measures(precision)
+    assert list(table.columns) == ["id", "question", "p", "low", "high", "count", "n"]
+    row = table.iloc[0]
     assert (row["id"], row["count"], row["n"]) == ("seoul_lethal_aid", expected.sum(), 300)
     assert row["low"] < row["p"] < row["high"]
 

@@ -1092,6 +1092,24 @@ def _git_dirty() -> bool | None:
     return bool(out.stdout.strip()) if out.returncode == 0 else None
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_19_the_dirty_flag_is_the_status_of_the_checkout_sim_runs_from(tmp_path, monkeypatch):
+    # A checkout of its own, whatever the tests run from (a mutmut copy or an sdist is no checkout).
+    checkout = tmp_path / "checkout"
+    (checkout / "scenarios").mkdir(parents=True)
+    (checkout / "scenarios" / "a.yaml").write_text("name: a\n")
+    git = ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@t"]
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "a"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    monkeypatch.setattr(results_module, "data_dir", lambda name: checkout / name)
+    monkeypatch.chdir(tmp_path)  # git must be asked about the checkout, not the working directory
+    assert results_module.git_dirty() is False
+    (checkout / "scenarios" / "a.yaml").write_text("name: b\n")
+    assert results_module.git_dirty() is True
+    monkeypatch.setattr(results_module, "data_dir", lambda name: tmp_path / "elsewhere" / name)
+    assert results_module.git_dirty() is None
+
+
 def test_19_run_and_sweep_manifests_record_the_machine_blas_dask_git_state_and_workers(one_round, sweeps):
     import numpy
 

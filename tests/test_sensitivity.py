@@ -16,6 +16,7 @@ import pytest
 
 from sim.cli import main
 from sim.experiments.designs import design_points, parse_vary
+from sim.experiments.salib_designs import base_samples
 from sim.experiments.sensitivity import analyse, default_ranges, noise_share, ranked
 from sim.scenario import load_scenario
 
@@ -71,6 +72,8 @@ def test_morris_ranks_the_influential_parameter_first():
     factors = parse_vary(["weak=0:1", "strong=0:1", "none=0:1"])
     values = np.array(design_points(factors, "morris", 20, seed=2))
     assert len(values) == 20 * (3 + 1)
+    # the manifest's N: an integer, written as one (a float division would read "20.0"); Saltelli's lays out d + 2
+    assert json.dumps([base_samples("morris", 3, len(values)), base_samples("saltelli", 3, 50)]) == "[20, 10]"
     y = 0.05 * values[:, 0] + 0.8 * values[:, 1] ** 2
     points, summary = as_sweep(factors, values, {"outcome.y": y})
     indices, _, _ = analyse(points, summary, ["weak", "strong", "none"], "morris", seed=2)

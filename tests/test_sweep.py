@@ -219,6 +219,7 @@ def test_one_and_two_workers_write_identical_runs(tmp_path, monkeypatch):
     two = small_sweep(tmp_path / "two", workers=2)
     assert saved == [(p, c) for p in range(3) for c in range(2)] * 2  # 3 blocks a point: chunks of 2 and 1
     assert one.manifest()["workers"] == 1 and two.manifest()["workers"] == 2
+    assert one.manifest()["executor"] == two.manifest()["executor"] == "local"
     for name in ("runs.parquet", "points.parquet", "summary.parquet"):
         assert file_bytes(one.path, name) == file_bytes(two.path, name), name
 
@@ -412,8 +413,10 @@ def test_resume_refuses_options_that_would_change_the_numbers(tmp_path, monkeypa
     assert main(["sweep", "baseline", "--vary", f"{RESOLVE}=0.1:0.8:3", "--resume", str(partial)]) == 2
     assert "--vary differs" in capsys.readouterr().err
     assert sorted(p.name for p in (partial / "parts").iterdir()) == before
+    monkeypatch.setattr(ensemble, "default_workers", lambda: 2)  # two chunks left: --workers 1 must be kept
     assert main(["sweep", "--resume", str(partial), "--runs", "300", "--seed", "7", "--workers", "1"]) == 0
     assert (tmp_path / "cut" / "runs.parquet").is_file()
+    assert json.loads((tmp_path / "cut" / "manifest.json").read_text())["workers"] == 1
 
 
 # -- the command line ---------------------------------------------------------------------------

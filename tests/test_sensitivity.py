@@ -250,3 +250,22 @@ def test_on_the_korean_world_the_incident_rate_drives_militarized_crises(tmp_pat
     assert crises.index[0] == "incidents.inter_korean_fire.rate"
     assert crises.loc["incidents.inter_korean_fire.rate", "ST"] - crises.loc[RESOLVE, "ST"] > 0.4
     assert result.noise["outcome.militarized_crisis"] < 0.2
+
+
+def test_cases_of_a_manifest_without_a_seed_are_drawn_with_seed_0(tmp_path, monkeypatch):
+    from sim.experiments import discovery
+
+    monkeypatch.setattr(discovery, "MAX_CASES", 4)
+    a = np.arange(10.0)
+    runs = pd.DataFrame({"run": range(10), "outcome": pd.Categorical(np.where(a >= 5, "war", "calm")),
+                         "param.actors.x.resolve": a})
+    kept = {}
+    for name, manifest in (("none", {"kind": "run"}), ("0", {"kind": "run", "seed": 0}), ("1", {"kind": "run", "seed": 1})):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "manifest.json").write_text(json.dumps(manifest))
+        runs.to_parquet(tmp_path / name / "runs.parquet")
+        cases = discovery.read_cases(tmp_path / name, "war")
+        assert (cases.source, cases.outcome, cases.total, len(cases.y)) == ("run", "war", 10, 4)
+        assert list(cases.y) == list(cases.x["actors.x.resolve"] >= 5), "rows and outcomes stay paired"
+        kept[name] = list(cases.x["actors.x.resolve"])
+    assert kept["none"] == kept["0"] != kept["1"]

@@ -174,3 +174,11 @@ def test_metric_labels_name_the_class_or_the_whole_red_line() -> None:
     assert metric_label("crossed.south_korea.precision_weapons", classes) == (
         "P(red line south_korea.precision_weapons crossed)")
     assert metric_label("escalation_score", classes) == "mean escalation score"
+
+
+def test_a_study_without_out_is_numbered_under_results_and_the_scenario_name(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    duel = Path(__file__).resolve().parent / "data" / "duel.yaml"  # small: the study costs a fraction of a second
+    study = robust(duel, ["actors.alpha.resolve=0.4,0.6"], points=1, runs=10, seed=1, workers=1)
+    assert study.path.parent == Path("results", "duel") and study.path.name.startswith("robust-"), study.path
+    assert (study.path / "robust.parquet").is_file() and study.manifest()["executor"] == "local"

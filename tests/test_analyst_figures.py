@@ -103,3 +103,19 @@ def test_heatmaps_share_one_colour_scale_and_say_how_many_runs_each_cell_holds()
     limits = {image.get_clim() for ax in figure.axes for image in ax.get_images()}
     assert limits == {(0.0, 0.4)}
     assert any("each cell from 500 runs" in t.get_text() for t in figure.texts)
+
+
+def test_the_end_labels_of_close_curves_are_set_apart() -> None:
+    from sim.report.timeline_plots import at_least_by_date
+
+    # two classes ending half a point apart, two that no run reached: four labels, each at least
+    # 8 points from the next (drawn at their own values they would overlap)
+    ends = {"gray": 444, "proxy": 439, "war": 0, "nuclear": 0}
+    table = pd.DataFrame([{"class": c, "round": r, "count": end * r // 3, "n": 1000}
+                          for c, end in ends.items() for r in (1, 2, 3)])
+    figure = at_least_by_date(table)
+    figure.canvas.draw()
+    labels = [t for t in figure.axes[0].texts if t.get_text().endswith("%")]
+    assert sorted(t.get_text() for t in labels) == ["0.0%", "0.0%", "43.9%", "44.4%"]
+    heights = sorted(t.get_window_extent().y0 * 72 / figure.dpi for t in labels)
+    assert min(np.diff(heights)) >= 8.0

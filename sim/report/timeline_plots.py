@@ -24,6 +24,7 @@ def at_least_by_date(table: pd.DataFrame, *, meta: Meta | None = None, labels: M
     shown = list(dict.fromkeys(table["class"]))
     order = classes or shown
     colours = dict(zip(order, severity_colours(len(order))))
+    ends: list[tuple[float, float, str]] = []
     for cid in shown:
         rows = table[table["class"] == cid].sort_values("round")
         rounds = rows["round"].to_numpy()
@@ -32,10 +33,10 @@ def at_least_by_date(table: pd.DataFrame, *, meta: Meta | None = None, labels: M
         ax.fill_between(rounds, bands[:, 0], bands[:, 1], color=colours[cid], alpha=0.18, linewidth=0)
         ax.plot(rounds, p, color=colours[cid], linewidth=2, marker="o", markersize=2.5,
                 label=f"{(labels or {}).get(cid, cid)} or worse")
-        ax.annotate(f"{100 * p[-1]:.1f}%", (rounds[-1], p[-1]), xytext=(4, 0), textcoords="offset points",
-                    fontsize=8, color=colours[cid], va="center", annotation_clip=False)
+        ends.append((float(p[-1]), float(rounds[-1]), colours[cid]))
     ax.set_yscale("symlog", linthresh=0.01)
     ax.set_ylim(0, 1.05)
+    _end_labels(ax, ends)
     _percent_axis(ax.yaxis)
     date_axis(ax, meta.round_dates if meta else None)
     ax.set_ylabel("share of runs (cumulative; log scale above 1%)")
@@ -44,3 +45,16 @@ def at_least_by_date(table: pd.DataFrame, *, meta: Meta | None = None, labels: M
     figure.text(0.99, 0.01, "bands: 95% Wilson interval; by the end of each round (the last: the run's outcome)",
                 ha="right", va="bottom", fontsize=7.5, color="#666666")
     return caption(figure, meta)
+
+
+def _end_labels(ax, ends: list[tuple[float, float, str]], gap: float = 9.0) -> None:
+    """Each curve's last share beside its end, nudged up where two would overlap (curves that end
+    within a few points of each other, or classes no run reached): at least `gap` points apart."""
+    points = 72.0 / ax.figure.dpi
+    below = -np.inf
+    for share, x, colour in sorted(ends):
+        at = ax.transData.transform((x, share))[1] * points
+        placed = max(at, below + gap)
+        ax.annotate(f"{100 * share:.1f}%", (x, share), xytext=(4, placed - at), textcoords="offset points",
+                    fontsize=8, color=colour, va="center", annotation_clip=False)
+        below = placed

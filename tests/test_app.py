@@ -219,6 +219,18 @@ def small_run(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.mark.slow  # 4 s: a run of 300
+def test_the_red_lines_table_has_the_shares_sim_run_prints(small_run) -> None:
+    from sim.app import views
+
+    runs = small_run.runs
+    for row in views.red_lines(small_run).itertuples():
+        crossed, seen = (runs[f"{k}.{row.red_line}"].astype(bool) for k in ("crossed", "seen"))
+        assert (row.crossed, row.seen) == (crossed.mean(), seen.mean())
+        enforced = runs.loc[seen, f"enforced.{row.red_line}"].astype(bool).mean()  # an owner enforces what it saw
+        assert row.enforced == pytest.approx(enforced, nan_ok=True)
+
+
+@pytest.mark.slow  # 4 s: a run of 300
 def test_p_class_or_worse_by_the_last_date_is_the_share_of_runs_in_that_class_or_worse(small_run) -> None:
     from sim.app import views
 

@@ -22,6 +22,7 @@ import pytest
 import sim
 from sim.cli import main
 from sim.experiments.robust import robust
+from sim.experiments.summary import rate_text
 from sim.report.html_report import write_report
 from sim.scenario import load_scenario
 
@@ -135,6 +136,14 @@ def test_a_run_report_holds_outcomes_figures_and_three_traced_runs(run_dir: Path
     traced = [h for h in page.headings if ": run " in h]
     assert [h.split(":")[0] for h in traced] == ["Typical", "Worst", "Red line crossed"]
     assert page.sections["traces"].count("Round 24 · ") == 3
+    # each red line's crossed, seen and enforced-when-seen shares are the ones `sim run` prints
+    runs = pd.read_parquet(run_dir / "runs.parquet")
+    for lid in scenario.red_lines:
+        crossed, seen = runs[f"crossed.{lid}"].astype(bool), runs[f"seen.{lid}"].astype(bool)
+        enforced = runs.loc[seen, f"enforced.{lid}"].astype(bool)
+        row = f"<td>{lid}</td><td>{rate_text(int(crossed.sum()), len(runs))}</td><td>{rate_text(int(seen.sum()), len(runs))}</td>" \
+              f"<td>{rate_text(int(enforced.sum()), len(enforced))}</td>"
+        assert row in text, lid
 
 
 @pytest.mark.slow

@@ -255,8 +255,8 @@ def Outcomes(results: views.Results) -> None:
     lines = views.red_lines(results)
     if len(lines):
         prose("### Red lines")
-        table(["red line", "crossed", "enforced when crossed", "crossings"],
-              [[r.red_line, pct(r.crossed, r.crossed_low, r.crossed_high),
+        table(["red line", "crossed", "seen by its owner", "enforced when seen", "crossings"],
+              [[r.red_line, pct(r.crossed, r.crossed_low, r.crossed_high), pct(r.seen, r.seen_low, r.seen_high),
                 pct(r.enforced, r.enforced_low, r.enforced_high), f"{r.crossings:,}"] for r in lines.itertuples()],
               "sim-red-lines")
 

@@ -72,15 +72,17 @@ def outcomes(results: Results) -> pd.DataFrame:
 
 
 def red_lines(results: Results) -> pd.DataFrame:
-    """Per red line: crossed (share of runs) and enforced (share of crossings), with intervals."""
+    """Per red line, as `sim run` prints them: crossed and seen by its owner (shares of runs), and
+    enforced (share of the runs it was seen in: an owner enforces only what it saw), with intervals."""
     n, rows = len(results.runs), []
     for lid in results.scenario.red_lines:
-        crossed = results.runs[f"crossed.{lid}"].fillna(False).astype(bool)
-        enforced = int(results.runs.loc[crossed, f"enforced.{lid}"].fillna(False).astype(bool).sum())
-        k = int(crossed.sum())
+        crossed, seen = (results.runs[f"{k}.{lid}"].fillna(False).astype(bool) for k in ("crossed", "seen"))
+        enforced = int(results.runs.loc[seen, f"enforced.{lid}"].fillna(False).astype(bool).sum())
+        k, m = int(crossed.sum()), int(seen.sum())
         rows.append({"red_line": lid, "crossed": k / n, "crossed_low": wilson(k, n)[0], "crossed_high": wilson(k, n)[1],
-                     "enforced": enforced / k if k else math.nan, "enforced_low": wilson(enforced, k)[0],
-                     "enforced_high": wilson(enforced, k)[1], "crossings": k})
+                     "seen": m / n, "seen_low": wilson(m, n)[0], "seen_high": wilson(m, n)[1],
+                     "enforced": enforced / m if m else math.nan, "enforced_low": wilson(enforced, m)[0],
+                     "enforced_high": wilson(enforced, m)[1], "crossings": k})
     return pd.DataFrame(rows)
 
 

@@ -151,19 +151,21 @@ def manifest_section(manifest: dict[str, Any]) -> Section:
 
 def run_sections(path: Path, manifest: dict[str, Any], scenario: Scenario) -> list[Section]:
     classes = {cid: c.label or cid for cid, c in scenario.outcomes.classes.items()}
-    columns = ["outcome", *(f"{k}.{lid}" for lid in scenario.red_lines for k in ("crossed", "enforced"))]
+    columns = ["outcome", *(f"{k}.{lid}" for lid in scenario.red_lines for k in ("crossed", "seen", "enforced"))]
     runs = fd.read_table(path / "runs.parquet", columns)
     outcomes = fd.outcome_table(runs, list(classes), classes)
     body = overrides_html(manifest)
     body += table(["outcome", "probability [95% interval]", "runs"],
                   ([r.label, rate_text(r.count, r.n), f"{r.count:,}"] for r in outcomes.itertuples()))
     lines = []
-    for lid in scenario.red_lines:
-        crossed = runs[f"crossed.{lid}"].fillna(False).astype(bool)
-        enforced = runs.loc[crossed, f"enforced.{lid}"].fillna(False).astype(bool)
-        lines.append([lid, rate_text(int(crossed.sum()), len(runs)), rate_text(int(enforced.sum()), len(enforced))])
+    for lid in scenario.red_lines:  # as `sim run` prints them: an owner enforces only what it saw
+        crossed, seen = (runs[f"{k}.{lid}"].fillna(False).astype(bool) for k in ("crossed", "seen"))
+        enforced = runs.loc[seen, f"enforced.{lid}"].fillna(False).astype(bool)
+        lines.append([lid, rate_text(int(crossed.sum()), len(runs)), rate_text(int(seen.sum()), len(runs)),
+                      rate_text(int(enforced.sum()), len(enforced))])
     if lines:
-        body += table(["red line", "crossed [95% interval]", "enforced when crossed [95% interval]"], lines)
+        body += table(["red line", "crossed [95% interval]", "seen by its owner [95% interval]",
+                       "enforced when seen [95% interval]"], lines)
     measures = fd.measure_table(path, scenario)
     if len(measures):
         body += table(["measure", "question", "probability [95% interval]"],

@@ -63,15 +63,16 @@ def _parties(c) -> list[tuple[str, str]]:
     return [(g, next((p for p in c.parties if p != g), g)) for g in c.obligations]
 
 
+def _proxies(s, c) -> list[str]:
+    """The actors a listed attacker sponsors, not listed themselves: their attacks count where
+    the guarantor blames the sponsor."""
+    listed = attackers_of(s, c.parties, c.trigger.attackers)
+    return [aid for aid, a in s.actors.items() if a.sponsor in listed and aid not in listed]
+
+
 def _watched_attackers(s, c) -> list[str]:
-    """Who may trigger it, with the proxies of the listed attackers (blamed on their sponsor)."""
-    listed = attackers_of(s, c.parties, c.trigger.attackers)
-    return listed + [aid for aid, a in s.actors.items() if a.sponsor in listed and aid not in listed]
-
-
-def _proxies_only(s, c) -> list[str]:
-    listed = attackers_of(s, c.parties, c.trigger.attackers)
-    return [x for x in _watched_attackers(s, c) if x not in listed]
+    """Who may trigger it: the listed attackers and their proxies."""
+    return attackers_of(s, c.parties, c.trigger.attackers) + _proxies(s, c)
 
 
 def watches_of(model: EscalationModel) -> list[tuple[int, int]]:
@@ -104,7 +105,7 @@ def compile_commitments(model: EscalationModel) -> list[Commitment]:
             toward[t.target[rows]] = rows
             guarantees.append(
                 Guarantee(
-                    gi, pi, attackers, np.array([t.index(x) for x in _proxies_only(s, c)], dtype=np.int64),
+                    gi, pi, attackers, np.array([t.index(x) for x in _proxies(s, c)], dtype=np.int64),
                     [t.index(x) for x in attackers_of(s, c.parties, c.trigger.attackers) if x != g],
                     toward, obligation.toward == "attacker", f"commitments.{cid}.obligations.{g}",
                 )

@@ -385,7 +385,7 @@ class EscalationModel(mesa.Model):
             p["dynamics.perception.misperception"], p["dynamics.perception.spiral_bias"], self.rng,
         )
         direct_rung = self.by_dyad.max_where(self.in_force, self._direct_rung_key, 0) - 1
-        self.stance = self.posture = None  # last round's, read no more: (dyads, R) floats each
+        self.stance = self.posture = None  # the start's (later rounds drop theirs once the choices are made)
         stance = np.maximum(direct_rung[d.reverse], t.rung[t.neutral], dtype=float)  # [observer, actor]
         # its activities in force and its moves of the last two rounds (v3: a step is measured from
         # where the actor stands, so answering fire with fire is no new escalation)

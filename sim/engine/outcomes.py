@@ -80,12 +80,6 @@ def outcome_class(model: EscalationModel) -> np.ndarray:
     """Index of the first outcome class whose max_rung covers each run's highest new rung among
     the events the class counts (the first, with easing, only where the run eased)."""
     classes = list(model.scenario.outcomes.classes.values())
-    if not model.countings:
-        limits = np.array([c.max_rung for c in classes])
-        code = np.searchsorted(limits, model.peak_new, side="left")
-        if classes[0].easing:
-            code = np.where((code == 0) & ~eased(model), 1, code)
-        return code
     code = np.full(model.replicates, len(classes) - 1)
     for c in reversed(range(len(classes))):
         k = model.class_counting[c]

@@ -130,6 +130,13 @@ def audience_stake(model: EscalationModel, line: RedLine) -> np.ndarray:
     return owner.audience_cost_weight * p[line.path("publicity")] * p[line.path("specificity")] * grown
 
 
+def _reads_as_crossing(model: EscalationModel, line: RedLine, saw: np.ndarray) -> np.ndarray:
+    """(R,) where what the owner saw (`saw`, actions) is a trigger action, or an ambiguous one it
+    reads as one (with probability `slack`)."""
+    slack = model.rng.random(model.replicates) < model.params[line.path("trigger.slack")]
+    return np.isin(saw, line.trigger_actions) | (np.isin(saw, line.ambiguous) & slack)
+
+
 def check_red_lines(model: EscalationModel, seen: np.ndarray) -> None:
     """Judge every line on what its owner saw last round (`seen`, (R, W) actions)."""
     R = model.replicates
@@ -137,12 +144,9 @@ def check_red_lines(model: EscalationModel, seen: np.ndarray) -> None:
         if line.watch < 0 and not line.proxies:
             continue
         saw = seen[line.watch] if line.watch >= 0 else np.full(R, -1)
-        ambiguous_read = np.isin(saw, line.ambiguous) & (model.rng.random(R) < model.params[line.path("trigger.slack")])
-        crossed = np.isin(saw, line.trigger_actions) | ambiguous_read
+        crossed = _reads_as_crossing(model, line, saw)
         for proxy, watch in line.proxies:
-            by_proxy = np.isin(seen[watch], line.trigger_actions)
-            by_proxy |= np.isin(seen[watch], line.ambiguous) & (model.rng.random(R) < model.params[line.path("trigger.slack")])
-            crossed |= by_proxy & (model.rng.random(R) < model.attribution(proxy, line.owner))
+            crossed |= _reads_as_crossing(model, line, seen[watch]) & (model.rng.random(R) < model.attribution(proxy, line.owner))
         standing = line.stands(model.round - 1)  # it judges what happened last round
         crossed &= standing
         approaching = np.isin(saw, line.warning) & standing

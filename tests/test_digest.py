@@ -8,6 +8,7 @@ collapsed); the article lives outside the project, in the workplace's shared fol
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 
@@ -19,7 +20,9 @@ SEEDS = REPO / "seeds"
 DIGEST_PATH = SEEDS / "korea-herald-2024-06-23.yaml"
 REFERENCES_PATH = SEEDS / "references.yaml"
 ARTICLE_DIR = REPO / ".." / "shared" / "seeds"
-ARTICLE_PATH = ARTICLE_DIR / "korea-herald-2024-06-23.txt"
+SHARED_ARTICLE = ARTICLE_DIR / "korea-herald-2024-06-23.txt"  # where `local_copy` points
+# a checkout elsewhere (CI's clean clone) is told where the workplace's copy is (.ci/run)
+ARTICLE_PATH = Path(os.environ.get("SIM_ARTICLE", SHARED_ARTICLE))
 
 PUBLISHED = dt.date(2024, 6, 23)
 CLAIM_FIELDS = ("id", "speaker", "role", "date", "quote", "paraphrase", "informs")
@@ -139,7 +142,7 @@ def test_source_metadata_complete():
 def test_source_local_copy_points_at_the_shared_article():
     local = Path(DIGEST["source"]["local_copy"])
     assert not local.is_absolute(), "local_copy is relative to the repository root"
-    assert (REPO / local).resolve() == ARTICLE_PATH.resolve()
+    assert (REPO / local).resolve() == SHARED_ARTICLE.resolve()
 
 
 def test_source_title_and_subtitle_are_verbatim(article_text):

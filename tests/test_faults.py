@@ -433,6 +433,31 @@ def test_4_a_second_signal_exits_130_at_once_after_the_quick_cleanups(sig, ignor
     assert marker.read_text() == "cleaned up"
 
 
+# A signal sent to the process itself while the interpreter finalizes its modules, after CPython has
+# put the default handlers back: the moment a second Ctrl-C, sent just after the first, reaches a
+# loaded machine once the command has returned 130.
+LATE = textwrap.dedent("""
+    import os, signal, sys
+    from sim.cli import main
+
+    class SignalsWhileFinalizing:
+        def __del__(self, kill=os.kill, pid=os.getpid(), sig=signal.SIG{sig}):
+            kill(pid, sig)
+
+    late = SignalsWhileFinalizing()
+    sys.argv = ["sim", "list"]
+    raise SystemExit(main())
+""")
+
+
+@pytest.mark.parametrize("sig", ["INT", "TERM"])
+def test_4_a_signal_arriving_while_the_interpreter_shuts_down_leaves_the_exit_code(sig):
+    proc = subprocess.run([sys.executable, "-c", LATE.format(sig=sig)], capture_output=True, text=True,
+                          timeout=60)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert "korea-2024" in proc.stdout
+
+
 def test_4_5_workers_are_stopped_not_waited_for_and_die_with_their_parent():
     with LocalExecutor(2) as executor:
         pool = executor._ensure_pool()

@@ -190,8 +190,11 @@ COMMAND_MODULES = ("sim.cli.sweep", "sim.cli.plot", "sim.cli.trace", "sim.cli.ro
 
 def main(argv: Sequence[str] | None = None) -> int:
     # SIGINT, SIGTERM and SIGHUP are handled however they were inherited (see interrupts). Called
-    # in-process with arguments (tests, scripts), the caller's handlers come back afterwards.
+    # in-process with arguments (tests, scripts), the caller's handlers come back afterwards; as a
+    # program, a signal arriving once the command has ended no longer changes its exit code.
     restore = interrupts.install()
+    if argv is None:
+        interrupts.ignore_at_exit()
     try:
         return _main(argv)
     finally:

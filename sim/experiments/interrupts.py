@@ -11,12 +11,17 @@ and `kill -INT` must still stop them. (A SIGHUP ignored by `nohup` stays ignored
   `on_hard_exit` (remove a run's partial directory, kill workers, release locks) and leaves with
   `os._exit(130)`, skipping the interpreter's shutdown, which would join worker threads.
 
+Once the command has returned, `ignore_at_exit` keeps a late signal from changing its exit code:
+CPython puts the default handlers back while it finalizes, so a second Ctrl-C sent just after the
+first could otherwise kill the process by SIGINT after it had stopped cleanly and said so.
+
 Workers call `die_with_parent` so that they never outlive the process that started them, even
 when it is killed with SIGKILL and has no chance to stop them.
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
 import signal
@@ -103,6 +108,20 @@ def install() -> Callable[[], None]:
     return restore
 
 
+def ignore_at_exit() -> None:
+    """Ignore SIGINT, SIGTERM and SIGHUP after the interpreter's last exit function.
+
+    Call it before anything else registers one: exit functions run newest first, so this one runs
+    after them all (a signal during those still exits at once) and before the handlers are reset.
+    """
+    atexit.register(_ignore_signals)
+
+
+def _ignore_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+
+
 def interrupted_by(error: BaseException) -> str:
     """'interrupted' or 'terminated (SIGTERM)', for messages."""
     return f"terminated ({error.args[0]})" if isinstance(error, Terminated) and error.args else "interrupted"
@@ -135,5 +154,5 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-__all__ = ["Terminated", "die_with_parent", "hard_exit", "install", "interrupted_by", "on_hard_exit", "register",
-           "unregister"]
+__all__ = ["Terminated", "die_with_parent", "hard_exit", "ignore_at_exit", "install", "interrupted_by",
+           "on_hard_exit", "register", "unregister"]

@@ -473,6 +473,53 @@ def test_4_5_workers_are_stopped_not_waited_for_and_die_with_their_parent():
     assert all(f.done() for f in busy)
 
 
+# A worker stopped while it sends its result: the pool's reader thread holds half a message and
+# waits for the rest. Forked workers inherit the patched send, which stops halfway for big results.
+HALF_SENT = textwrap.dedent("""
+    import os, struct, sys, time
+    from multiprocessing.connection import Connection
+    from sim.experiments.executors import LocalExecutor
+
+    parent, marker = os.getpid(), sys.argv[1]
+    send = Connection._send_bytes
+
+    def stop_halfway(self, buf):
+        if os.getpid() != parent and len(buf) > 2**20:
+            self._send(struct.pack("!i", len(buf)))
+            self._send(buf[: len(buf) // 2])
+            open(marker, "w").close()
+            time.sleep(600)
+        return send(self, buf)
+
+    Connection._send_bytes = stop_halfway
+
+    def small_then_big(item):
+        return b"x" * (item * 4 * 2**20)
+
+    try:
+        with LocalExecutor(2) as executor:
+            for result in executor.map(small_then_big, [0, 1]):
+                while not os.path.exists(marker):
+                    time.sleep(0.01)
+                start = time.monotonic()
+                raise RuntimeError("stopped")
+    except RuntimeError:
+        print(f"closed in {time.monotonic() - start:.1f} s")
+""")
+
+
+def test_4_5_an_abort_does_not_wait_forever_for_a_result_its_worker_was_sending(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", HALF_SENT, str(tmp_path / "half-sent")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("the pool's shutdown waited for the rest of a message its killed worker never sent")
+    assert proc.returncode == 0 and re.fullmatch(r"closed in \d+\.\d s\n", out), err
+    assert float(out.split()[2]) < 10
+
+
 def _parent_death_signal() -> int:
     value = ctypes.c_int(0)
     ctypes.CDLL(None).prctl(PR_GET_PDEATHSIG, ctypes.byref(value), 0, 0, 0)

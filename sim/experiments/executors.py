@@ -159,10 +159,24 @@ class LocalExecutor(Executor):
             # Work in flight is of no use now: stop the workers rather than wait for it (which
             # could take minutes, and made a second Ctrl-C hang in the interpreter's exit).
             _signal_workers(pool, signal.SIGTERM)
+            _end_results_stream(pool)
         pool.shutdown(wait=True, cancel_futures=True)
         if self._token is not None:
             interrupts.unregister(self._token)
             self._token = None
+
+
+def _end_results_stream(pool: ProcessPoolExecutor) -> None:
+    """Close this process's copy of the pool's results pipe, which it never writes to.
+
+    A worker stopped while it sends a result leaves half a message in the pipe, and the pool's
+    reader thread (which `shutdown` waits for) would wait for the rest for ever: it was the app's
+    Cancel hanging with the button greyed out. With no writer left the reader gets end-of-file,
+    marks the pool broken and ends. (Workers of another pool forked meanwhile hold a copy too;
+    the reader then ends when they do.)"""
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def _signal_workers(pool: ProcessPoolExecutor, sig: int) -> None:

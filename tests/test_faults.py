@@ -591,6 +591,25 @@ def test_4_a_second_ctrl_c_cuts_a_slow_stop_short(tmp_path):
     _finish_and_compare(tmp_path)
 
 
+WORKER_ERROR_LOG = textwrap.dedent("""
+    import logging
+    from sim.experiments.executors import DaskExecutor
+
+    with DaskExecutor(1) as executor:
+        executor._client.run(lambda: logging.getLogger("distributed.worker").error("heartbeat failed"))
+        logging.getLogger("distributed.scheduler").error("worker lost")
+    print("closed")
+""")
+
+
+@pytest.mark.slow
+def test_4_dask_error_logs_of_sims_own_cluster_do_not_reach_the_terminal():
+    """What made a Ctrl-C print a worker's traceback: its heartbeats to a scheduler being closed."""
+    proc = subprocess.run([sys.executable, "-c", WORKER_ERROR_LOG], capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout) == (0, "closed\n"), proc.stderr
+    assert "heartbeat failed" not in proc.stderr and "worker lost" not in proc.stderr
+
+
 @pytest.mark.slow
 def test_4_two_ctrl_c_stop_a_run_at_once_and_leave_no_directory(tmp_path):
     proc = subprocess.Popen([*SIM, "run", "baseline", "--runs", "400000", "--seed", "1", "--workers", "2", "--out",

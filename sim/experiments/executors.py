@@ -225,7 +225,10 @@ class DaskExecutor(Executor):
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=":0",
-                    silence_logs=logging.ERROR,
+                    # sim reports what goes wrong on its own cluster (a task's error, a lost
+                    # worker); Dask's error logs add only noise, such as a worker's tracebacks
+                    # for heartbeats to a scheduler that a Ctrl-C is closing.
+                    silence_logs=logging.CRITICAL,
                 )
         try:
             self._client = Client(self._cluster if self._cluster is not None else address, timeout=timeout)

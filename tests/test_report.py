@@ -201,3 +201,24 @@ def test_an_interval_is_written_in_percent_and_a_missing_one_as_a_dash() -> None
 
     assert interval(0.0123, 0.5) == "1.23% to 50.00%"
     assert interval(float("nan"), float("nan")) == "–"
+
+
+@pytest.mark.slow  # 6 s with its run; CI runs it
+def test_results_written_before_the_owners_view_still_get_their_red_line_table(tmp_path: Path) -> None:
+    """Model v2 wrote no seen.* columns: every crossing counts as seen, as `sim run`'s tally reads it."""
+    import pyarrow.parquet as pq
+
+    from sim.report import figure_data as fd
+    from sim.report.html_report import run_sections
+
+    out = tmp_path / "run"
+    sim.run("precision-weapons", runs=300, seed=2, rounds=6, out=out)
+    runs = pq.read_table(out / "runs.parquet")
+    pq.write_table(runs.drop([c for c in runs.column_names if c.startswith("seen.")]), out / "runs.parquet")
+    body = run_sections(out, fd.read_manifest(out), fd.load_run_scenario(out))[0][2]
+    table = pd.read_parquet(out / "runs.parquet")
+    for lid in load_scenario("precision-weapons").red_lines:
+        crossed = table[f"crossed.{lid}"].astype(bool)
+        enforced = int(table.loc[crossed, f"enforced.{lid}"].astype(bool).sum())
+        shares = [rate_text(int(crossed.sum()), len(table))] * 2 + [rate_text(enforced, int(crossed.sum()))]
+        assert f"<td>{lid}</td>" + "".join(f"<td>{s}</td>" for s in shares) in body, lid

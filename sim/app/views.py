@@ -8,8 +8,8 @@ difference of two scenarios run with common random numbers (run i of A and of B 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..experiments.export import summary_frame, tidy_runs
 from ..experiments.questions import at_least_by_round, evaluate, trajectory_columns
-from ..experiments.summary import wilson
+from ..experiments.summary import Tally, wilson
 from ..report.compare import paired_difference
 from ..report.figure_data import load_run_scenario, read_manifest
 from ..report.paths import LENGTH, first_event_paths
@@ -54,6 +54,17 @@ class Results:
         """The trajectories table's `columns` (None for none)."""
         return pd.read_parquet(self.path / "trajectories.parquet", columns=columns) if columns else None
 
+    @cached_property
+    def tally(self) -> Tally:
+        """The counts `sim run` prints (outcomes, red lines, measures), from this runs table."""
+        import pyarrow as pa
+
+        s = self.scenario
+        tally = Tally(self.classes, list(s.red_lines), s.rounds,
+                      [m for m in s.measures if f"measure.{m}" in self.runs.columns])
+        tally.add(pa.Table.from_pandas(self.runs, preserve_index=False))
+        return tally
+
     def codes(self) -> np.ndarray:
         """Each run's outcome class as its index on the ladder."""
         return pd.Categorical(self.runs["outcome"].astype(str), categories=self.classes).codes
@@ -74,16 +85,14 @@ def outcomes(results: Results) -> pd.DataFrame:
 def red_lines(results: Results) -> pd.DataFrame:
     """Per red line, as `sim run` prints them: crossed and seen by its owner (shares of runs), and
     enforced (share of the runs it was seen in: an owner enforces only what it saw), with intervals."""
-    n, rows = len(results.runs), []
-    for lid in results.scenario.red_lines:
-        crossed, seen = (results.runs[f"{k}.{lid}"].fillna(False).astype(bool) for k in ("crossed", "seen"))
-        enforced = int(results.runs.loc[seen, f"enforced.{lid}"].fillna(False).astype(bool).sum())
-        k, m = int(crossed.sum()), int(seen.sum())
-        rows.append({"red_line": lid, "crossed": k / n, "crossed_low": wilson(k, n)[0], "crossed_high": wilson(k, n)[1],
-                     "seen": m / n, "seen_low": wilson(m, n)[0], "seen_high": wilson(m, n)[1],
-                     "enforced": enforced / m if m else math.nan, "enforced_low": wilson(enforced, m)[0],
-                     "enforced_high": wilson(enforced, m)[1], "crossings": k})
-    return pd.DataFrame(rows)
+    tally = results.tally
+    return pd.DataFrame([
+        {"red_line": r["red_line"], "crossed": r["crossed"], "crossed_low": r["crossed_ci"][0],
+         "crossed_high": r["crossed_ci"][1], "seen": r["seen"], "seen_low": r["seen_ci"][0],
+         "seen_high": r["seen_ci"][1], "enforced": r["enforced"], "enforced_low": r["enforced_ci"][0],
+         "enforced_high": r["enforced_ci"][1], "crossings": tally.crossed[r["red_line"]]}
+        for r in tally.red_line_rows()
+    ])
 
 
 def questions(results: Results) -> dict[str, Question]:
@@ -184,14 +193,7 @@ def trace_text(results: Results, run: int) -> str:
 
 def summary_csv(results: Results) -> bytes:
     """Outcomes, red lines and measures with their intervals, as `sim export` writes summary.csv."""
-    from ..experiments.summary import Tally
-    import pyarrow as pa
-
-    s = results.scenario
-    tally = Tally(results.classes, list(s.red_lines), s.rounds,
-                  [m for m in s.measures if f"measure.{m}" in results.runs.columns])
-    tally.add(pa.Table.from_pandas(results.runs, preserve_index=False))
-    return summary_frame(tally).to_csv(index=False).encode()
+    return summary_frame(results.tally).to_csv(index=False).encode()
 
 
 def runs_csv(results: Results) -> bytes:

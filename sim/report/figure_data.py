@@ -108,9 +108,13 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return {**data, "kind": kind}
 
 
-def read_table(file: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """A Parquet table of a results directory; ResultsDirError naming the file if it is unreadable."""
+def read_table(file: str | Path, columns: Sequence[str] | None = None, *, missing_ok: bool = False) -> pd.DataFrame:
+    """A Parquet table of a results directory (with `missing_ok`, the `columns` it has); ResultsDirError
+    naming the file if it is unreadable."""
     try:
+        if missing_ok and columns is not None:
+            names = set(pq.read_schema(file).names)
+            columns = [c for c in columns if c in names]
         return pd.read_parquet(file, columns=list(columns) if columns is not None else None)
     except (OSError, ValueError, KeyError, pa.ArrowException) as err:
         raise ResultsDirError(f"{file}: unreadable ({_first_line(err)}; expected the table sim wrote)") from None

@@ -25,13 +25,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from matplotlib.figure import Figure
 
 from . import figure_data as fd
 from .figures import figures_for
 from ..experiments.destination import check_out_file, write_error
 from ..scenario import Scenario
-from ..experiments.summary import rate_text
+from ..experiments.summary import Tally, rate_text
 from ..scenario.citations import citations
 
 Section = tuple[str, str, str]  # (anchor id, heading, HTML body)
@@ -151,18 +152,16 @@ def manifest_section(manifest: dict[str, Any]) -> Section:
 
 def run_sections(path: Path, manifest: dict[str, Any], scenario: Scenario) -> list[Section]:
     classes = {cid: c.label or cid for cid, c in scenario.outcomes.classes.items()}
-    columns = ["outcome", *(f"{k}.{lid}" for lid in scenario.red_lines for k in ("crossed", "seen", "enforced"))]
-    runs = fd.read_table(path / "runs.parquet", columns)
+    columns = ["outcome", *(f"{k}.{lid}" for lid in scenario.red_lines for k in ("crossed", "seen", "enforced", "round"))]
+    runs = fd.read_table(path / "runs.parquet", columns, missing_ok=True)  # older results have no seen.*
     outcomes = fd.outcome_table(runs, list(classes), classes)
     body = overrides_html(manifest)
     body += table(["outcome", "probability [95% interval]", "runs"],
                   ([r.label, rate_text(r.count, r.n), f"{r.count:,}"] for r in outcomes.itertuples()))
-    lines = []
-    for lid in scenario.red_lines:  # as `sim run` prints them: an owner enforces only what it saw
-        crossed, seen = (runs[f"{k}.{lid}"].fillna(False).astype(bool) for k in ("crossed", "seen"))
-        enforced = runs.loc[seen, f"enforced.{lid}"].fillna(False).astype(bool)
-        lines.append([lid, rate_text(int(crossed.sum()), len(runs)), rate_text(int(seen.sum()), len(runs)),
-                      rate_text(int(enforced.sum()), len(enforced))])
+    tally = Tally(list(classes), list(scenario.red_lines), scenario.rounds)  # as `sim run` counts them
+    tally.add(pa.Table.from_pandas(runs, preserve_index=False))
+    lines = [[lid, rate_text(tally.crossed[lid], tally.runs), rate_text(tally.seen[lid], tally.runs),
+              rate_text(tally.enforced[lid], tally.seen[lid])] for lid in scenario.red_lines]
     if lines:
         body += table(["red line", "crossed [95% interval]", "seen by its owner [95% interval]",
                        "enforced when seen [95% interval]"], lines)
